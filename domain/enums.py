@@ -1,0 +1,106 @@
+"""The closed vocabularies of SPEC 2 and 3, shared by the store, the policies and the schema."""
+
+from __future__ import annotations
+
+import enum
+
+
+class SubjectKind(str, enum.Enum):
+    """信息主体: a natural person (resident ID) or a legal person / other organisation (USCC)."""
+
+    NATURAL_PERSON = "NATURAL_PERSON"
+    ORGANISATION = "ORGANISATION"
+
+
+class SubjectStatus(str, enum.Enum):
+    """Whether the subject still exists: BASIC records are disclosed until it ends (HC-19(1))."""
+
+    ACTIVE = "ACTIVE"
+    TERMINATED = "TERMINATED"  # organisation deregistered / dissolved
+    DECEASED = "DECEASED"  # natural person
+
+
+class Category(str, enum.Enum):
+    """HC-9: basic, good and bad (失信) information."""
+
+    BASIC = "BASIC"
+    GOOD = "GOOD"
+    BAD = "BAD"
+
+
+class Visibility(str, enum.Enum):
+    """公开属性 (HC-20, XZ-15): who may read a record without anything else."""
+
+    PUBLIC = "PUBLIC"  # 社会公开, XZ class A
+    AUTHORIZED = "AUTHORIZED"  # 授权查询: only with the subject's written authorisation
+    SHARED = "SHARED"  # 部门共享, XZ class B
+    LIMITED = "LIMITED"  # 有限共享, XZ class C: only the departments listed for the item
+
+
+class Severity(str, enum.Enum):
+    """Grades of bad records under the national credit repair measures."""
+
+    MINOR = "MINOR"
+    GENERAL = "GENERAL"
+    SERIOUS = "SERIOUS"
+
+
+class RecordStatus(str, enum.Enum):
+    """Lifecycle of a record (SPEC 3.2, 3.4). Only ACTIVE records are answered to ordinary readers."""
+
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"  # disclosure period ended (HC-19): kept, shown to the subject and auditors
+    SUSPENDED = "SUSPENDED"  # provider missed the objection deadline (HC-29)
+    REVOKED = "REVOKED"  # the decision behind it was revoked (HC-30)
+    REPAIRED = "REPAIRED"  # credit repair certified (HC-31)
+    DELETED = "DELETED"  # honour deleted at the subject's request (HC-33)
+
+
+class SubmissionChannel(str, enum.Enum):
+    """XZ-12: the three ways records come in."""
+
+    API = "API"  # 系统对接
+    BATCH = "BATCH"  # 批量上传
+    MANUAL = "MANUAL"  # 逐条录入
+
+
+class DepartmentKind(str, enum.Enum):
+    """What a department is, which decides the policy roles its officers may hold."""
+
+    GOVERNMENT = "GOVERNMENT"  # administrative organ
+    JUDICIAL = "JUDICIAL"  # court, procuratorate
+    PUBLIC_ORGANISATION = "PUBLIC_ORGANISATION"  # 法律法规授权的组织, 群团组织
+    CREDIT_CENTRE = "CREDIT_CENTRE"  # 信用中心, platform operator
+    SUPERVISOR = "SUPERVISOR"  # 主管部门 (发改), supervises and audits
+    CREDIT_AGENCY = "CREDIT_AGENCY"  # recognised market credit service agency (XZ-15)
+
+
+class Purpose(str, enum.Enum):
+    """Why a non-public read happens (HC-23, XZ-18); travels in X-Query-Purpose."""
+
+    LICENSING = "LICENSING"
+    PROCUREMENT = "PROCUREMENT"
+    BIDDING = "BIDDING"
+    PUBLIC_RESOURCE_TRADING = "PUBLIC_RESOURCE_TRADING"
+    SUBSIDY = "SUBSIDY"
+    HIRING = "HIRING"
+    COMMENDATION = "COMMENDATION"
+    SUPERVISION = "SUPERVISION"
+    JUDICIAL = "JUDICIAL"
+    SELF_QUERY = "SELF_QUERY"
+    OTHER = "OTHER"
+
+
+class RecordFamily(str, enum.Enum):
+    """The shape of a record's content; each family is a concrete GraphQL type."""
+
+    ORGANISATION_REGISTRATION = "ORGANISATION_REGISTRATION"
+    PERSON_IDENTITY = "PERSON_IDENTITY"
+    LICENCE = "LICENCE"
+    HONOUR = "HONOUR"
+    EVALUATION = "EVALUATION"
+    PENALTY = "PENALTY"
+    JUDGMENT = "JUDGMENT"
+    ARREARS = "ARREARS"
+    MISCONDUCT = "MISCONDUCT"
+    OTHER = "OTHER"

@@ -1,0 +1,1 @@
+"""The running service: ASGI app, settings, identity, query log and the operators' CLI."""

@@ -1,0 +1,314 @@
+"""Turning an `Authorization: Bearer <JWT>` header into a `Principal` (SPEC §4).
+
+Development signs tokens with HS256 and a per-installation secret kept in the data directory;
+production verifies RS256 against a configured public key or a JWKS endpoint. Only the
+configured algorithm is ever accepted, so `alg: none` and HS256-with-the-public-key
+(algorithm confusion) are refused before any claim is read. Every refusal carries a short
+machine `reason`, so operators can tell an expired token from a forged one in the logs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from starlette.responses import JSONResponse
+
+from domain.principal import Principal
+
+log = logging.getLogger(__name__)
+
+DEV_SECRET_FILE = "jwt-secret"
+MIN_HS256_SECRET_BYTES = 32
+MIN_RSA_KEY_BITS = 2048
+MAX_TOKEN_CHARS = 8192  # far above any honest token; stops us parsing megabytes of junk
+
+_ROLE = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+_DEPARTMENT = re.compile(r"[A-Z0-9_-]{1,32}")
+_SUBJECT_CODE = re.compile(r"[0-9A-Za-z-]{1,64}")  # charset and length only; checksum is checked elsewhere
+MAX_SUB_CHARS = 128
+MAX_NAME_CHARS = 128
+MAX_ROLES = 32
+
+
+@dataclass(frozen=True)
+class IdentityConfig:
+    """How tokens are verified. Checked on construction so a misconfiguration stops startup,
+    not the first request."""
+
+    mode: Literal["hs256", "rs256"]
+    hs256_secret: bytes | None = None
+    rs256_public_key_pem: bytes | None = None
+    jwks_url: str | None = None
+    issuer: str | None = None
+    audience: str | None = None
+    leeway_seconds: int = 30
+
+    def __post_init__(self) -> None:
+        if self.mode == "hs256":
+            if not self.hs256_secret or len(self.hs256_secret) < MIN_HS256_SECRET_BYTES:
+                raise ValueError(f"hs256 needs a secret of at least {MIN_HS256_SECRET_BYTES} bytes")
+        elif self.mode == "rs256":
+            if (self.rs256_public_key_pem is None) == (self.jwks_url is None):
+                raise ValueError("rs256 needs exactly one of rs256_public_key_pem or jwks_url")
+        else:
+            raise ValueError(f"unknown identity mode {self.mode!r}; use 'hs256' or 'rs256'")
+        if self.leeway_seconds < 0:
+            raise ValueError("leeway_seconds must not be negative")
+
+    @property
+    def algorithm(self) -> str:
+        return "HS256" if self.mode == "hs256" else "RS256"
+
+
+class AuthenticationError(Exception):
+    """A presented credential was refused. `reason` is a stable machine code for clients and
+    logs; `message` is safe to show (it never echoes the token); `status` is the HTTP status."""
+
+    def __init__(self, reason: str, message: str, status: int = 401) -> None:
+        super().__init__(f"{reason}: {message}")
+        self.reason = reason
+        self.message = message
+        self.status = status
+
+
+def load_or_create_dev_secret(data_dir: Path) -> bytes:
+    """Return the development HS256 secret, creating `data_dir/jwt-secret` on first start.
+
+    The secret is random per installation (never a constant in the code, so tokens minted on
+    one machine are worthless on another) and the file is 0600 because it can mint any
+    identity. It is written to a temporary file and hard-linked into place, so two processes
+    starting together never see a half-written secret and never overwrite each other's.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / DEV_SECRET_FILE
+    if not path.exists():
+        tmp = data_dir / f".{DEV_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.fchmod(fd, 0o600)  # the umask could only narrow it, but be explicit
+            os.write(fd, (secrets.token_bytes(32).hex() + "\n").encode("ascii"))
+            os.fsync(fd)
+            os.close(fd)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process won the race; use its secret
+        finally:
+            tmp.unlink(missing_ok=True)
+    if path.stat().st_mode & 0o077:
+        log.warning("%s is readable by other users; it can mint any identity (chmod 600 it)", path)
+    try:
+        secret = bytes.fromhex(path.read_text("ascii").strip())
+    except ValueError as exc:
+        raise ValueError(f"{path} does not hold a hex-encoded secret") from exc
+    if len(secret) < MIN_HS256_SECRET_BYTES:
+        raise ValueError(f"{path} holds a secret shorter than {MIN_HS256_SECRET_BYTES} bytes")
+    return secret
+
+
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
+    """Build a `Principal` from verified claims, refusing anything of the wrong type or size.
+
+    A validly signed token is still input: a huge or oddly typed claim must not reach the
+    policies, the query log or a SQL parameter.
+    """
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB_CHARS:
+        raise _invalid_claim("sub", f"a non-empty string of at most {MAX_SUB_CHARS} characters")
+    name = _optional_str(claims, "name", lambda v: 0 < len(v) <= MAX_NAME_CHARS,
+                         f"a non-empty string of at most {MAX_NAME_CHARS} characters")
+    dept = _optional_str(claims, "dept", _DEPARTMENT.fullmatch,
+                         "a department code of 1-32 characters A-Z 0-9 _ -")
+    subject = _optional_str(claims, "subject", _SUBJECT_CODE.fullmatch,
+                            "a code of 1-64 characters 0-9 A-Z a-z -")
+    roles = claims.get("roles")
+    if roles is None:
+        roles = []
+    if (not isinstance(roles, list) or len(roles) > MAX_ROLES
+            or not all(isinstance(r, str) and _ROLE.fullmatch(r) for r in roles)):
+        raise _invalid_claim("roles", f"a list of at most {MAX_ROLES} role names matching "
+                                      "[a-z][a-z0-9_-]*, each at most 64 characters")
+    return Principal(user=sub, name=name, department=dept, roles=frozenset(roles),
+                     subject_code=subject)
+
+
+def _optional_str(claims: dict[str, Any], claim: str, ok: Callable[[str], Any], expected: str) -> str | None:
+    value = claims.get(claim)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not ok(value):
+        raise _invalid_claim(claim, expected)
+    return value
+
+
+def _invalid_claim(claim: str, expected: str) -> AuthenticationError:
+    return AuthenticationError("invalid_claim", f"the '{claim}' claim must be {expected}")
+
+
+class TokenVerifier:
+    """Verifies bearer tokens according to an `IdentityConfig`.
+
+    `verify` is synchronous; with a JWKS URL the first call (and one every five minutes) does
+    a blocking HTTP fetch, so async callers should run it in a thread.
+    """
+
+    def __init__(self, config: IdentityConfig) -> None:
+        self.config = config
+        self._jwks: jwt.PyJWKClient | None = None
+        self._key: bytes | RSAPublicKey | None = None
+        if config.mode == "hs256":
+            self._key = config.hs256_secret
+        elif config.rs256_public_key_pem is not None:
+            key = load_pem_public_key(config.rs256_public_key_pem)
+            if not isinstance(key, RSAPublicKey) or key.key_size < MIN_RSA_KEY_BITS:
+                raise ValueError(f"rs256_public_key_pem must be an RSA public key of at least {MIN_RSA_KEY_BITS} bits")
+            self._key = key
+        else:
+            self._jwks = jwt.PyJWKClient(config.jwks_url, cache_keys=True, lifespan=300, timeout=5)
+
+    def verify(self, authorization_header: str | None) -> Principal:
+        """No header means the anonymous public; a header that fails any check is an error,
+        never a silent downgrade to anonymous (the caller meant to be someone)."""
+        if authorization_header is None:
+            return Principal.anonymous()
+        scheme, _, token = authorization_header.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token or " " in token:
+            raise AuthenticationError("invalid_header", "the Authorization header must be 'Bearer <token>'")
+        if len(token) > MAX_TOKEN_CHARS:
+            raise AuthenticationError("malformed", "the token is too long")
+        return principal_from_claims(self._decode(token))
+
+    def _decode(self, token: str) -> dict[str, Any]:
+        cfg = self.config
+        require = ["exp", "sub"] + (["iss"] if cfg.issuer else []) + (["aud"] if cfg.audience else [])
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token) if self._jwks else self._key
+            return jwt.decode(
+                token, key, algorithms=[cfg.algorithm], issuer=cfg.issuer, audience=cfg.audience,
+                leeway=cfg.leeway_seconds,
+                options={"require": require, "enforce_minimum_key_length": True},
+            )
+        except jwt.PyJWTError as exc:
+            raise _refusal(exc) from None
+
+
+_CLAIM_TYPE_ERRORS = (("InvalidIssuedAtError", "iat", "a number"),
+                      ("InvalidSubjectError", "sub", "a string"),
+                      ("InvalidJTIError", "jti", "a string"))
+
+
+def _refusal(exc: jwt.PyJWTError) -> AuthenticationError:
+    """Map PyJWT's exceptions to our reasons. Order matters: several are subclasses of
+    `DecodeError`. Messages are ours, not PyJWT's, so they stay stable and never echo input."""
+    E = AuthenticationError
+    if isinstance(exc, jwt.PyJWKClientConnectionError):
+        return E("jwks_unavailable", "the identity provider's key set cannot be fetched", 503)
+    if isinstance(exc, jwt.PyJWKClientError):
+        if "Unable to find a signing key" in str(exc):
+            return E("unknown_key", "the token's key id is not in the identity provider's key set")
+        return E("jwks_unavailable", "the identity provider's key set is unusable", 503)
+    if isinstance(exc, jwt.PyJWKSetError):
+        return E("jwks_unavailable", "the identity provider's key set is unusable", 503)
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return E("bad_signature", "the token's signature does not verify")
+    if isinstance(exc, jwt.InvalidAlgorithmError):
+        return E("unsupported_algorithm", "the token is not signed with the accepted algorithm")
+    if isinstance(exc, jwt.InvalidKeyError):
+        return E("bad_signature", "the token's signing key is not acceptable")
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return E("expired", "the token has expired")
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return E("not_yet_valid", "the token is not valid yet (nbf or iat is in the future)")
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return E("missing_claim", f"the token lacks the required '{exc.claim}' claim")
+    if isinstance(exc, jwt.InvalidIssuerError):
+        return E("invalid_issuer", "the token was not issued by the accepted issuer")
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return E("invalid_audience", "the token is not meant for this service")
+    for error_name, claim, expected in _CLAIM_TYPE_ERRORS:
+        if isinstance(exc, getattr(jwt.exceptions, error_name, ())):  # absent before PyJWT 2.10
+            return _invalid_claim(claim, expected)
+    # PyJWT reports a non-numeric exp/nbf as a DecodeError naming the claim in parentheses.
+    claim = re.search(r"\((exp|nbf)\)", str(exc))
+    if claim:
+        return _invalid_claim(claim.group(1), "a number")
+    return E("malformed", "the token is not a well-formed JWT")
+
+
+def mint_token(secret: bytes, *, user: str, department: str | None, roles: list[str] | tuple[str, ...],
+               subject: str | None = None, name: str | None = None, expires_in: int = 3600,
+               now: float | None = None) -> str:
+    """Sign a development HS256 token. The claims go through the same checks as verification,
+    so a token this mints is one the gateway accepts (and a typo fails here, not at request time)."""
+    if expires_in <= 0:
+        raise ValueError("expires_in must be positive")
+    issued = int(time.time() if now is None else now)
+    claims: dict[str, Any] = {"sub": user, "roles": list(roles), "iat": issued, "exp": issued + expires_in}
+    for claim, value in (("name", name), ("dept", department), ("subject", subject)):
+        if value is not None:
+            claims[claim] = value
+    try:
+        principal_from_claims(claims)
+    except AuthenticationError as exc:
+        raise ValueError(exc.message) from None
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def add_token_command(subparsers: argparse._SubParsersAction, get_data_dir: Callable[[], Path]) -> argparse.ArgumentParser:
+    """Add `token`: mint a development token with the data directory's secret.
+
+    The handler is stored as `func` (call `args.func(args)`, it returns an exit code).
+    `get_data_dir` is a callable so the data directory is resolved only when the command runs.
+    """
+    parser = subparsers.add_parser(
+        "token", help="mint a development (HS256) bearer token",
+        description="Mint a development HS256 token signed with DATA_DIR/jwt-secret (created on "
+                    "first use) and print it to stdout. Production verifies RS256 tokens from the "
+                    "identity provider instead; these tokens are refused there.")
+    parser.add_argument("--user", required=True, help="user id (the 'sub' claim)")
+    parser.add_argument("--name", help="display name")
+    parser.add_argument("--department", help="department code, e.g. TAX or MARKET_REG (the 'dept' claim)")
+    parser.add_argument("--role", dest="roles", action="append", default=[], metavar="ROLE",
+                        help="role name, e.g. officer; repeat for several")
+    parser.add_argument("--subject", metavar="CODE",
+                        help="the caller's own verified subject code, when a person or organisation acts for itself")
+    parser.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS",
+                        help="lifetime in seconds (default 3600)")
+
+    def run(args: argparse.Namespace) -> int:
+        secret = load_or_create_dev_secret(get_data_dir())
+        try:
+            token = mint_token(secret, user=args.user, department=args.department, roles=args.roles,
+                               subject=args.subject, name=args.name, expires_in=args.expires_in)
+        except ValueError as exc:
+            parser.error(str(exc))
+        print(token)
+        return 0
+
+    parser.set_defaults(func=run)
+    return parser
+
+
+def authentication_error_response(err: AuthenticationError) -> JSONResponse:
+    """A GraphQL-shaped error so clients handle it like any other error, plus the RFC 6750
+    challenge on 401 so generic HTTP clients know to fetch a new token."""
+    body = {"errors": [{"message": err.message,
+                        "extensions": {"code": "UNAUTHENTICATED", "reason": err.reason}}]}
+    headers = {}
+    if err.status == 401:
+        error = "invalid_request" if err.reason == "invalid_header" else "invalid_token"
+        description = re.sub(r'[^\x20-\x7e]|["\\]', "", err.message)
+        headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
+    return JSONResponse(body, status_code=err.status, headers=headers)

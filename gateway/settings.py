@@ -1,0 +1,69 @@
+"""Configuration from environment variables, with defaults that need no configuration at all.
+
+Every variable is listed in the README. Nothing below the gateway reads the environment:
+settings are handed down as plain values.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    profile: str = "huancui"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    load_demo_on_empty: bool = True
+    # Identity (SPEC 4): hs256 for development, rs256 with a public key file or a JWKS URL.
+    jwt_mode: str = "hs256"
+    jwt_public_key_file: Path | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    # Hostile input (SPEC 3.6).
+    max_query_depth: int = 12
+    max_query_tokens: int = 4000
+    max_list_codes: int = 100
+    max_page_size: int = 100
+    graphiql: bool = True
+    policy_file: Path | None = None  # default: the shipped policies/default.csv
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'credit-gateway.sqlite3').resolve()}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        key_file = env.get("JWT_PUBLIC_KEY_FILE")
+        return cls(
+            data_dir=Path(env.get("CREDIT_DATA_DIR", "data")),
+            database_url=env.get("DATABASE_URL", ""),
+            profile=env.get("CREDIT_PROFILE", "huancui"),
+            host=env.get("HOST", "127.0.0.1"),
+            port=int(env.get("PORT", "8000")),
+            load_demo_on_empty=_bool(env.get("LOAD_DEMO_ON_EMPTY"), True),
+            jwt_mode=env.get("JWT_MODE", "hs256").lower(),
+            jwt_public_key_file=Path(key_file) if key_file else None,
+            jwks_url=env.get("JWKS_URL") or None,
+            jwt_issuer=env.get("JWT_ISSUER") or None,
+            jwt_audience=env.get("JWT_AUDIENCE") or None,
+            max_query_depth=int(env.get("MAX_QUERY_DEPTH", "12")),
+            max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "4000")),
+            graphiql=_bool(env.get("GRAPHIQL"), True),
+            policy_file=Path(env["POLICY_FILE"]) if env.get("POLICY_FILE") else None,
+        )

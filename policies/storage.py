@@ -1,0 +1,77 @@
+"""Where policy lines live while the service runs: the database (`casbin_rule`), so that every
+worker reads the same lines and a change reaches them all. The policy file seeds it at init-db
+and `credit-gateway reload-policies` (or SIGHUP) replaces it from the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.catalogue import JurisdictionProfile
+from policies.engine import DEFAULT_POLICY_FILE, PolicyEngine, parse_policy_lines, share_list_lines
+from store.models import PolicyRule, Setting
+
+NOTIFY_CHANNEL = "credit_gateway_policies"
+VERSION_KEY = "policy_version"
+
+
+def read_policy_file(path: Path | None = None) -> list[list[str]]:
+    path = path or DEFAULT_POLICY_FILE
+    return parse_policy_lines(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def catalogue_pairs(profile: JurisdictionProfile) -> frozenset[tuple[str, str]]:
+    """Every (class, item) a record can have: an item's class may differ for natural persons."""
+    return frozenset((item.visibility_for(kind).value, item.code)
+                     for item in profile.items.values() for kind in item.subject_kinds)
+
+
+def with_share_lists(profile: JurisdictionProfile, lines: list[list[str]]) -> list[list[str]]:
+    """Policy lines plus the catalogue's share lists for LIMITED items, as g2 lines."""
+    shares = {item.code: item.shared_with for item in profile.items.values() if item.shared_with}
+    return lines + share_list_lines(shares)
+
+
+def policy_engine(profile: JurisdictionProfile, lines: list[list[str]] | None = None) -> PolicyEngine:
+    """The engine for a deployment: its policy lines (default: the shipped file) plus share lists."""
+    return PolicyEngine(with_share_lists(profile, read_policy_file() if lines is None else lines),
+                        catalogue_pairs(profile))
+
+
+async def load_lines(engine: AsyncEngine) -> tuple[list[list[str]], int]:
+    """The stored lines and their version; the default file when nothing is stored yet."""
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(PolicyRule.__table__).order_by(PolicyRule.id))).all()
+        version = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
+    if not rows:
+        return read_policy_file(), int(version or 0)
+    lines = [[r.ptype] + [v for v in (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5) if v is not None] for r in rows]
+    return lines, int(version or 0)
+
+
+async def store_lines(engine: AsyncEngine, lines: list[list[str]]) -> int:
+    """Replace the stored lines in one transaction, bump the version, and tell the workers."""
+    async with engine.begin() as connection:
+        await connection.execute(delete(PolicyRule.__table__))
+        await connection.execute(PolicyRule.__table__.insert(), [
+            {"ptype": parts[0], **{f"v{i}": v for i, v in enumerate(parts[1:])}} for parts in lines])
+        current = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
+        version = int(current or 0) + 1
+        if current is None:
+            await connection.execute(Setting.__table__.insert().values(key=VERSION_KEY, value=str(version)))
+        else:
+            await connection.execute(Setting.__table__.update().where(Setting.key == VERSION_KEY)
+                                     .values(value=str(version)))
+        if connection.dialect.name == "postgresql":
+            await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, '{version}'"))
+    return version
+
+
+async def seed_if_empty(engine: AsyncEngine, path: Path | None = None) -> None:
+    async with engine.connect() as connection:
+        count = (await connection.execute(select(func.count()).select_from(PolicyRule.__table__))).scalar()
+    if not count:
+        await store_lines(engine, read_policy_file(path))

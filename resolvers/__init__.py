@@ -1,0 +1,1 @@
+"""What the fields do: loaders, queries, mutations and the domain rules they apply."""

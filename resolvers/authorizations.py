@@ -1,0 +1,155 @@
+"""书面授权 (HC-22, XZ-18): a subject lets a named grantee read its non-public records.
+
+An authorisation applies to a request only while it is valid (from/until, not revoked), when
+the reader is its grantee (the user, or an officer of the department), and when the request
+declares the authorisation's purpose. A revocation holds from the next request on: grants are
+read afresh for every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Row, and_, or_, select, update
+
+from domain.enums import Purpose, Visibility
+from domain.principal import Principal
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Forbidden
+from store.models import Authorization, CatalogueItem, Department
+
+AU = Authorization.__table__.c
+MAX_VALIDITY = dt.timedelta(days=366 * 5)
+
+
+@dataclass(frozen=True)
+class GrantRequest:
+    grantee_user: str | None
+    grantee_department: str | None
+    scope_items: list[str]
+    scope_classes: list[Visibility]
+    purpose: Purpose
+    valid_from: dt.datetime
+    valid_until: dt.datetime
+    written_ref: str
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _require_subject(ctx: RequestContext) -> str:
+    if not ctx.principal.subject_code:
+        raise Forbidden("only a subject acting for itself (a token with a verified `subject` claim) can manage "
+                        "its authorisations", rule="HC-22: authorisation is given by the subject")
+    return ctx.principal.subject_code
+
+
+async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row:
+    subject = _require_subject(ctx)
+    problems = []
+    if bool(request.grantee_user) == bool(request.grantee_department):
+        problems.append("grantee: name exactly one of user or department")
+    if request.grantee_user and len(request.grantee_user) > 128:
+        problems.append("grantee.user: at most 128 characters")
+    if not request.scope_items and not request.scope_classes:
+        problems.append("scope: name at least one catalogue item or class")
+    if Visibility.PUBLIC in request.scope_classes:
+        problems.append("scope.classes: PUBLIC records need no authorisation")
+    valid_from, valid_until = _aware(request.valid_from), _aware(request.valid_until)
+    if valid_until <= valid_from:
+        problems.append("validUntil must be after validFrom")
+    elif valid_until - valid_from > MAX_VALIDITY:
+        problems.append("an authorisation may last at most 5 years")
+    if valid_until <= dt.datetime.now(dt.timezone.utc):
+        problems.append("validUntil is in the past")
+    ref = request.written_ref.strip()
+    if not ref or len(ref) > 128:
+        problems.append("writtenAuthorizationRef: 1 to 128 characters, the reference of the written authorisation")
+    async with ctx.engine.begin() as connection:
+        if request.grantee_department:
+            found = (await connection.execute(select(Department.code).where(
+                Department.code == request.grantee_department))).scalar()
+            if found is None:
+                problems.append(f"grantee.department: no department {request.grantee_department!r}")
+        if request.scope_items:
+            known = set((await connection.execute(select(CatalogueItem.code).where(
+                CatalogueItem.code.in_(request.scope_items)))).scalars())
+            unknown = sorted(set(request.scope_items) - known)
+            if unknown:
+                problems.append(f"scope.catalogueItems: not in the catalogue: {', '.join(unknown)}")
+        if problems:
+            raise BadUserInput("authorisation refused: " + "; ".join(problems), problems=problems)
+        result = await connection.execute(Authorization.__table__.insert().values(
+            subject_code=subject, grantee_user=request.grantee_user, grantee_department=request.grantee_department,
+            scope_items=sorted(set(request.scope_items)), scope_classes=sorted({c.value for c in request.scope_classes}),
+            purpose=request.purpose.value, valid_from=valid_from, valid_until=valid_until, written_ref=ref,
+            created_at=dt.datetime.now(dt.timezone.utc),
+        ))
+        row = (await connection.execute(select(Authorization.__table__).where(
+            AU.id == result.inserted_primary_key[0]))).one()
+    return row
+
+
+async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> Row:
+    subject = _require_subject(ctx)
+    try:
+        ident = int(authorization_id)
+    except (TypeError, ValueError):
+        raise BadUserInput(f"authorisation id {authorization_id!r} is not a whole number") from None
+    async with ctx.engine.begin() as connection:
+        row = (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one_or_none()
+        if row is None or row.subject_code != subject:
+            raise BadUserInput(f"no authorisation {ident} given by this subject")
+        if row.revoked_at is None:
+            await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(
+                revoked_at=dt.datetime.now(dt.timezone.utc)))
+        return (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one()
+
+
+async def my_authorizations(ctx: RequestContext) -> list[Row]:
+    subject = _require_subject(ctx)
+    async with ctx.engine.connect() as connection:
+        return list((await connection.execute(select(Authorization.__table__).where(
+            AU.subject_code == subject).order_by(AU.created_at.desc(), AU.id.desc()))).all())
+
+
+def _grantee_clause(principal: Principal):
+    clauses = [AU.grantee_user == principal.user]
+    if principal.department:
+        clauses.append(AU.grantee_department == principal.department)
+    return or_(*clauses)
+
+
+async def authorizations_held(connection, principal: Principal, subject_code: str | None = None) -> list[Row]:
+    """Every authorisation naming this reader (valid or not): for explanations."""
+    statement = select(Authorization.__table__).where(_grantee_clause(principal))
+    if subject_code:
+        statement = statement.where(AU.subject_code == subject_code)
+    return list((await connection.execute(statement)).all())
+
+
+def why_not_applicable(row: Row, purpose: Purpose | None, now: dt.datetime) -> str | None:
+    """None when the authorisation applies to this request; else the reason it does not."""
+    if row.revoked_at is not None:
+        return f"authorisation {row.id} was revoked at {row.revoked_at.isoformat()}"
+    if _aware(row.valid_from) > now:
+        return f"authorisation {row.id} is valid only from {row.valid_from.isoformat()}"
+    if _aware(row.valid_until) <= now:
+        return f"authorisation {row.id} expired at {row.valid_until.isoformat()}"
+    if purpose is None or purpose.value != row.purpose:
+        return (f"authorisation {row.id} is for purpose {row.purpose}; the request declares "
+                f"{purpose.value if purpose else 'none'}")
+    return None
+
+
+async def applicable_grants(connection, principal: Principal, purpose: Purpose | None, now: dt.datetime) -> list[Row]:
+    """The reader's authorisations that apply now, for the declared purpose (one query)."""
+    if principal.is_anonymous or purpose is None:
+        return []
+    rows = (await connection.execute(select(Authorization.__table__).where(
+        _grantee_clause(principal), AU.revoked_at.is_(None), AU.valid_from <= now, AU.valid_until > now,
+        AU.purpose == purpose.value,
+    ))).all()
+    return list(rows)

@@ -1,0 +1,50 @@
+"""Everything a request's resolvers share: who asks, why, what they may see, and the loaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.enums import Purpose
+from domain.principal import Principal
+from resolvers.scope import PUBLIC_SCOPE, RecordScope
+
+if TYPE_CHECKING:
+    from resolvers.access import Access
+
+
+@dataclass
+class Observed:
+    """What the request touched, collected as fields resolve, for the query log (HC-23, XZ-19)."""
+
+    subjects: set[str] = field(default_factory=set)
+    record_ids: set[int] = field(default_factory=set)
+    refused: list[dict] = field(default_factory=list)
+    authorization_ids: set[int] = field(default_factory=set)
+
+
+@dataclass
+class RequestContext:
+    engine: AsyncEngine
+    principal: Principal = field(default_factory=Principal.anonymous)
+    purpose: Purpose | None = None
+    basis: str | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+    scope: RecordScope = PUBLIC_SCOPE
+    access: "Access | None" = None
+    max_page_size: int = 100
+    max_list_codes: int = 100
+    loaders: "Loaders" = None  # type: ignore[assignment]
+    observed: Observed = field(default_factory=Observed)
+
+    def __post_init__(self) -> None:
+        if self.loaders is None:
+            from resolvers.loaders import Loaders
+
+            self.loaders = Loaders(self)
+
+
+from resolvers.loaders import Loaders  # noqa: E402  (after RequestContext: loaders refer to it)

@@ -1,0 +1,62 @@
+"""Listing a subject's records as pages, within the reader's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Row
+
+from domain.enums import Category, RecordStatus
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput
+from resolvers.loaders import Cursor, Page, PageKey, RecordFilter
+
+DEFAULT_PAGE_SIZE = 20
+
+
+@dataclass
+class RecordPage:
+    subject_code: str
+    filter: RecordFilter
+    page: Page
+
+    @property
+    def end_cursor(self) -> str | None:
+        return Cursor(self.page.rows[-1].decided_on, self.page.rows[-1].id).encode() if self.page.rows else None
+
+
+def record_filter(category: Category | None, catalogue_item: str | None, status: RecordStatus | None) -> RecordFilter:
+    if catalogue_item is not None and len(catalogue_item) > 64:
+        raise BadUserInput("catalogueItem is longer than 64 characters")
+    return RecordFilter(category=category, catalogue_item=catalogue_item, status=status)
+
+
+async def record_page(ctx: RequestContext, subject_code: str, record_filter: RecordFilter,
+                      first: int | None, after: str | None) -> RecordPage:
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if not 0 <= size <= ctx.max_page_size:
+        raise BadUserInput(f"first must be between 0 and {ctx.max_page_size}, got {size}")
+    try:
+        cursor = Cursor.decode(after) if after else None
+    except ValueError as exc:
+        raise BadUserInput(str(exc)) from None
+    page = await ctx.loaders.record_page.load(PageKey(subject_code, record_filter, size, cursor))
+    for row in page.rows:
+        ctx.observed.record_ids.add(row.id)
+    return RecordPage(subject_code, record_filter, page)
+
+
+async def record_count(ctx: RequestContext, subject_code: str, record_filter: RecordFilter) -> int:
+    return await ctx.loaders.record_count.load((subject_code, record_filter))
+
+
+async def record_by_id(ctx: RequestContext, record_id: str) -> Row | None:
+    try:
+        ident = int(record_id)
+    except (TypeError, ValueError):
+        raise BadUserInput(f"record id {record_id!r} is not a record id (a whole number)") from None
+    row = await ctx.loaders.record.load(ident)
+    if row is not None:
+        ctx.observed.record_ids.add(row.id)
+        ctx.observed.subjects.add(row.subject_code)
+    return row

@@ -1,0 +1,65 @@
+"""Finding subjects: by code (validated, HC-7) and by name."""
+
+from __future__ import annotations
+
+from sqlalchemy import Row, select
+
+from domain.enums import SubjectKind
+from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_subject_code
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput
+from store.models import Subject
+
+S = Subject.__table__.c
+
+
+def parse_subject_code(code: str) -> str:
+    """A normalised code, or a BAD_USER_INPUT error naming the code and its fault."""
+    try:
+        normalised, _kind = validate_subject_code(code)
+    except InvalidIdentifier as exc:
+        shown = mask_resident_id(exc.code) if exc.kind is SubjectKind.NATURAL_PERSON else exc.code
+        raise BadUserInput(str(exc).replace(exc.code, shown), fault=exc.fault.value, messageZh=exc.message_zh) from None
+    except TypeError:
+        raise BadUserInput(f"subject code must be a string, got {type(code).__name__}") from None
+    return normalised
+
+
+async def subject_by_code(ctx: RequestContext, code: str) -> Row | None:
+    return await ctx.loaders.subject.load(parse_subject_code(code))
+
+
+async def subjects_by_codes(ctx: RequestContext, codes: list[str]) -> list[Row | None]:
+    if len(codes) > ctx.max_list_codes:
+        raise BadUserInput(f"codes has {len(codes)} entries; at most {ctx.max_list_codes} per query")
+    parsed = [parse_subject_code(code) for code in codes]
+    return list(await ctx.loaders.subject.load_many(parsed))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def search_subjects(ctx: RequestContext, name: str, first: int) -> list[Row]:
+    """Subjects whose name contains `name`.
+
+    Natural persons are found by name only for readers who may see persons' personal data:
+    for anyone else a name search would reveal who has a record (SPEC 3.1, masking).
+    """
+    name = name.strip()
+    if not name:
+        raise BadUserInput("name must not be empty")
+    if len(name) > 100:
+        raise BadUserInput("name is longer than 100 characters")
+    if not 1 <= first <= ctx.max_page_size:
+        raise BadUserInput(f"first must be between 1 and {ctx.max_page_size}, got {first}")
+    statement = select(Subject.__table__).where(S.name.like(_like_pattern(name), escape="\\"))
+    if not ctx.scope.unmasked and not ctx.scope.all_records:
+        statement = statement.where(S.kind == SubjectKind.ORGANISATION.value)
+    statement = statement.order_by(S.name, S.code).limit(first)
+    async with ctx.engine.connect() as connection:
+        rows = (await connection.execute(statement)).all()
+    for row in rows:
+        ctx.loaders.subject.prime(row.code, row)
+    return list(rows)

@@ -1,0 +1,1 @@
+"""GraphQL types and the assembled schema (strawberry)."""

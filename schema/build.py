@@ -1,0 +1,45 @@
+"""The assembled schema: an Apollo Federation 2 subgraph, with parser/validation caches and limits."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from schema.query import Query
+from schema.records import RECORD_TYPES
+
+# Errors with one of these codes were written for the client; anything else is masked.
+CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND"}
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    original = error.original_error
+    if original is None:  # syntax and validation errors: the client's own document, safe to show
+        return False
+    if isinstance(original, GraphQLError):
+        return (original.extensions or {}).get("code") not in CLIENT_ERROR_CODES
+    return True
+
+
+def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30) -> strawberry.Schema:
+    return strawberry.federation.Schema(
+        query=Query,
+        types=list(RECORD_TYPES.values()),
+        extensions=[
+            # Factories: a fresh extension per request; the parse/validation caches are module-wide.
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error: the gateway logged it"),
+        ],
+    )

@@ -1,0 +1,50 @@
+"""The root Query type."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from resolvers import catalogue as catalogue_resolvers
+from resolvers import records as record_resolvers
+from resolvers import subjects as subject_resolvers
+from schema.enums import Category, SubjectKind
+from schema.records import CreditRecord, record_object
+from schema.types import CatalogueItemType, DepartmentType, SubjectType
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="One subject by its resident ID number or unified social credit code.")
+    async def subject(self, info: Info, code: strawberry.ID) -> Optional[SubjectType]:
+        row = await subject_resolvers.subject_by_code(info.context, code)
+        return SubjectType(row=row) if row is not None else None
+
+    @strawberry.field(description="Several subjects by code (at most 100), in the order asked; null if unknown.")
+    async def subjects(self, info: Info, codes: list[strawberry.ID]) -> list[Optional[SubjectType]]:
+        rows = await subject_resolvers.subjects_by_codes(info.context, codes)
+        return [SubjectType(row=r) if r is not None else None for r in rows]
+
+    @strawberry.field(description="Subjects whose name contains `name` (organisations only, for the public).")
+    async def search_subjects(self, info: Info, name: str, first: Optional[int] = 20) -> list[SubjectType]:
+        rows = await subject_resolvers.search_subjects(info.context, name, 20 if first is None else first)
+        return [SubjectType(row=r) for r in rows]
+
+    @strawberry.field(description="One record by id, if the reader may see it.")
+    async def record(self, info: Info, id: strawberry.ID) -> Optional[CreditRecord]:
+        row = await record_resolvers.record_by_id(info.context, id)
+        return record_object(row) if row is not None else None
+
+    @strawberry.field(description="The catalogue (目录) of the deployment's jurisdiction profile.")
+    async def catalogue(self, info: Info, category: Optional[Category] = None,
+                        subject_kind: Optional[SubjectKind] = None) -> list[CatalogueItemType]:
+        rows = await catalogue_resolvers.catalogue(info.context, category, subject_kind)
+        return [CatalogueItemType(row=r) for r in rows]
+
+    @strawberry.field(description="The departments of the deployment.")
+    async def departments(self, info: Info) -> list[DepartmentType]:
+        rows = await catalogue_resolvers.departments(info.context)
+        return [DepartmentType(row=r) for r in rows]

@@ -1,0 +1,97 @@
+"""`init-db`: migrate, then load the jurisdiction profile's departments and catalogue (HC-8).
+
+The profile is fixed for a database at its first initialisation: every number that differs
+between the regulations comes from it, so switching profile under existing records is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.catalogue import CatalogueItem as ItemSpec
+from domain.catalogue import JurisdictionProfile, load_profile
+from store.migrate import upgrade
+from store.models import CatalogueItem, Department, Record, Setting
+
+
+class ProfileMismatch(RuntimeError):
+    """The database was initialised under another jurisdiction profile."""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(_jsonable(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, frozenset, set)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items) if isinstance(value, (frozenset, set)) else items
+    return value
+
+
+def disclosure_text(item: ItemSpec) -> str:
+    rule = item.disclosure.rule.value
+    if rule == "UNTIL_SUBJECT_ENDS":
+        return (f"until {item.disclosure.years_after_termination or 3} years after the organisation ends, "
+                "or the person's death (HC-19(1))")
+    if rule == "UNTIL_VALIDITY_ENDS":
+        return "until its validity ends; without one, until cancelled (HC-19(2))"
+    if item.publicity_months is not None:
+        return (f"{item.publicity_months.min_months}–{item.publicity_months.max_months} months from the day the "
+                f"act ended ({item.severity.value if item.severity else 'graded'}; credit repair measures)")
+    return f"{item.disclosure.years or 5} years from the day the act ended (HC-19(3), XZ-20)"
+
+
+def item_definition(item: ItemSpec) -> dict[str, Any]:
+    """The item as the catalogue file states it, in JSON, plus its disclosure rule in words."""
+    definition = _jsonable(asdict(item))
+    definition["disclosure_text"] = disclosure_text(item)
+    return definition
+
+
+def _upsert(dialect: str, table, rows: list[dict], key: str):
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(table).values(rows)
+    return statement.on_conflict_do_update(
+        index_elements=[key], set_={c: statement.excluded[c] for c in rows[0] if c != key}
+    )
+
+
+async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProfile:
+    """Idempotent: safe on a new database and on one that is already in use."""
+    profile = load_profile(profile_code)
+    await upgrade(engine)
+    async with engine.begin() as connection:
+        dialect = connection.dialect.name
+        stored = (await connection.execute(select(Setting.value).where(Setting.key == "profile"))).scalar()
+        if stored is None:
+            await connection.execute(Setting.__table__.insert().values(key="profile", value=profile.code))
+        elif stored != profile.code:
+            raise ProfileMismatch(f"this database was initialised with profile {stored!r}, not {profile.code!r}; "
+                                  f"set CREDIT_PROFILE={stored} or use another database")
+        departments = [{"code": d.code, "name": d.name, "kind": d.kind.value} for d in profile.departments.values()]
+        await connection.execute(_upsert(dialect, Department.__table__, departments, "code"))
+        items = [
+            {"code": i.code, "profile": profile.code, "name": i.name, "basis": i.basis, "category": i.category.value,
+             "family": i.family.value, "visibility": i.visibility.value,
+             "severity": i.severity.value if i.severity else None, "in_force_from": i.in_force_from,
+             "in_force_until": i.in_force_until, "definition": item_definition(i)}
+            for i in profile.items.values()
+        ]
+        await connection.execute(_upsert(dialect, CatalogueItem.__table__, items, "code"))
+    return profile
+
+
+async def is_empty(engine: AsyncEngine) -> bool:
+    async with engine.connect() as connection:
+        return not (await connection.execute(select(func.count()).select_from(Record.__table__))).scalar()

@@ -1,0 +1,312 @@
+"""Tables for everything SPEC.md describes, so later workflows add rows, not columns.
+
+Enumerated columns hold the `domain.enums` values as short strings (portable between SQLite and
+PostgreSQL, readable in a psql session). Content that differs per catalogue item is JSON,
+validated against the item before it is stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# BIGINT on PostgreSQL; INTEGER on SQLite so that it is the rowid alias and autoincrements.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Department(Base):
+    """部门 / 信息提供主体: submits records and queries them (SPEC 2)."""
+
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+
+
+class Subject(Base):
+    """信息主体: identified by a resident ID number or a unified social credit code (HC-7)."""
+
+    __tablename__ = "subjects"
+
+    code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    # The day the organisation ended or the person died: BASIC disclosure runs from it (HC-19(1)).
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class CatalogueItem(Base):
+    """目录项 (HC-8, XZ-26): loaded from the profile's catalogue file by init-db.
+
+    The columns queries filter on are columns; the rest of the definition (fields, submission
+    and disclosure rules) is kept whole in `definition`, as the catalogue file states it.
+    """
+
+    __tablename__ = "catalogue_items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    profile: Mapped[str] = mapped_column(String(32), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    basis: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(8))
+    family: Mapped[str] = mapped_column(String(32))
+    visibility: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(16))
+    in_force_from: Mapped[dt.date | None] = mapped_column(Date)
+    in_force_until: Mapped[dt.date | None] = mapped_column(Date)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Record(Base):
+    """信用记录: one fact about one subject from one provider under one catalogue item (HC-16).
+
+    `visibility` is the item's class as it applies to this subject (natural persons' records
+    are not PUBLIC unless a law requires it); it is stored so that access filters are plain SQL.
+    """
+
+    __tablename__ = "records"
+    __table_args__ = (
+        # A daily incremental sync may resend a record: this makes the resend idempotent.
+        UniqueConstraint("provider_code", "catalogue_item_code", "document_number", name="uq_record_document"),
+        Index("ix_records_subject_listing", "subject_code", "status", "decided_on"),
+        Index("ix_records_provider_submitted", "provider_code", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subjects.code"))
+    catalogue_item_code: Mapped[str] = mapped_column(ForeignKey("catalogue_items.code"), index=True)
+    provider_code: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    category: Mapped[str] = mapped_column(String(8))
+    family: Mapped[str] = mapped_column(String(32))
+    visibility: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(16))
+
+    # The legally effective document the record rests on (HC-16).
+    document_number: Mapped[str] = mapped_column(String(128))
+    issuing_authority: Mapped[str] = mapped_column(String(200))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+
+    # What the disclosure period runs from (HC-19, XZ-20).
+    act_ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    valid_from: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    disclosure_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    # Lifecycle (domain.enums.RecordStatus) and the day it last changed (archive date, etc.).
+    status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
+    status_changed_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    content: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Reference to the subject's written consent, for consent-only content (HC-15, XZ-9(3)).
+    consent_ref: Mapped[str | None] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Collection (XZ-12, XZ-13): how and when it came in, and how late.
+    channel: Mapped[str] = mapped_column(String(8))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    submitted_by: Mapped[str] = mapped_column(String(128))
+    deadline_on: Mapped[dt.date | None] = mapped_column(Date)
+    deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_working_days: Mapped[int] = mapped_column(Integer, default=0)
+
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+
+
+class RecordVersion(Base):
+    """Every change keeps the previous version (HC-18): a full snapshot per version."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (UniqueConstraint("record_id", "version", name="uq_record_version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    change: Mapped[str] = mapped_column(String(16))  # CREATED / CORRECTED / STATUS
+    reason: Mapped[str | None] = mapped_column(Text)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(128))
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Objection(Base):
+    """异议 (HC-29, XZ-22..24): a subject disputes a record; deadlines come from the profile."""
+
+    __tablename__ = "objections"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subjects.code"), index=True)
+    ground: Mapped[str] = mapped_column(String(32))  # ERROR_OR_OMISSION / PRIVACY_OR_TRADE_SECRET / PAST_PERIOD
+    statement: Mapped[str] = mapped_column(Text)
+    evidence_ref: Mapped[str | None] = mapped_column(String(256))
+    status: Mapped[str] = mapped_column(String(16), default="FILED")
+    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    centre_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    provider_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Annotation(Base):
+    """标注: what a query shows beside a disputed record (HC-29)."""
+
+    __tablename__ = "annotations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    objection_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"))
+    kind: Mapped[str] = mapped_column(String(32))  # OBJECTION_OPEN / OBJECTION_DISPUTED / NOTE
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Authorization(Base):
+    """书面授权 (HC-22, XZ-18): a subject lets a named grantee read its non-public records."""
+
+    __tablename__ = "authorizations"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_code: Mapped[str] = mapped_column(ForeignKey("subjects.code"), index=True)
+    grantee_user: Mapped[str | None] = mapped_column(String(128), index=True)
+    grantee_department: Mapped[str | None] = mapped_column(ForeignKey("departments.code"), index=True)
+    scope_items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    scope_classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    purpose: Mapped[str] = mapped_column(String(32))
+    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    written_ref: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class QueryDocument(Base):
+    """A GraphQL document stored once per hash, so log entries stay small."""
+
+    __tablename__ = "query_documents"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class QueryLogEntry(Base):
+    """查询日志 (HC-23, HC-35, XZ-19): one entry per resolved operation, hash-chained."""
+
+    __tablename__ = "query_log"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    user: Mapped[str | None] = mapped_column(String(128), index=True)
+    department: Mapped[str | None] = mapped_column(String(32), index=True)
+    roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    client: Mapped[str | None] = mapped_column(String(64))
+    operation_name: Mapped[str | None] = mapped_column(String(128))
+    operation_type: Mapped[str | None] = mapped_column(String(16))
+    document_hash: Mapped[str | None] = mapped_column(String(64))
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    purpose: Mapped[str | None] = mapped_column(String(32), index=True)
+    basis: Mapped[str | None] = mapped_column(String(128))
+    authorization_id: Mapped[int | None] = mapped_column(BigInteger)
+    subjects: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    record_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    refused: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    outcome: Mapped[str] = mapped_column(String(16))
+    duration_ms: Mapped[float] = mapped_column()
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class QueryLogSubject(Base):
+    """Which subjects an entry touched, for per-subject counts and histories (XZ-19)."""
+
+    __tablename__ = "query_log_subjects"
+
+    seq: Mapped[int] = mapped_column(ForeignKey("query_log.seq"), primary_key=True)
+    subject_code: Mapped[str] = mapped_column(String(18), primary_key=True, index=True)
+
+
+class SubmissionLogEntry(Base):
+    """归集日志 (HC-35): every write, chained like the query log."""
+
+    __tablename__ = "submission_log"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    user: Mapped[str | None] = mapped_column(String(128))
+    department: Mapped[str | None] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(32))  # SUBMIT / CORRECT / AUTHORIZE / REVOKE / POLICY ...
+    channel: Mapped[str | None] = mapped_column(String(8))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class PolicyRule(Base):
+    """Casbin policy lines when policies are kept in the database (several workers)."""
+
+    __tablename__ = "casbin_rule"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ptype: Mapped[str] = mapped_column(String(8))
+    v0: Mapped[str | None] = mapped_column(String(128))
+    v1: Mapped[str | None] = mapped_column(String(128))
+    v2: Mapped[str | None] = mapped_column(String(128))
+    v3: Mapped[str | None] = mapped_column(String(128))
+    v4: Mapped[str | None] = mapped_column(String(128))
+    v5: Mapped[str | None] = mapped_column(String(128))
+
+
+class CalendarYear(Base):
+    """An operator-added year of the official holiday schedule (SPEC 3.4, last point)."""
+
+    __tablename__ = "calendar_years"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(256))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+
+
+class Setting(Base):
+    """Deployment facts fixed at init-db (the jurisdiction profile), checked at start."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+__all__ = [
+    "Base", "Department", "Subject", "CatalogueItem", "Record", "RecordVersion", "Objection",
+    "Annotation", "Authorization", "QueryDocument", "QueryLogEntry", "QueryLogSubject",
+    "SubmissionLogEntry", "PolicyRule", "CalendarYear", "Setting",
+]

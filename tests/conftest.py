@@ -1,0 +1,105 @@
+"""Shared fixtures: one prepared database per backend, and an HTTP client on the real ASGI app.
+
+Every database test runs on SQLite, and on PostgreSQL too when TEST_DATABASE_URL names a
+PostgreSQL database (`.ci/run` sets it); without it the PostgreSQL cases skip, saying how to
+enable them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from gateway.app import create_app
+from gateway.identity import IdentityConfig, TokenVerifier, mint_token
+from gateway.settings import Settings
+from store.bootstrap import initialise
+from store.engine import create_engine
+from tests import world
+
+PG_HINT = ("PostgreSQL cases skipped: set TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/"
+           "credit_gateway_test (createdb credit_gateway_test first) to run them")
+TEST_SECRET = b"test-secret-for-the-suite-only-0123456789abcdef"
+TODAY = world.TODAY
+
+
+def pytest_report_header(config):
+    return "PostgreSQL: " + (os.environ["TEST_DATABASE_URL"] if os.environ.get("TEST_DATABASE_URL") else PG_HINT)
+
+
+async def reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+async def fresh_engine(backend: str, tmp_path_factory, name: str):
+    """An empty, migrated database of `backend` (a new file, or the reset PostgreSQL test database)."""
+    if backend == "postgresql":
+        url = os.environ.get("TEST_DATABASE_URL")
+        if not url:
+            pytest.skip(PG_HINT)
+        await reset_postgres(url)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp(name) / 'test.sqlite3'}"
+    engine = create_engine(url)
+    await initialise(engine, "huancui")
+    return engine
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+async def engine(backend, tmp_path_factory):
+    """The shared read-mostly database: the catalogue and the test world (tests/world.py)."""
+    engine = await fresh_engine(backend, tmp_path_factory, "world")
+    await world.populate(engine)
+    yield engine
+    await engine.dispose()
+
+
+def make_token(*, user="u1", department=None, roles=(), subject=None, expires_in=3600) -> str:
+    return mint_token(TEST_SECRET, user=user, department=department, roles=list(roles), subject=subject,
+                      expires_in=expires_in)
+
+
+def test_settings(tmp_path: Path | None = None) -> Settings:
+    return Settings(data_dir=tmp_path or Path("/nonexistent"), database_url="unused", load_demo_on_empty=False)
+
+
+def app_for(engine, today: dt.date = TODAY, **settings_overrides):
+    settings = Settings(data_dir=Path("/nonexistent"), database_url="unused", load_demo_on_empty=False,
+                        **settings_overrides)
+    verifier = TokenVerifier(IdentityConfig(mode="hs256", hs256_secret=TEST_SECRET))
+    return create_app(settings, engine=engine, verifier=verifier, today=lambda: today)
+
+
+@pytest.fixture(scope="session")
+async def client(engine):
+    app = app_for(engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+        yield client
+
+
+async def graphql(client: httpx.AsyncClient, query: str, variables: dict | None = None, *, token: str | None = None,
+                  purpose: str | None = None, basis: str | None = None, expect_status: int = 200) -> dict:
+    headers = {}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if purpose:
+        headers["X-Query-Purpose"] = purpose
+    if basis:
+        headers["X-Query-Basis"] = basis
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    assert response.status_code == expect_status, response.text
+    return response.json()

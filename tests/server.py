@@ -1,0 +1,51 @@
+"""Run the real `credit-gateway serve` in a subprocess, for tests where the network matters."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120):
+    """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards."""
+    port = free_port()
+    environment = {**os.environ, "CREDIT_DATA_DIR": str(data_dir), "DATABASE_URL": "", **(env or {})}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"gateway exited with {process.returncode}:\n{process.stdout.read()}")
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise RuntimeError("gateway did not become ready in time")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
