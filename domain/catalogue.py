@@ -98,6 +98,8 @@ class FieldSpec:
         """(normalised value, None) or (None, why the value does not fit the type)."""
         kind = self.type
         if kind in ("string", "text", "enum"):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # spreadsheets hand numbers-as-text (licence no. 12345) as floats
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 return None, f"expected text, got {type(value).__name__}"
             text = str(value).strip()

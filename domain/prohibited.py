@@ -127,30 +127,24 @@ def split_name(name: str) -> str:
     return " ".join(re.split(r"[\s_\-]+", spaced.lower())).strip()
 
 
-def _english_pattern(phrase: str) -> re.Pattern[str]:
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """Chinese: the phrase anywhere. English: whole words, a trailing plural s/es allowed."""
+    if not phrase.isascii():
+        return re.compile(re.escape(phrase))
     words = r"\s+".join(re.escape(w) for w in phrase.split())
     return re.compile(rf"(?<![a-z]){words}(?:s|es)?(?![a-z])")
 
 
-def _is_chinese(term: str) -> bool:
-    return not term.isascii()
-
-
-def _strip_allowed(text: str) -> str:
-    for phrase in ALLOWED_PHRASES:
-        if _is_chinese(phrase):
-            text = text.replace(phrase, " ")
-        else:
-            text = _english_pattern(phrase).sub(" ", text)
-    return text
+_ALLOWED = [_pattern(p) for p in ALLOWED_PHRASES]
+_TERMS = [(kind, term, _pattern(term)) for kind in KINDS for term in kind.terms]
 
 
 def _match(text: str) -> tuple[ProhibitedKind, str] | None:
-    text = _strip_allowed(text)
-    for kind in KINDS:
-        for term in kind.terms:
-            if (term in text) if _is_chinese(term) else _english_pattern(term).search(text):
-                return kind, term
+    for allowed in _ALLOWED:
+        text = allowed.sub(" ", text)
+    for kind, term, pattern in _TERMS:
+        if pattern.search(text):
+            return kind, term
     return None
 
 

@@ -50,6 +50,11 @@ class Reader:
             cond = NONE
         return cls(principal=principal, roles=tuple(roles), dept=principal.department or "", cond=cond)
 
+    @property
+    def general_cond(self) -> str:
+        """A case basis opens the case's subject only, never every subject."""
+        return NONE if self.cond == CASE else self.cond
+
 
 @dataclass
 class Access:
@@ -62,7 +67,7 @@ class Access:
 
     def _relations(self, row: Row | None) -> list[tuple[str, str]]:
         """(role, cond) pairs that apply to this record beyond the general roles."""
-        relations = [(role, self.reader.cond) for role in self.reader.roles]
+        relations = [(role, self.reader.general_cond) for role in self.reader.roles]
         if row is None:
             return relations
         if self.reader.dept and getattr(row, "provider_code", None) == self.reader.dept:
@@ -104,7 +109,7 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
         return Access(None, reader, PUBLIC_SCOPE)
     if not policies.enabled:
         return Access(policies, reader, UNRESTRICTED_SCOPE)
-    universe, dept, cond = policies.pairs, reader.dept, reader.cond
+    universe, dept, cond = policies.pairs, reader.dept, reader.general_cond
     general_pairs = frozenset().union(*(_pairs(policies, r, dept, cond) for r in reader.roles))
     notices = []
     if cond == NONE:
@@ -176,15 +181,15 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
     state = "ARCHIVED" if row.status == RecordStatus.ACTIVE.value and ended else row.status
     reasons.append(f"record {row.id}: class {row.visibility}, item {row.catalogue_item_code}, status {state}; "
                    f"you: roles {', '.join(reader.roles)}, department {reader.dept or '-'}, condition {reader.cond}")
-    candidates = [(role, "any subject") for role in reader.roles]
+    candidates = [(role, "any subject", reader.general_cond) for role in reader.roles]
     if reader.dept and row.provider_code == reader.dept:
-        candidates.append(("provider", "your department provided it"))
+        candidates.append(("provider", "your department provided it", reader.cond))
     if reader.principal.subject_code == row.subject_code:
-        candidates.append(("self", "it is about you"))
+        candidates.append(("self", "it is about you", reader.cond))
     right = access.scope.right_for(row.subject_code)
     if right is not None and right.role in ("grantee", "operator"):
         candidates.append((right.role, f"authorisation {right.authorization_id}" if right.authorization_id
-                           else "the case named in X-Query-Basis"))
+                           else "the case named in X-Query-Basis", reader.cond))
     for grant in held:
         why = why_not_applicable(grant, purpose, now)
         if why:
@@ -193,8 +198,8 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
             reasons.append(f"authorisation {grant.id} does not cover class {row.visibility} or item "
                            f"{row.catalogue_item_code}")
     decided_by = None
-    for role, why in candidates:
-        decision = policies.decide(role, reader.dept, row.visibility, row.catalogue_item_code, "read", reader.cond)
+    for role, why, cond in candidates:
+        decision = policies.decide(role, reader.dept, row.visibility, row.catalogue_item_code, "read", cond)
         reasons.append(f"role {role} ({why}): {decision.explanation}")
         if decision.allowed and decided_by is None:
             live_only = role not in ("self", "provider") and not (role == "auditor" and reader.cond != NONE) and \

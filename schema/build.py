@@ -13,7 +13,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
-from schema.query import Query
+from schema.query import Mutation, Query
 from schema.records import RECORD_TYPES
 
 # Errors with one of these codes were written for the client; anything else is masked.
@@ -29,9 +29,19 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+class GatewaySchema(strawberry.federation.Schema):
+    """Logs unexpected errors with their stack trace; errors written for the client are not failures."""
+
+    def process_errors(self, errors, execution_context=None) -> None:
+        unexpected = [e for e in errors if _should_mask(e)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30) -> strawberry.Schema:
-    return strawberry.federation.Schema(
+    return GatewaySchema(
         query=Query,
+        mutation=Mutation,
         types=list(RECORD_TYPES.values()),
         extensions=[
             # Factories: a fresh extension per request; the parse/validation caches are module-wide.

@@ -11,6 +11,7 @@ from strawberry.types import Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
+from schema import authorizations
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
@@ -44,7 +45,23 @@ class Query:
         rows = await catalogue_resolvers.catalogue(info.context, category, subject_kind)
         return [CatalogueItemType(row=r) for r in rows]
 
+    my_authorizations: list[authorizations.AuthorizationType] = strawberry.field(
+        resolver=authorizations.mine, description="The authorisations the calling subject has given (HC-22).")
+    access_explanation: authorizations.AccessExplanation = strawberry.field(
+        resolver=authorizations.explanation,
+        description="Whether the caller may read a record and which policy line decided (for policy authors).")
+
     @strawberry.field(description="The departments of the deployment.")
     async def departments(self, info: Info) -> list[DepartmentType]:
         rows = await catalogue_resolvers.departments(info.context)
         return [DepartmentType(row=r) for r in rows]
+
+
+@strawberry.type
+class Mutation:
+    grant_authorization: authorizations.AuthorizationType = strawberry.mutation(
+        resolver=authorizations.grant,
+        description="A subject (token with `subject`) authorises a user or department to read its non-public "
+                    "records within a scope, for a purpose and a time window (HC-22, XZ-18).")
+    revoke_authorization: authorizations.AuthorizationType = strawberry.mutation(
+        resolver=authorizations.revoke, description="Revoke one of your authorisations; holds from the next request.")

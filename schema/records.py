@@ -141,8 +141,10 @@ class CreditRecord:
     def submitted_at(self) -> dt.datetime:
         return self.row.submitted_at
 
-    @strawberry.field(description="Working days past the catalogue item's submission deadline (XZ-12).")
-    def late_working_days(self) -> int:
+    @strawberry.field(description="Working days past the catalogue item's submission deadline (XZ-12). "
+                                  "Protected: the provider, the centre, auditors, officers with a purpose.")
+    def late_working_days(self, info: Info) -> Optional[int]:
+        info.context.access.require_field("CreditRecord.lateWorkingDays", self.row, info.path.as_list())
         return self.row.late_working_days
 
     @strawberry.field

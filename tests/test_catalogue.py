@@ -159,7 +159,8 @@ def test_in_force():
 # ------------------------------------------------------------------------------ bad files
 
 
-_BASE = yaml.safe_load((PROFILES_DIR / "huancui.yaml").read_text(encoding="utf-8"))
+_BASE = yaml.load((PROFILES_DIR / "huancui.yaml").read_text(encoding="utf-8"),
+                  Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def base() -> dict:
@@ -173,8 +174,9 @@ def item_of(data: dict, code: str) -> dict:
 
 def write(tmp_path, data) -> str:
     path = tmp_path / "profile.yaml"
-    text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True,
-                                                            sort_keys=False)
+    text = data if isinstance(data, str) else yaml.dump(
+        data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper), allow_unicode=True,
+        sort_keys=False)
     path.write_text(text, encoding="utf-8")
     return str(path)
 
@@ -302,6 +304,16 @@ def test_profile_level_faults(tmp_path):
     fails(tmp_path, data, "unknown key(s) extra")
 
 
+def test_loaded_profiles_are_reused_until_the_file_changes(tmp_path):
+    data = base()
+    path = write(tmp_path, data)
+    first = load_profile(path)
+    assert load_profile(path) is first and hash(first) == hash(load_profile(path))
+    item_of(data, "HC-13-6-PENALTY")["name"] = "行政处罚信息（修订）"
+    write(tmp_path, data)
+    assert load_profile(path).item("HC-13-6-PENALTY").name == "行政处罚信息（修订）"
+
+
 def test_yaml_errors(tmp_path):
     fails(tmp_path, "profile: [unclosed", "not valid YAML")
     text = (PROFILES_DIR / "huancui.yaml").read_text(encoding="utf-8").replace(
@@ -383,6 +395,10 @@ def test_content_types_from_spreadsheets_and_forms():
         "finding": "f", "deaths": 2.0, "directLoss": 3})
     assert problems == [] and content["occurredOn"] == date(2024, 2, 29)
     assert content["deaths"] == 2
+    problems, content = hc.item("HC-10-2-LICENCE").validate_content({
+        "licenceName": "建筑业企业资质证书", "licenceNumber": 12345.0, "licenceKind": "普通",
+        "scope": "施工总承包"})
+    assert problems == [] and content["licenceNumber"] == "12345"
     problems, content = hc.item("HC-14-2-SOCIAL-INSURANCE-FRAUD").validate_content({
         "benefitKind": "养老保险待遇", "conduct": "c", "finding": "f", "recovered": "是",
         "amountDefrauded": "", "unused": None})
