@@ -40,7 +40,10 @@ def cmd_init_db(args: argparse.Namespace) -> int:
     settings = _settings()
 
     async def go(engine):
+        from policies.storage import seed_if_empty
+
         await initialise(engine, args.profile or settings.profile)
+        await seed_if_empty(engine, settings.policy_file)
         print(f"database ready ({settings.resolved_database_url.split('@')[-1]}), "
               f"profile {args.profile or settings.profile}")
 
@@ -77,6 +80,29 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reload_policies(args: argparse.Namespace) -> int:
+    from policies.engine import PolicyFileError
+    from policies.storage import read_policy_file, store_lines
+
+    settings = _settings()
+    path = Path(args.file) if args.file else settings.policy_file
+    try:
+        lines = read_policy_file(path)
+    except (OSError, PolicyFileError) as exc:
+        print(f"policies not changed: {exc}", file=sys.stderr)
+        return 2
+
+    async def go(engine):
+        from store.bootstrap import initialise
+
+        await initialise(engine, settings.profile)
+        version = await store_lines(engine, lines)
+        print(f"policies version {version}: {len(lines)} lines from {path or 'the shipped default'}; "
+              "running workers follow within a second")
+
+    return _run(go)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gateway.identity import add_token_command
 
@@ -109,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="worker processes (default: %(default)s)")
     p.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("reload-policies", help="replace the stored policies from the policy file",
+                       description="Read and check the policy file (POLICY_FILE, or --file), store it in the "
+                                   "database and notify every running worker, which reloads within a second. "
+                                   "A running worker also reloads on SIGHUP.")
+    p.add_argument("--file", help="policy file (default: POLICY_FILE or the shipped policies/default.csv)")
+    p.set_defaults(func=cmd_reload_policies)
 
     add_token_command(sub, lambda: _settings().data_dir)
     return parser
