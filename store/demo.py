@@ -43,8 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.catalogue import (CatalogueItem, DeadlineFrom, Department, FieldSpec, JurisdictionProfile,
                               load_profile)
 from domain.disclosure import add_months, add_years, repairable_from
-from domain.enums import (Category, RecordFamily, RecordStatus, SubjectKind, SubjectStatus,
-                          SubmissionChannel)
+from domain.enums import Category, RecordFamily, RecordStatus, SubjectKind, SubjectStatus
 from domain.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
 from domain.record_facts import derive_facts
 from domain.working_days import WorkingDayCalendar
@@ -427,7 +426,9 @@ def _organisation_name(rng: random.Random, area: Area, org_type: str, form: str 
     if org_type == "social_group":
         if rng.random() < 0.5:
             return f"{area.full}{rng.choice(area.towns)}商会"
-        return f"{area.full}{rng.choice(('餐饮行业', '个体劳动者', '建筑业', '物流行业', '老年人体育', '书法家', '摄影家', '青年企业家', '装饰装修行业', '电子商务'))}协会"
+        trade = rng.choice(("餐饮行业", "个体劳动者", "建筑业", "物流行业", "老年人体育", "书法家", "摄影家",
+                            "青年企业家", "装饰装修行业", "电子商务"))
+        return f"{area.full}{trade}协会"
     if org_type == "private_non_enterprise":
         return f"{area.full}{trade}{rng.choice(('职业培训学校', '养老服务中心', '幼儿园', '社会工作服务中心', '艺术培训学校'))}"
     if org_type == "village_collective":
@@ -863,7 +864,8 @@ def _identity(ctx: RecordContext) -> dict[str, Any]:
         "employmentStatus": status,
         "employedSince": max(graduated, ctx.before(200, 4000)) if employed else OMIT,
         "school": school, "graduatedOn": graduated,
-        "certificateNumber": f"{rng.randint(10000, 14999)}{graduated.year}{rng.randint(1, 9)}{rng.randint(0, 999999):06d}",
+        "certificateNumber": (f"{rng.randint(10000, 14999)}{graduated.year}{rng.randint(1, 9)}"
+                              f"{rng.randint(0, 999999):06d}"),
         "registeredOn": min(add_years(s.born, rng.randint(21, 32)), ctx.decided_on) if married else OMIT,
         "registrationOffice": f"{area.full}民政局婚姻登记处",
     }
@@ -951,7 +953,8 @@ def _intellectual_property(ctx: RecordContext) -> dict[str, Any]:
             f"{ctx.area.province}名牌产品"
     else:
         name, number = f"“{trade}”注册商标", f"{rng.randint(10000000, 79999999)}"
-        scope = f"第{rng.choice((29, 30, 35, 37, 39, 42))}类：{(s.industry.scope if s.industry else '商品和服务').split('；')[0]}"
+        goods = (s.industry.scope if s.industry else "商品和服务").split("；")[0]
+        scope = f"第{rng.choice((29, 30, 35, 37, 39, 42))}类：{goods}"
     return {"licenceName": name, "licenceKind": kind, "licenceNumber": number, "scope": scope,
             "validFrom": ctx.valid_from, "validTo": ctx.valid_until or OMIT}
 
@@ -991,7 +994,7 @@ def _honour(ctx: RecordContext) -> dict[str, Any]:
         star_names = ("一星", "二星", "三星", "四星", "五星")
         return {"honourName": f"{area.county}“{rng.choice(area.volunteer_themes)}”志愿服务项目", "honourKind": kind,
                 "awardingBody": rng.choice((f"共青团{area.full}委员会", f"{area.full}志愿服务联合会", ctx.provider.name)),
-                "level": f"{star_names[max(stars, 1) - 1]}" if ctx.values("level") else f"{star_names[max(stars, 1) - 1]}志愿者",
+                "level": star_names[max(stars, 1) - 1] + ("" if ctx.values("level") else "志愿者"),
                 "serviceHours": float(hours), "donationAmount": OMIT}
     if kind == "CHARITY":
         theme = rng.choice((f"{year}年“慈心一日捐”活动", "乡村振兴爱心捐赠", "助学圆梦捐赠", "关爱困难群众捐赠"))
@@ -1221,7 +1224,8 @@ def _misconduct(ctx: RecordContext) -> dict[str, Any]:
         order_day = ctx.before(40, 120)
         proposal.update(orderNumber=ctx.documents.official(department_domain(ctx.provider)[1], "责改通", order_day.year),
                         correctionDeadline=order_day + timedelta(days=rng.choice((15, 30))),
-                        conduct=f"逾期未按《责令改正通知书》要求改正{rng.choice(VIOLATIONS.get(ctx.domain, VIOLATIONS['market']))[0]}的违法行为")
+                        conduct=f"逾期未按《责令改正通知书》要求改正"
+                                f"{rng.choice(VIOLATIONS.get(ctx.domain, VIOLATIONS['market']))[0]}的违法行为")
     if item.field("examName") is not None:
         exam_day = ctx.before(20, 90)
         proposal.update(examName=f"{exam_day.year}年{rng.choice(EXAMS)}", examDate=exam_day,
@@ -1529,16 +1533,15 @@ def plan_records(rng: random.Random, profile: JurisdictionProfile, subjects: lis
 
 
 def _validity(rng: random.Random, plan: _Plan) -> tuple[date | None, date | None]:
-    """valid_from / valid_until of GOOD items that have a validity (ratings, some awards).
+    """valid_from / valid_until of awards: half are titles held for 2-3 years, half have no end.
 
-    Licences get theirs from the licence's term while their content is generated (set_term).
+    Licences, certificates and ratings get theirs from their term while their content is
+    generated (RecordContext.set_term); volunteer and charity records have none (until cancelled).
     """
-    item, decided = plan.item, plan.decided_on
-    if item.category is Category.GOOD and item.family is not RecordFamily.LICENCE:
-        if item.family is RecordFamily.HONOUR and "AWARD" in (item.field("honourKind").values
-                                                              if item.field("honourKind") else ("AWARD",)):
-            if rng.random() < 0.5:
-                return decided, add_years(decided, rng.choice((2, 3))) - ONE_DAY
+    kind = plan.item.field("honourKind")
+    if plan.item.family is RecordFamily.HONOUR and "AWARD" in (kind.values if kind else ("AWARD",)):
+        if rng.random() < 0.5:
+            return plan.decided_on, add_years(plan.decided_on, rng.choice((2, 3))) - ONE_DAY
     return None, None
 
 
@@ -1714,10 +1717,9 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
         if subject.code not in first_seen or submitted_at < first_seen[subject.code]:
             first_seen[subject.code] = submitted_at
 
+    never_seen = dt.datetime(today.year, today.month, today.day, tzinfo=UTC)
     subject_rows = [{"code": s.code, "kind": s.kind.value, "name": s.name, "status": s.status.value,
-                     "ended_on": s.ended_on,
-                     "created_at": first_seen.get(s.code) or dt.datetime(today.year, today.month, today.day, tzinfo=UTC)}
-                    for s in people]
+                     "ended_on": s.ended_on, "created_at": first_seen.get(s.code, never_seen)} for s in people]
     statuses = Counter(r["status"] for r in record_rows)
     counts = {
         "subjects": len(subject_rows),

@@ -20,8 +20,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120):
-    """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards."""
+def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120,
+                    processes: list | None = None):
+    """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards.
+
+    `processes`, if given, receives the server's Popen (to signal it)."""
     port = free_port()
     environment = {**os.environ, "CREDIT_DATA_DIR": str(data_dir), "DATABASE_URL": "", **(env or {})}
     process = subprocess.Popen(
@@ -29,6 +32,8 @@ def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeou
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    if processes is not None:
+        processes.append(process)
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -99,3 +99,25 @@ def test_a_bad_policy_file_changes_nothing(tmp_path):
     bad.write_text("p, officer, SHARED, *, read\n")
     result = cli("reload-policies", "--file", str(bad), env=env)
     assert result.returncode == 2 and "a p line has 5 fields" in result.stderr
+
+
+def test_sighup_reloads_the_policy_file(tmp_path):
+    import signal
+
+    from policies.engine import DEFAULT_POLICY_FILE
+
+    policy_file = tmp_path / "policies.csv"
+    policy_file.write_text(DEFAULT_POLICY_FILE.read_text())
+    env = {**os.environ, "CREDIT_DATA_DIR": str(tmp_path), "LOAD_DEMO_ON_EMPTY": "false",
+           "POLICY_FILE": str(policy_file), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hup.sqlite3'}"}
+    assert cli("init-db", env=env).returncode == 0
+    assert cli("load-demo", "--subjects", "60", "--records", "600", env=env).returncode == 0
+    token = mint_token(load_or_create_dev_secret(tmp_path), user="o1", department="SCJG", roles=["officer"])
+    processes: list = []
+    with running_gateway(tmp_path, env=env, processes=processes) as base:
+        code = _subject_with_shared_records(base, token)
+        assert shared_count(base, token, code) > 0
+        policy_file.write_text("\n".join(line for line in DEFAULT_POLICY_FILE.read_text().splitlines()
+                                         if line.strip() != "p, officer, SHARED, *, read, purpose"))
+        processes[0].send_signal(signal.SIGHUP)
+        wait_for(lambda: shared_count(base, token, code) == 0, timeout=3)
