@@ -9,6 +9,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import re
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -18,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from strawberry.asgi import GraphQL
 
@@ -29,6 +32,7 @@ from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, par
 from gateway.settings import Settings
 from domain.catalogue import JurisdictionProfile, load_profile
 from gateway.policy_sync import PolicySync
+from gateway.query_log import QueryLogUnavailable, QueryLogWriter, build_entry
 from policies.engine import PolicyEngine
 from policies.storage import policy_engine
 from resolvers.access import build_access
@@ -52,7 +56,26 @@ class Gateway:
     verifier: TokenVerifier
     profile: JurisdictionProfile
     policies: PolicyEngine
+    query_log: QueryLogWriter | None
     today: Callable[[], dt.date] = dt.date.today
+
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _request_id(request: Request) -> str:
+    """The caller's X-Request-Id when it is sane, so logs on both sides can be matched."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def _json_errors(response: Response) -> list[dict]:
+    import json
+
+    try:
+        return json.loads(response.body).get("errors", [])
+    except Exception:
+        return []
 
 
 def _error(status: int, message: str, code: str, **extra: Any) -> JSONResponse:
@@ -68,10 +91,13 @@ class GraphQLHandler(GraphQL):
     async def process_result(self, request: Request, result):  # type: ignore[override]
         """Adds the request's notices (e.g. records withheld for want of a purpose) as errors."""
         response = await super().process_result(request, result)
-        access = request.state.context.access
+        context = request.state.context
+        access = context.access
         if access is not None and access.notices:
             response.setdefault("errors", [])
             response["errors"] += [{"message": n, "extensions": {"code": "PURPOSE_REQUIRED"}} for n in access.notices]
+        context.operation.errors = response.get("errors") or []
+        context.operation.has_data = response.get("data") is not None
         return response
 
 
@@ -84,21 +110,70 @@ class GraphQLEndpoint:
 
     async def __call__(self, scope, receive, send) -> None:
         request = Request(scope, receive)
+        started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+        request_id = _request_id(request)
         with LATENCY.time():
             response = await self._prepare(request)
-            if response is None:
-                status = {}
-
-                async def watching_send(message):
-                    if message["type"] == "http.response.start":
-                        status["code"] = message["status"]
-                    await send(message)
-
-                await self.handler(scope, receive, watching_send)
-                REQUESTS.labels(str(status.get("code", 0))).inc()
+            if isinstance(response, HTMLResponse):  # the GraphiQL page: not an operation
+                await response(scope, receive, send)
                 return
-            REQUESTS.labels(str(response.status_code)).inc()
-            await response(scope, receive, send)
+            if response is None:
+                status, messages = await self._execute(scope, receive)
+                context: RequestContext = request.state.context
+                principal, errors, has_data = context.principal, context.operation.errors, context.operation.has_data
+            else:  # refused before any GraphQL work: bad token, bad header
+                status, messages = response.status_code, None
+                context, principal = None, getattr(request.state, "principal", Principal.anonymous())
+                errors, has_data = _json_errors(response), False
+            REQUESTS.labels(str(status)).inc()
+            if self.gateway.query_log is not None:
+                entry = self._entry(request, request_id, started, clock, context, principal, status, errors, has_data)
+                try:
+                    await self.gateway.query_log.append(entry, context.operation.document if context else None,
+                                                        sorted(context.observed.subjects) if context else [])
+                except QueryLogUnavailable:
+                    REQUESTS.labels("503").inc()
+                    await _error(503, "the query log cannot be written, so nothing is answered (HC-35); "
+                                      "try again later", "QUERY_LOG_UNAVAILABLE")(scope, receive, send)
+                    return
+            if messages is None:
+                await response(scope, receive, send)
+                return
+            for message in messages:
+                if message["type"] == "http.response.start":
+                    message = {**message, "headers": [*message.get("headers", []),
+                                                      (b"x-request-id", request_id.encode())]}
+                await send(message)
+
+    async def _execute(self, scope, receive) -> tuple[int, list[dict]]:
+        """Run strawberry's handler, holding its response until the query log has the entry."""
+        messages: list[dict] = []
+
+        async def hold(message) -> None:
+            messages.append(message)
+
+        await self.handler(scope, receive, hold)
+        status = next((m["status"] for m in messages if m["type"] == "http.response.start"), 500)
+        return status, messages
+
+    def _entry(self, request: Request, request_id: str, started: dt.datetime, clock: float,
+               context: RequestContext | None, principal: Principal, status: int, errors: list, has_data: bool):
+        from resolvers.context import Operation
+
+        authorization_id = None
+        if context is not None and context.access is not None:
+            authorization_id = next((r.authorization_id for r in context.access.scope.subjects
+                                     if r.authorization_id and r.subject_code in context.observed.subjects), None)
+        return build_entry(
+            request_id=request_id, started=started, duration_ms=(time.perf_counter() - clock) * 1000,
+            principal=principal, client=request.client.host if request.client else None,
+            operation=context.operation if context else Operation(),
+            purpose=context.purpose if context else None, basis=context.basis if context else None,
+            authorization_id=authorization_id,
+            subjects=sorted(context.observed.subjects) if context else [],
+            record_ids=sorted(context.observed.record_ids) if context else [],
+            status=status, errors=errors, has_data=has_data,
+        )
 
     async def _prepare(self, request: Request) -> Response | None:
         settings = self.gateway.settings
@@ -110,6 +185,7 @@ class GraphQLEndpoint:
             principal = await self._principal(request.headers.get("authorization"))
         except AuthenticationError as err:
             return authentication_error_response(err)
+        request.state.principal = principal
         try:
             purpose = parse_purpose(request.headers.get(PURPOSE_HEADER))
             basis = parse_basis(request.headers.get(BASIS_HEADER))
@@ -140,7 +216,7 @@ class GraphQLEndpoint:
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifier: TokenVerifier | None = None,
-               policies: PolicyEngine | None = None, sync_policies: bool = False,
+               policies: PolicyEngine | None = None, sync_policies: bool = False, query_log: bool = True,
                on_startup: Callable | None = None, today: Callable[[], dt.date] = dt.date.today) -> Starlette:
     """The application. Tests pass their own engine; `serve` lets it create one from settings.
 
@@ -155,7 +231,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     profile = load_profile(settings.profile)
     policies = policies or policy_engine(profile)
     gateway = Gateway(settings=settings, engine=engine, verifier=verifier, profile=profile, policies=policies,
-                      today=today)
+                      query_log=QueryLogWriter(engine) if query_log else None, today=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens)
     handler = GraphQLHandler(schema, graphql_ide=None, allow_queries_via_get=True)

@@ -96,9 +96,66 @@ def cmd_reload_policies(args: argparse.Namespace) -> int:
         from store.bootstrap import initialise
 
         await initialise(engine, settings.profile)
-        version = await store_lines(engine, lines)
+        version = await store_lines(engine, lines, changed_by=os.environ.get("USER", "operator"),
+                                    source=str(path or "shipped default"))
         print(f"policies version {version}: {len(lines)} lines from {path or 'the shipped default'}; "
               "running workers follow within a second")
+
+    return _run(go)
+
+
+def cmd_verify_log(args: argparse.Namespace) -> int:
+    from store.log_archive import TABLES, verify_segment, verify_stored
+
+    async def go(engine):
+        status = 0
+        for name in (args.log,) if args.log != "all" else ("query", "submission"):
+            table = TABLES[name]
+            if args.segments:
+                prev = "0" * 64
+                for segment in sorted(Path(args.segments).glob(f"{table.name}-*.jsonl")):
+                    count, fault, prev = verify_segment(segment, table.name, prev)
+                    if fault:
+                        print(f"{segment}: FAULT {fault.kind} at entry {fault.seq}: {fault.message}")
+                        status = 1
+                    else:
+                        print(f"{segment}: {count} entries verified")
+            result = await verify_stored(engine, table)
+            if result.fault:
+                print(f"{table.name}: FAULT {result.fault.kind} at entry {result.fault.seq}: {result.fault.message}")
+                status = 1
+            else:
+                print(f"{table.name}: {result.checked} entries verified, chain intact")
+        return status
+
+    return _run(go)
+
+
+def cmd_export_log(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from domain.catalogue import load_profile
+    from store.log_archive import TABLES, RetentionError, export_before
+
+    settings = _settings()
+    try:
+        before = dt.datetime.combine(dt.date.fromisoformat(args.before), dt.time(), dt.timezone.utc)
+    except ValueError:
+        print(f"--before {args.before!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    retention = load_profile(settings.profile).query_log_retention_years
+
+    async def go(engine):
+        for name in (args.log,) if args.log != "all" else ("query", "submission"):
+            try:
+                path, count = await export_before(engine, TABLES[name], before, Path(args.out), retention,
+                                                  dt.datetime.now(dt.timezone.utc))
+            except RetentionError as exc:
+                print(f"nothing exported: {exc}", file=sys.stderr)
+                return 2
+            print(f"{name} log: {count} entries exported to {path} and purged" if path
+                  else f"{name} log: no entries before {args.before}")
+        return 0
 
     return _run(go)
 
@@ -142,6 +199,22 @@ def build_parser() -> argparse.ArgumentParser:
                                    "A running worker also reloads on SIGHUP.")
     p.add_argument("--file", help="policy file (default: POLICY_FILE or the shipped policies/default.csv)")
     p.set_defaults(func=cmd_reload_policies)
+
+    p = sub.add_parser("verify-log", help="walk the hash chains of the query and submission logs",
+                       description="Recompute every entry's hash and link; exit 1 naming the first entry that was "
+                                   "edited, deleted, inserted or reordered.")
+    p.add_argument("--log", choices=("query", "submission", "all"), default="all")
+    p.add_argument("--segments", help="also verify exported JSON Lines segments in this folder")
+    p.set_defaults(func=cmd_verify_log)
+
+    p = sub.add_parser("export-log", help="export log entries past retention to JSON Lines, then purge them",
+                       description="Write entries older than --before to a JSON Lines segment whose chain verifies, "
+                                   "then purge them. Entries younger than the profile's retention (at least 5 "
+                                   "years) are never purged.")
+    p.add_argument("--before", required=True, help="date, YYYY-MM-DD: export entries older than this")
+    p.add_argument("--out", default="log-archive", help="folder for the segments (default: %(default)s)")
+    p.add_argument("--log", choices=("query", "submission", "all"), default="all")
+    p.set_defaults(func=cmd_export_log)
 
     add_token_command(sub, lambda: _settings().data_dir)
     return parser

@@ -78,7 +78,8 @@ class PolicySync:
                 await asyncio.sleep(1)
 
     async def reload_from_file(self) -> None:
-        await store_lines(self.engine, read_policy_file(self.policy_file))
+        await store_lines(self.engine, read_policy_file(self.policy_file), changed_by="SIGHUP",
+                          source=str(self.policy_file or "shipped default"))
         self._wake.set()
 
     async def start(self) -> None:

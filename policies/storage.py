@@ -52,8 +52,11 @@ async def load_lines(engine: AsyncEngine) -> tuple[list[list[str]], int]:
     return lines, int(version or 0)
 
 
-async def store_lines(engine: AsyncEngine, lines: list[list[str]]) -> int:
-    """Replace the stored lines in one transaction, bump the version, and tell the workers."""
+async def store_lines(engine: AsyncEngine, lines: list[list[str]], *, changed_by: str | None = None,
+                      source: str | None = None) -> int:
+    """Replace the stored lines in one transaction, bump the version, log it, and tell the workers."""
+    from store.chain import append_submission_log
+
     async with engine.begin() as connection:
         await connection.execute(delete(PolicyRule.__table__))
         await connection.execute(PolicyRule.__table__.insert(), [
@@ -65,6 +68,8 @@ async def store_lines(engine: AsyncEngine, lines: list[list[str]]) -> int:
         else:
             await connection.execute(Setting.__table__.update().where(Setting.key == VERSION_KEY)
                                      .values(value=str(version)))
+        await append_submission_log(connection, user=changed_by, department=None, action="POLICY_CHANGE",
+                                    detail={"version": version, "lines": len(lines), "source": source})
         if connection.dialect.name == "postgresql":
             await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, '{version}'"))
     return version

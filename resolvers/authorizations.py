@@ -17,6 +17,7 @@ from domain.enums import Purpose, Visibility
 from domain.principal import Principal
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
+from store.chain import append_submission_log
 from store.models import Authorization, CatalogueItem, Department
 
 AU = Authorization.__table__.c
@@ -89,6 +90,8 @@ async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row
         ))
         row = (await connection.execute(select(Authorization.__table__).where(
             AU.id == result.inserted_primary_key[0]))).one()
+        await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
+                                    action="AUTHORIZE", detail={"authorization": row.id, "subject": subject})
     return row
 
 
@@ -105,6 +108,9 @@ async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> Ro
         if row.revoked_at is None:
             await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(
                 revoked_at=dt.datetime.now(dt.timezone.utc)))
+            await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
+                                        action="REVOKE_AUTHORIZATION", detail={"authorization": ident,
+                                                                               "subject": subject})
         return (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one()
 
 

@@ -27,6 +27,18 @@ class Observed:
 
 
 @dataclass
+class Operation:
+    """What the GraphQL layer saw of the request, for the query log (filled by the schema)."""
+
+    document: str | None = None
+    name: str | None = None
+    type: str | None = None
+    variables: dict = field(default_factory=dict)
+    has_data: bool = False
+    errors: list = field(default_factory=list)
+
+
+@dataclass
 class RequestContext:
     engine: AsyncEngine
     principal: Principal = field(default_factory=Principal.anonymous)
@@ -39,6 +51,7 @@ class RequestContext:
     max_list_codes: int = 100
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
+    operation: Operation = field(default_factory=Operation)
 
     def __post_init__(self) -> None:
         if self.loaders is None:

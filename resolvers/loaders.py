@@ -84,6 +84,7 @@ class Loaders:
         self.annotations = DataLoader(self._annotations)
         self.record_page = DataLoader(self._record_pages)
         self.record_count = DataLoader(self._record_counts)
+        self.query_count = DataLoader(self._query_counts)
 
     async def _fetch(self, statement) -> Sequence[Row]:
         async with self.ctx.engine.connect() as connection:
@@ -161,6 +162,11 @@ class Loaders:
                 found = by_subject.get(key.subject_code, [])
                 pages[key] = Page(rows=found[:first], has_next=len(found) > first)
         return [pages[key] for key in keys]
+
+    async def _query_counts(self, codes: list[str]) -> list[int]:
+        from resolvers.query_log import query_counts
+
+        return await query_counts(self.ctx, codes)
 
     async def _record_counts(self, keys: list[tuple[str, RecordFilter]]) -> list[int]:
         groups: dict[RecordFilter, set[str]] = defaultdict(set)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -29,6 +30,24 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+class OperationCapture(SchemaExtension):
+    """Hands the document, operation and variables to the request context for the query log."""
+
+    def on_operation(self):
+        execution = self.execution_context
+        operation = getattr(execution.context, "operation", None)
+        if operation is not None:
+            operation.document = execution.query
+            operation.name = execution.operation_name
+            operation.variables = execution.variables or {}
+        yield
+        if operation is not None:
+            try:
+                operation.type = execution.operation_type.value
+            except Exception:  # the document did not parse: there is no operation type
+                operation.type = None
+
+
 class GatewaySchema(strawberry.federation.Schema):
     """Logs unexpected errors with their stack trace; errors written for the client are not failures."""
 
@@ -45,6 +64,7 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: in
         types=list(RECORD_TYPES.values()),
         extensions=[
             # Factories: a fresh extension per request; the parse/validation caches are module-wide.
+            OperationCapture,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),

@@ -11,7 +11,7 @@ from strawberry.types import Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
-from schema import authorizations
+from schema import audit, authorizations
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
@@ -50,6 +50,10 @@ class Query:
     access_explanation: authorizations.AccessExplanation = strawberry.field(
         resolver=authorizations.explanation,
         description="Whether the caller may read a record and which policy line decided (for policy authors).")
+
+    query_log: Optional[audit.QueryLogConnection] = strawberry.field(
+        resolver=audit.query_log_field,
+        description="The query log, newest first (auditors; HC-35). `refusedOnly` lists refusals for supervisors.")
 
     @strawberry.field(description="The departments of the deployment.")
     async def departments(self, info: Info) -> list[DepartmentType]:

@@ -14,6 +14,7 @@ from domain.masking import mask_person_name, mask_resident_id
 from resolvers import records as record_resolvers
 from schema.enums import Category, DepartmentKind, RecordFamily, RecordStatus, Severity, SubjectKind, SubjectStatus, \
     Visibility
+from schema.audit import QueryHistoryItem
 from schema.records import CreditRecord, record_object
 
 
@@ -206,6 +207,22 @@ class SubjectType:
         record_filter = record_resolvers.record_filter(category, catalogue_item, status)
         page = await record_resolvers.record_page(info.context, self.row.code, record_filter, first, after)
         return CreditRecordConnection(page=page)
+
+    @strawberry.field(description="Running count of logged queries about this subject (XZ-19). "
+                                  "The subject itself and auditors.")
+    async def query_count(self, info: Info) -> Optional[int]:
+        info.context.access.require_field("Subject.queryCount", self.row, info.path.as_list())
+        return await info.context.loaders.query_count.load(self.row.code)
+
+    @strawberry.field(description="Who queried this subject, when and why, newest first. "
+                                  "The subject itself and auditors.")
+    async def query_history(self, info: Info, first: int = 20) -> Optional[list[QueryHistoryItem]]:
+        from resolvers import query_log
+
+        info.context.access.require_field("Subject.queryHistory", self.row, info.path.as_list())
+        rows = await query_log.history(info.context, self.row.code, first)
+        return [QueryHistoryItem(at=r.at, user=r.user, department=r.department, purpose=r.purpose, basis=r.basis,
+                                 operation_name=r.operation_name) for r in rows]
 
     @classmethod
     async def resolve_reference(cls, info: Info, code: strawberry.ID) -> Optional["SubjectType"]:

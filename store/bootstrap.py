@@ -79,6 +79,7 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
         elif stored != profile.code:
             raise ProfileMismatch(f"this database was initialised with profile {stored!r}, not {profile.code!r}; "
                                   f"set CREDIT_PROFILE={stored} or use another database")
+        await _set(connection, "log_retention_years", str(profile.query_log_retention_years))
         departments = [{"code": d.code, "name": d.name, "kind": d.kind.value} for d in profile.departments.values()]
         await connection.execute(_upsert(dialect, Department.__table__, departments, "code"))
         items = [
@@ -90,6 +91,13 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
         ]
         await connection.execute(_upsert(dialect, CatalogueItem.__table__, items, "code"))
     return profile
+
+
+async def _set(connection, key: str, value: str) -> None:
+    """Upsert one deployment setting (the log triggers read the retention from here)."""
+    statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(Setting.__table__)
+    await connection.execute(statement.values(key=key, value=value).on_conflict_do_update(
+        index_elements=["key"], set_={"value": value}))
 
 
 async def is_empty(engine: AsyncEngine) -> bool:

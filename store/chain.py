@@ -1,0 +1,131 @@
+"""Hash-chained, append-only logs (HC-35, XZ-19): the query log and the submission log.
+
+Each entry carries the hash of its predecessor and its own hash over its content and that
+predecessor, so any edit, deletion, insertion or reordering breaks the chain where it happened.
+Appends serialise on the chain's head (a PostgreSQL advisory lock, SQLite's write lock) so several
+workers extend one chain. Appends run inside the caller's transaction: a submission and its log
+entry commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import Table, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from store.models import QueryLogEntry, Setting, SubmissionLogEntry
+
+GENESIS = "0" * 64
+QUERY_LOG = QueryLogEntry.__table__
+SUBMISSION_LOG = SubmissionLogEntry.__table__
+# Fields hashed, in order; everything but the sequence number and the hashes themselves.
+HASHED_FIELDS: dict[str, tuple[str, ...]] = {
+    "query_log": ("at", "request_id", "user", "department", "roles", "client", "operation_name", "operation_type",
+                  "document_hash", "variables", "purpose", "basis", "authorization_id", "subjects", "record_ids",
+                  "refused", "outcome", "duration_ms"),
+    "submission_log": ("at", "user", "department", "action", "channel", "detail"),
+}
+_LOCK_KEYS = {"query_log": 7_201_701, "submission_log": 7_201_702}
+
+
+def canonical_time(moment: dt.datetime) -> str:
+    """UTC, microseconds, no offset: what both databases give back for what was written."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return canonical_time(value)
+    if isinstance(value, float):
+        return round(value, 3)
+    return value
+
+
+def entry_hash(table_name: str, entry: dict[str, Any], prev_hash: str) -> str:
+    body = {name: _canonical(entry.get(name)) for name in HASHED_FIELDS[table_name]}
+    payload = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
+
+
+def anchor_key(table_name: str) -> str:
+    """Settings key holding the hash of the last entry exported and purged (retention)."""
+    return f"{table_name}_anchor"
+
+
+async def _lock_and_head(connection: AsyncConnection, table: Table) -> str:
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})"))
+    else:  # take SQLite's write lock before reading the head, so no other writer slips in between
+        await connection.execute(update(Setting.__table__).where(Setting.key == "profile").values(key="profile"))
+    last = (await connection.execute(select(table.c.entry_hash).order_by(table.c.seq.desc()).limit(1))).scalar()
+    if last is not None:
+        return last
+    anchor = (await connection.execute(select(Setting.value).where(Setting.key == anchor_key(table.name)))).scalar()
+    return anchor.split(":", 1)[1] if anchor else GENESIS
+
+
+async def append(connection: AsyncConnection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
+    """Append entries in order; returns their sequence numbers. Call inside a transaction."""
+    if not entries:
+        return []
+    prev = await _lock_and_head(connection, table)
+    rows = []
+    for entry in entries:
+        row = {**entry, "at": entry.get("at") or dt.datetime.now(dt.timezone.utc)}
+        if "duration_ms" in row:
+            row["duration_ms"] = round(float(row["duration_ms"]), 3)
+        row["prev_hash"] = prev
+        row["entry_hash"] = prev = entry_hash(table.name, row, prev)
+        rows.append(row)
+    result = await connection.execute(table.insert().returning(table.c.seq, sort_by_parameter_order=True), rows)
+    return [r.seq for r in result]
+
+
+async def append_submission_log(connection: AsyncConnection, *, user: str | None, department: str | None,
+                                action: str, channel: str | None = None, detail: dict | None = None) -> int:
+    """归集日志 (HC-35): one entry per write (submission batch, correction, authorisation, policy change)."""
+    seqs = await append(connection, SUBMISSION_LOG, [{"user": user, "department": department, "action": action,
+                                                      "channel": channel, "detail": detail or {}}])
+    return seqs[0]
+
+
+@dataclass(frozen=True)
+class ChainFault:
+    seq: int
+    kind: str  # EDITED / DELETED / INSERTED_OR_REORDERED
+    message: str
+
+
+def verify(table_name: str, rows: Iterable[Any], start_hash: str = GENESIS,
+           first_seq: int | None = None) -> tuple[int, ChainFault | None]:
+    """Walk entries in sequence order; the first fault found, or None. Returns (entries checked, fault).
+
+    `start_hash`/`first_seq`: where the walk resumes (the previous batch's last entry, or an anchor).
+    """
+    prev, prev_seq, count = start_hash, first_seq, 0
+    for row in rows:
+        entry = dict(row._mapping) if hasattr(row, "_mapping") else dict(row)
+        count += 1
+        recomputed = entry_hash(table_name, entry, entry["prev_hash"])
+        if entry["prev_hash"] != prev:
+            gap = prev_seq is not None and entry["seq"] != prev_seq + 1
+            if gap and recomputed == entry["entry_hash"]:
+                kind, what = "DELETED", (f"entry {entry['seq']} follows entry {prev_seq}, but its predecessor hash "
+                                         f"does not match: entries between them were deleted")
+            else:
+                kind, what = "INSERTED_OR_REORDERED", (
+                    f"entry {entry['seq']} does not link to entry {prev_seq if prev_seq is not None else 'the start'}"
+                    ": an entry was inserted here or entries were reordered")
+            return count, ChainFault(entry["seq"], kind, what)
+        if recomputed != entry["entry_hash"]:
+            return count, ChainFault(entry["seq"], "EDITED", f"entry {entry['seq']} was edited: its content no longer "
+                                                             "matches its hash")
+        prev, prev_seq = entry["entry_hash"], entry["seq"]
+    return count, None
