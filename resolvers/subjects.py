@@ -25,15 +25,24 @@ def parse_subject_code(code: str) -> str:
     return normalised
 
 
+def _touched(ctx: RequestContext, rows) -> None:
+    """Every subject an answer is about, for the query log and the per-subject counts (XZ-19)."""
+    ctx.observed.subjects.update(row.code for row in rows if row is not None)
+
+
 async def subject_by_code(ctx: RequestContext, code: str) -> Row | None:
-    return await ctx.loaders.subject.load(parse_subject_code(code))
+    row = await ctx.loaders.subject.load(parse_subject_code(code))
+    _touched(ctx, [row])
+    return row
 
 
 async def subjects_by_codes(ctx: RequestContext, codes: list[str]) -> list[Row | None]:
     if len(codes) > ctx.max_list_codes:
         raise BadUserInput(f"codes has {len(codes)} entries; at most {ctx.max_list_codes} per query")
     parsed = [parse_subject_code(code) for code in codes]
-    return list(await ctx.loaders.subject.load_many(parsed))
+    rows = list(await ctx.loaders.subject.load_many(parsed))
+    _touched(ctx, rows)
+    return rows
 
 
 def _like_pattern(text: str) -> str:
@@ -62,4 +71,5 @@ async def search_subjects(ctx: RequestContext, name: str, first: int) -> list[Ro
         rows = (await connection.execute(statement)).all()
     for row in rows:
         ctx.loaders.subject.prime(row.code, row)
+    _touched(ctx, rows)
     return list(rows)

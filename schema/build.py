@@ -46,6 +46,12 @@ class OperationCapture(SchemaExtension):
                 operation.type = execution.operation_type.value
             except Exception:  # the document did not parse: there is no operation type
                 operation.type = None
+            if operation.name is None and execution.graphql_document is not None:
+                # the request did not name it: the document's (first) operation name, if it has one
+                from strawberry.utils.operation import get_first_operation
+
+                definition = get_first_operation(execution.graphql_document)
+                operation.name = definition.name.value if definition and definition.name else None
 
 
 class GatewaySchema(strawberry.federation.Schema):

@@ -40,6 +40,32 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+async def scratch_postgres_url(name: str) -> str:
+    """A new, empty PostgreSQL database beside TEST_DATABASE_URL's, for tests that need their own."""
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+    database = f"{base.database}_{name}"
+    admin = await asyncpg.connect(host=base.host or "127.0.0.1", port=base.port or 5432, user=base.username,
+                                  password=base.password, database="postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await admin.close()
+    return base.set(database=database).render_as_string(hide_password=False)
+
+
+async def scratch_url(backend: str, tmp_path: Path, name: str) -> str:
+    """An empty database of `backend` that no other test uses (skips PostgreSQL when not enabled)."""
+    if backend == "postgresql":
+        if not os.environ.get("TEST_DATABASE_URL"):
+            pytest.skip(PG_HINT)
+        return await scratch_postgres_url(name)
+    return f"sqlite+aiosqlite:///{tmp_path / (name + '.sqlite3')}"
+
+
 async def fresh_engine(backend: str, tmp_path_factory, name: str):
     """An empty, migrated database of `backend` (a new file, or the reset PostgreSQL test database)."""
     if backend == "postgresql":

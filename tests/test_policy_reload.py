@@ -45,18 +45,11 @@ def wait_for(predicate, timeout=3.0) -> float:
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_two_workers_follow_a_policy_change_made_while_they_run(tmp_path, database):
     env = {**os.environ, "CREDIT_DATA_DIR": str(tmp_path), "LOAD_DEMO_ON_EMPTY": "false"}
-    if database == "postgresql":
-        url = os.environ.get("TEST_DATABASE_URL")
-        if not url:
-            pytest.skip("PostgreSQL case skipped: set TEST_DATABASE_URL to run it")
-        import asyncio
+    import asyncio
 
-        from tests.conftest import reset_postgres
+    from tests.conftest import scratch_url
 
-        asyncio.run(reset_postgres(url))
-        env["DATABASE_URL"] = url
-    else:
-        env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'policies.sqlite3'}"
+    env["DATABASE_URL"] = asyncio.run(scratch_url(database, tmp_path, "policies"))
     assert cli("init-db", env=env).returncode == 0
     loaded = cli("load-demo", "--subjects", "60", "--records", "600", env=env)
     assert loaded.returncode == 0, loaded.stderr
