@@ -120,6 +120,7 @@ def archived(today: dt.date) -> ColumnElement[bool]:
     )
 
 
+@lru_cache(maxsize=64)
 def status_filter(status: RecordStatus, today: dt.date) -> ColumnElement[bool]:
     if status is RecordStatus.ACTIVE:
         return live(today)
@@ -128,8 +129,13 @@ def status_filter(status: RecordStatus, today: dt.date) -> ColumnElement[bool]:
     return R.status == status.value
 
 
+@lru_cache(maxsize=512)
 def scope_filter(scope: RecordScope, today: dt.date) -> ColumnElement[bool]:
-    """The WHERE clause for `scope`: a record is visible if any of the reader's rights covers it."""
+    """The WHERE clause for `scope`: a record is visible if any of the reader's rights covers it.
+
+    Cached: scopes recur (same roles, same policies), and building the expression costs more
+    than running a small query.
+    """
     if scope.all_records:
         return true()
     is_live = live(today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import AddValidationRules, SchemaExtension
 from strawberry.extensions import (
     MaskErrors,
     MaxAliasesLimiter,
@@ -63,6 +63,22 @@ class GatewaySchema(strawberry.federation.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+def limits_extension(max_depth: int, max_aliases: int) -> type[SchemaExtension]:
+    """Depth and alias limits as validation rules built once per schema.
+
+    strawberry's limiters build a new rule class per extension instance; with one instance per
+    request the validation cache (keyed on the rules) would never hit. Built once, it does.
+    """
+    rules = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
+             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+
+    class QueryLimits(AddValidationRules):
+        def __init__(self) -> None:
+            super().__init__(rules)
+
+    return QueryLimits
+
+
 def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30) -> strawberry.Schema:
     return GatewaySchema(
         query=Query,
@@ -71,11 +87,10 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: in
         extensions=[
             # Factories: a fresh extension per request; the parse/validation caches are module-wide.
             OperationCapture,
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
-            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: ParserCache(maxsize=512),
+            limits_extension(max_depth, max_aliases),
+            lambda: ValidationCache(maxsize=512),
             lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error: the gateway logged it"),
         ],
     )
