@@ -37,6 +37,7 @@ from policies.engine import PolicyEngine
 from policies.storage import policy_engine
 from resolvers.access import build_access
 from resolvers.context import RequestContext
+from resolvers.reference import reference_data
 from schema.build import build_schema
 from store.engine import create_engine
 
@@ -202,6 +203,7 @@ class GraphQLEndpoint:
             today=gateway.today(),
             scope=access.scope,
             access=access,
+            reference=await reference_data(gateway.engine),
             max_page_size=settings.max_page_size,
             max_list_codes=settings.max_list_codes,
         )

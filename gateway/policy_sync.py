@@ -58,24 +58,31 @@ class PolicySync:
             except Exception as exc:  # keep serving on the policies we have; say so
                 log.error("policy refresh failed, keeping version %s: %s", self.seen_version, exc)
 
-    async def _listen(self) -> None:
+    async def _connect_listener(self):
         import asyncpg
 
         url = make_url(self.engine.url.render_as_string(hide_password=False)).set(drivername="postgresql")
+        connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+        await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
+        return connection
+
+    async def _listen(self, connection) -> None:
+        """Keep the LISTEN connection; reconnect (and re-check the version) when it drops."""
         while True:
             try:
-                connection = await asyncpg.connect(url.render_as_string(hide_password=False))
-                await connection.add_listener(NOTIFY_CHANNEL, lambda *_args: self._wake.set())
-                try:
-                    while not connection.is_closed():
-                        await asyncio.sleep(5)
-                finally:
-                    await connection.close()
+                if connection is None:
+                    connection = await self._connect_listener()
+                    self._wake.set()  # a notification may have been missed while disconnected
+                while not connection.is_closed():
+                    await asyncio.sleep(1)
             except asyncio.CancelledError:
+                if connection is not None:
+                    await connection.close()
                 raise
             except Exception as exc:
                 log.error("policy LISTEN connection failed (%s); retrying", exc)
                 await asyncio.sleep(1)
+            connection = None
 
     async def reload_from_file(self) -> None:
         await store_lines(self.engine, read_policy_file(self.policy_file), changed_by="SIGHUP",
@@ -86,9 +93,10 @@ class PolicySync:
         await self.refresh()
         postgres = self.engine.dialect.name == "postgresql"
         self.poll_seconds = 5.0 if postgres else self.poll_seconds
+        if postgres:  # listening before the app is ready, so no change made after start is missed
+            listener = await self._connect_listener()
+            self._tasks.append(asyncio.create_task(self._listen(listener)))
         self._tasks.append(asyncio.create_task(self._poll()))
-        if postgres:
-            self._tasks.append(asyncio.create_task(self._listen()))
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGHUP, lambda: self._tasks.append(asyncio.create_task(self.reload_from_file())))

@@ -1,33 +1,22 @@
-"""Reading the catalogue and the departments (small tables; primed into the request's loaders)."""
+"""Reading the catalogue and the departments, from the process-wide snapshot (resolvers/reference.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 
 from domain.enums import Category, SubjectKind
 from resolvers.context import RequestContext
-from store.models import CatalogueItem, Department
 
-C = CatalogueItem.__table__.c
-D = Department.__table__.c
 
 
 async def catalogue(ctx: RequestContext, category: Category | None, subject_kind: SubjectKind | None) -> list[Row]:
-    statement = select(CatalogueItem.__table__).order_by(C.code)
+    rows = list(ctx.reference.items.values())
     if category is not None:
-        statement = statement.where(C.category == category.value)
-    async with ctx.engine.connect() as connection:
-        rows = (await connection.execute(statement)).all()
+        rows = [r for r in rows if r.category == category.value]
     if subject_kind is not None:
         rows = [r for r in rows if subject_kind.value in r.definition.get("subject_kinds", [])]
-    for row in rows:
-        ctx.loaders.catalogue_item.prime(row.code, row)
-    return list(rows)
+    return rows
 
 
 async def departments(ctx: RequestContext) -> list[Row]:
-    async with ctx.engine.connect() as connection:
-        rows = (await connection.execute(select(Department.__table__).order_by(D.code))).all()
-    for row in rows:
-        ctx.loaders.department.prime(row.code, row)
-    return list(rows)
+    return list(ctx.reference.departments.values())

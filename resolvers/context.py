@@ -14,6 +14,7 @@ from resolvers.scope import PUBLIC_SCOPE, RecordScope
 
 if TYPE_CHECKING:
     from resolvers.access import Access
+    from resolvers.reference import ReferenceData
 
 
 @dataclass
@@ -47,6 +48,7 @@ class RequestContext:
     today: dt.date = field(default_factory=dt.date.today)
     scope: RecordScope = PUBLIC_SCOPE
     access: "Access | None" = None
+    reference: "ReferenceData | None" = None
     max_page_size: int = 100
     max_list_codes: int = 100
     loaders: "Loaders" = None  # type: ignore[assignment]

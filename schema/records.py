@@ -62,16 +62,16 @@ class CreditRecord:
         return SubjectType(row=await info.context.loaders.subject.load(self.row.subject_code))
 
     @strawberry.field
-    async def catalogue_item(self, info: Info) -> Annotated["CatalogueItemType", strawberry.lazy("schema.types")]:
+    def catalogue_item(self, info: Info) -> Annotated["CatalogueItemType", strawberry.lazy("schema.types")]:
         from schema.types import CatalogueItemType
 
-        return CatalogueItemType(row=await info.context.loaders.catalogue_item.load(self.row.catalogue_item_code))
+        return CatalogueItemType(row=info.context.reference.items[self.row.catalogue_item_code])
 
     @strawberry.field(description="The department that provided the record (信息提供主体).")
-    async def provider(self, info: Info) -> Annotated["DepartmentType", strawberry.lazy("schema.types")]:
+    def provider(self, info: Info) -> Annotated["DepartmentType", strawberry.lazy("schema.types")]:
         from schema.types import DepartmentType
 
-        return DepartmentType(row=await info.context.loaders.department.load(self.row.provider_code))
+        return DepartmentType(row=info.context.reference.departments[self.row.provider_code])
 
     @strawberry.field
     def category(self) -> Category:
@@ -157,8 +157,8 @@ class CreditRecord:
         return [RecordAnnotation(kind=a.kind, text=a.text, created_at=a.created_at) for a in rows]
 
     @strawberry.field(description="Every content field, labelled as in the catalogue.")
-    async def details(self, info: Info) -> list[RecordDetail]:
-        item = await info.context.loaders.catalogue_item.load(self.row.catalogue_item_code)
+    def details(self, info: Info) -> list[RecordDetail]:
+        item = info.context.reference.items.get(self.row.catalogue_item_code)
         fields = _catalogue_fields(item)
         personal_ok = _shows_personal(info, self.row)
         details = []

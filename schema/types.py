@@ -91,15 +91,17 @@ class CatalogueItemType:
             for f in self.row.definition.get("fields", [])
         ]
 
+    def _departments(self, info: Info, key: str) -> list[DepartmentType]:
+        known = info.context.reference.departments
+        return [DepartmentType(row=known[c]) for c in self.row.definition.get(key, []) if c in known]
+
     @strawberry.field(description="Departments allowed to submit records of this item.")
-    async def providers(self, info: Info) -> list[DepartmentType]:
-        rows = await info.context.loaders.department.load_many(self.row.definition.get("providers", []))
-        return [DepartmentType(row=r) for r in rows if r is not None]
+    def providers(self, info: Info) -> list[DepartmentType]:
+        return self._departments(info, "providers")
 
     @strawberry.field(description="LIMITED items: the departments it is shared with (XZ-15 class C).")
-    async def shared_with(self, info: Info) -> list[DepartmentType]:
-        rows = await info.context.loaders.department.load_many(self.row.definition.get("shared_with", []))
-        return [DepartmentType(row=r) for r in rows if r is not None]
+    def shared_with(self, info: Info) -> list[DepartmentType]:
+        return self._departments(info, "shared_with")
 
     @strawberry.field(description="Submission deadline in working days (XZ-12), if the item has one.")
     def deadline_working_days(self) -> Optional[int]:
