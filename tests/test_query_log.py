@@ -209,7 +209,7 @@ TAMPERING = {
     "deleted": (["DELETE FROM query_log WHERE seq = 3"], "DELETED at entry 4"),
     "inserted": (["INSERT INTO query_log (seq, at, request_id, roles, variables, subjects, record_ids, refused, "
                   "outcome, duration_ms, prev_hash, entry_hash) SELECT 100, at, 'forged', roles, variables, subjects, "
-                  "record_ids, refused, outcome, duration_ms, prev_hash, 'f' || substr(entry_hash, 2) "
+                  "record_ids, refused, outcome, duration_ms, prev_hash, 'x' || substr(entry_hash, 2) "
                   "FROM query_log WHERE seq = 2"], "INSERTED_OR_REORDERED at entry 100"),
     "reordered": (["UPDATE query_log SET seq = 1000 WHERE seq = 2", "UPDATE query_log SET seq = 2 WHERE seq = 3",
                    "UPDATE query_log SET seq = 3 WHERE seq = 1000"], "INSERTED_OR_REORDERED at entry 2"),
