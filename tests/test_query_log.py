@@ -251,3 +251,28 @@ async def test_export_purges_only_past_retention_and_everything_still_verifies(b
     result = verify_log(url, "--segments", str(tmp_path / "archive"))
     assert result.returncode == 0, result.stdout
     assert "3 entries verified" in result.stdout and "query_log: 1 entries verified" in result.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_two_workers_extend_one_chain_concurrently(tmp_path, database):
+    """Several processes append to one chain: the head lock keeps every link intact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.server import running_gateway
+
+    url = asyncio.run(scratch_url(database, tmp_path, "two_writers"))
+    env = {**os.environ, "DATABASE_URL": url, "CREDIT_DATA_DIR": str(tmp_path), "LOAD_DEMO_ON_EMPTY": "false"}
+    with running_gateway(tmp_path, env=env) as first, running_gateway(tmp_path, env=env) as second:
+        def hit(i: int) -> int:
+            base = first if i % 2 else second
+            return httpx.post(f"{base}/graphql", json={"query": "query Two { departments { code } }"},
+                              timeout=30).status_code
+
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(hit, range(120)))
+    assert statuses == [200] * 120
+    result = verify_log(url)
+    assert result.returncode == 0, result.stdout
+    checked = int(result.stdout.split("query_log: ")[1].split(" entries")[0])
+    assert checked >= 120
