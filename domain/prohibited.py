@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 from domain.problems import Problem
@@ -148,6 +149,7 @@ def _match(text: str) -> tuple[ProhibitedKind, str] | None:
     return None
 
 
+@lru_cache(maxsize=4096)  # field names repeat on every row of an import; the matching is regex work
 def find_prohibited(name: str, label: str | None = None) -> Finding | None:
     """The first prohibited kind a field's name (or label) denotes, or None."""
     for where, text in (("name", split_name(name)), ("label", (label or "").lower())):

@@ -94,7 +94,7 @@ class GraphQLHandler(GraphQL):
         response = await super().process_result(request, result)
         context = request.state.context
         access = context.access
-        if access is not None and access.notices:
+        if access is not None and access.notices and context.observed.records_read:
             response.setdefault("errors", [])
             response["errors"] += [{"message": n, "extensions": {"code": "PURPOSE_REQUIRED"}} for n in access.notices]
         context.operation.errors = response.get("errors") or []

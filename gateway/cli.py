@@ -217,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_export_log)
 
     add_token_command(sub, lambda: _settings().data_dir)
+
+    from gateway.calendar_cli import add_calendar_command
+
+    add_calendar_command(sub, _settings)
     return parser
 
 

@@ -85,6 +85,7 @@ class Loaders:
         self.record_page = DataLoader(self._record_pages)
         self.record_count = DataLoader(self._record_counts)
         self.query_count = DataLoader(self._query_counts)
+        self.record_versions = DataLoader(self._record_versions)
 
     async def _fetch(self, statement) -> Sequence[Row]:
         async with self.ctx.engine.connect() as connection:
@@ -162,6 +163,11 @@ class Loaders:
                 found = by_subject.get(key.subject_code, [])
                 pages[key] = Page(rows=found[:first], has_next=len(found) > first)
         return [pages[key] for key in keys]
+
+    async def _record_versions(self, record_ids: list[int]) -> list[list[Row]]:
+        from resolvers.collection import record_versions
+
+        return await record_versions(self.ctx.engine, list(record_ids))
 
     async def _query_counts(self, codes: list[str]) -> list[int]:
         from resolvers.query_log import query_counts

@@ -40,6 +40,7 @@ async def record_page(ctx: RequestContext, subject_code: str, record_filter: Rec
         cursor = Cursor.decode(after) if after else None
     except ValueError as exc:
         raise BadUserInput(str(exc)) from None
+    ctx.observed.records_read = True
     page = await ctx.loaders.record_page.load(PageKey(subject_code, record_filter, size, cursor))
     for row in page.rows:
         ctx.observed.record_ids.add(row.id)
@@ -55,6 +56,7 @@ async def record_by_id(ctx: RequestContext, record_id: str) -> Row | None:
         ident = int(record_id)
     except (TypeError, ValueError):
         raise BadUserInput(f"record id {record_id!r} is not a record id (a whole number)") from None
+    ctx.observed.records_read = True
     row = await ctx.loaders.record.load(ident)
     if row is not None:
         ctx.observed.record_ids.add(row.id)

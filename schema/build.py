@@ -25,6 +25,8 @@ def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:  # syntax and validation errors: the client's own document, safe to show
         return False
+    if not error.path:  # raised before execution: coercing the client's own variables (e.g. a bad date)
+        return False
     if isinstance(original, GraphQLError):
         return (original.extensions or {}).get("code") not in CLIENT_ERROR_CODES
     return True

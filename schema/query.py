@@ -11,7 +11,7 @@ from strawberry.types import Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
-from schema import audit, authorizations
+from schema import audit, authorizations, collection
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
@@ -55,6 +55,15 @@ class Query:
         resolver=audit.query_log_field,
         description="The query log, newest first (auditors; HC-35). `refusedOnly` lists refusals for supervisors.")
 
+    late_submissions: collection.LateSubmissionConnection = strawberry.field(
+        resolver=collection.late_submissions,
+        description="Records submitted after their catalogue item's deadline between from and to (Beijing days), "
+                    "newest first (XZ-12, XZ-13): operators and auditors for any department, a department for its own.")
+    late_submission_summary: list[collection.DepartmentLateness] = strawberry.field(
+        resolver=collection.late_submission_summary,
+        description="Per providing department: records submitted between from and to, how many late and by how "
+                    "much, most late first, so the credit centre can send reminders (催报, XZ-13).")
+
     @strawberry.field(description="The departments of the deployment.")
     async def departments(self, info: Info) -> list[DepartmentType]:
         rows = await catalogue_resolvers.departments(info.context)
@@ -69,3 +78,12 @@ class Mutation:
                     "records within a scope, for a purpose and a time window (HC-22, XZ-18).")
     revoke_authorization: authorizations.AuthorizationType = strawberry.mutation(
         resolver=authorizations.revoke, description="Revoke one of your authorisations; holds from the next request.")
+    submit_records: collection.SubmissionResult = strawberry.mutation(
+        resolver=collection.submit_records,
+        description="A provider department submits records (at most 1,000 per call; HC-16, XZ-12): each input is "
+                    "validated against the catalogue (SPEC 3.3) and gets an outcome; resending the same document "
+                    "is safe (UNCHANGED). Manual entry uses this too, with channel MANUAL.")
+    correct_record: CreditRecord = strawberry.mutation(
+        resolver=collection.correct_record,
+        description="The providing department corrects one of its records, with a reason; the previous version "
+                    "is kept (HC-18). Nobody else, the credit centre included, changes a record's content.")

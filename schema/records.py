@@ -151,6 +151,14 @@ class CreditRecord:
     def version(self) -> int:
         return self.row.version
 
+    @strawberry.field(description="Every version of the record, oldest first (HC-18): as submitted, then as each "
+                                  "correction left it. Protected: the provider, the subject, auditors.")
+    async def versions(
+            self, info: Info) -> Optional[list[Annotated["RecordVersionType", strawberry.lazy("schema.collection")]]]:
+        from schema.collection import record_versions
+
+        return await record_versions(self, info)
+
     @strawberry.field(description="Open annotations, e.g. an objection under review (HC-29).")
     async def annotations(self, info: Info) -> list[RecordAnnotation]:
         rows = await info.context.loaders.annotations.load(self.row.id)

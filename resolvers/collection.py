@@ -1,0 +1,904 @@
+"""Collecting records (归集, SPEC 3.3; HC-15..18, XZ-9..13): the one pipeline every route goes through.
+
+The API (`submitRecords`), the spreadsheet import and manual entry in GraphiQL all hand this
+module plain `RecordSubmission`s, so a record is validated, classified and stored the same way
+whatever the route (XZ-12). Validation is pure Python and reports every fault of every item at
+once, each as a `Problem` named like the GraphQL input (`subjectCode`, `content.fineAmount`), so
+a batch's submitter can fix all rows in one go. Storage is bulk: one statement per table per
+call, all in one transaction with the call's submission-log entry (HC-35), so the importer
+reaches thousands of rows a second and a half-stored call cannot happen.
+
+Resending a record (same provider, catalogue item and document number) never duplicates it: a
+daily incremental sync can simply be retried. A resend with different content is refused: only
+an explicit, reasoned correction by the provider changes a record, and it keeps the previous
+version (HC-18).
+
+Also here, because they work on what collection stores: corrections, lateness against the
+submission deadlines (XZ-12, XZ-13), and the working-day calendar those deadlines are counted on
+(SPEC 3.4, last point: shipped years plus years an operator adds).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Mapping
+
+import yaml
+from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.catalogue import PROVIDER_KINDS, CatalogueItem, JurisdictionProfile, load_profile
+from domain.enums import Category, RecordStatus, SubjectKind, SubmissionChannel
+from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_subject_code
+from domain.problems import Problem
+from domain.prohibited import check_record_content
+from domain.record_facts import DerivedFacts, derive_facts
+from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule
+from resolvers.errors import BadUserInput, Forbidden
+from store.chain import append_submission_log
+from store.models import CalendarYear, Department, Record, RecordVersion, Setting, Subject
+
+R = Record.__table__
+S = Subject.__table__
+V = RecordVersion.__table__
+C = CalendarYear.__table__
+RECORD_KEY = ["provider_code", "catalogue_item_code", "document_number"]  # uq_record_document
+# The regulations count Beijing days; timestamps are stored in UTC.
+BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+UTC = dt.timezone.utc
+
+MAX_SUBJECT_NAME = 200
+MAX_DOCUMENT_NUMBER = 128
+MAX_ISSUING_AUTHORITY = 200
+MAX_CONSENT_REF = 128
+MAX_REASON = 2000
+MAX_CONTENT_FIELDS = 100  # far above any catalogue item; bounds the work one hostile input causes
+MAX_FIELD_NAME = 64
+MAX_PAGE = 100
+MAX_SCHEDULE_TEXT = 64 * 1024
+CALENDAR_YEARS = range(2000, 2101)
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Mode(str, enum.Enum):
+    """What a batch with faulty items does: store nothing, or store exactly the sound items."""
+
+    ALL_OR_NOTHING = "ALL_OR_NOTHING"
+    BEST_EFFORT = "BEST_EFFORT"
+
+
+class Status(str, enum.Enum):
+    STORED = "STORED"  # a new record
+    UNCHANGED = "UNCHANGED"  # the identical record was stored already (a retried sync)
+    REJECTED = "REJECTED"  # faulty: see its problems
+    NOT_STORED = "NOT_STORED"  # sound, but another item of an ALL_OR_NOTHING call was rejected
+
+
+@dataclass(frozen=True)
+class RecordSubmission:
+    """One record as a provider submits it, by any route. Dates are dates or 'YYYY-MM-DD' text.
+
+    `subject_name` is needed only for a subject the gateway does not know yet (it is created);
+    `row` is the spreadsheet row the item came from, echoed in its outcome.
+    """
+
+    subject_code: str | None
+    catalogue_item: str | None
+    document_number: str | None
+    issuing_authority: str | None
+    decided_on: dt.date | str | None
+    subject_name: str | None = None
+    act_ended_on: dt.date | str | None = None
+    valid_from: dt.date | str | None = None
+    valid_until: dt.date | str | None = None
+    content: Mapping[str, Any] | None = None
+    consent_ref: str | None = None
+    row: int | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    index: int
+    row: int | None
+    record_id: int | None
+    status: Status
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass
+class _Checked:
+    """One item under way: its problems so far, and (when sound) the record's own columns."""
+
+    problems: list[Problem]
+    item: CatalogueItem | None = None
+    subject_kind: SubjectKind | None = None
+    subject_name: str | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------- validation
+
+
+def _text(value: Any, name: str, limit: int, problems: list[Problem], *, required: bool) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # spreadsheets hand numbers-as-text (document no. 12345) as floats
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if value is not None and not isinstance(value, str):
+        problems.append(Problem(name, f"expected text, got {type(value).__name__}"))
+        return None
+    text = (value or "").strip()
+    if not text:
+        if required:
+            problems.append(Problem(name, "required: missing or blank"))
+        return None
+    if len(text) > limit:
+        problems.append(Problem(name, f"is {len(text)} characters long; at most {limit} allowed"))
+        return None
+    return text
+
+
+def _date(value: Any, name: str, problems: list[Problem], *, required: bool = False) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date()
+    elif isinstance(value, dt.date):
+        return value
+    elif value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.append(Problem(name, "required: missing or blank"))
+        return None
+    elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            problems.append(Problem(name, f"{value.strip()!r} is not a real date"))
+            return None
+    problems.append(Problem(name, f"expected a date as YYYY-MM-DD, got {str(value)[:40]!r}"))
+    return None
+
+
+def _shown_code(code: str, kind: SubjectKind | None) -> str:
+    """A code as messages show it: a resident ID masked, since messages end up in logs."""
+    return mask_resident_id(code) if kind is SubjectKind.NATURAL_PERSON else code
+
+
+def _json_value(value: Any) -> Any:
+    """A normalised content value as stored (JSON): dates ISO, decimals as exact numbers."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value() and abs(value) < 2 ** 53:
+            return int(value)
+        as_float = float(value)
+        return as_float if Decimal(repr(as_float)) == value else str(value)
+    return value
+
+
+def _content_shape(content: Any, problems: list[Problem]) -> Mapping[str, Any] | None:
+    """The content if it is an object of reasonable size; else None, with the problem noted."""
+    if content is None:
+        return {}
+    if not isinstance(content, Mapping):
+        problems.append(Problem("content", "must be an object of field name to value"))
+        return None
+    if len(content) > MAX_CONTENT_FIELDS:
+        problems.append(Problem("content", f"has {len(content)} fields; at most {MAX_CONTENT_FIELDS}"))
+        return None
+    too_long = next((str(k) for k in content if len(str(k)) > MAX_FIELD_NAME), None)
+    if too_long is not None:
+        problems.append(Problem("content", f"field name {too_long[:MAX_FIELD_NAME]!r}… is longer than "
+                                           f"{MAX_FIELD_NAME} characters"))
+        return None
+    return content
+
+
+def _content(item: CatalogueItem | None, content: Any, consent_ref: str | None,
+             problems: list[Problem]) -> dict[str, Any]:
+    """The content normalised against the item (None: no usable item, so only prohibited information
+    is looked for: it is refused whatever the catalogue says)."""
+    content = _content_shape(content, problems)
+    if content is None:
+        return {}
+    if item is None:
+        found = check_record_content(content, consent_ref)
+        normalised: dict[str, Any] = {}
+    else:
+        found, normalised = item.validate_content(content, consent_ref=consent_ref)
+    problems.extend(Problem(f"content.{p.field}" if p.field else "content", p.reason) for p in found)
+    return {k: _json_value(v) for k, v in normalised.items()}
+
+
+def _subject(raw: Any, today: dt.date, problems: list[Problem]) -> tuple[str | None, SubjectKind | None]:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        problems.append(Problem("subjectCode", "required: missing or blank"))
+    elif not isinstance(raw, str):
+        problems.append(Problem("subjectCode", f"expected text, got {type(raw).__name__}"))
+    else:
+        try:
+            return validate_subject_code(raw, today=today)
+        except InvalidIdentifier as exc:
+            message = str(exc)
+            if exc.kind is SubjectKind.NATURAL_PERSON:
+                message = message.replace(raw.strip().upper(), mask_resident_id(raw))
+            problems.append(Problem("subjectCode", message))
+    return None, None
+
+
+def _item(raw: Any, profile: JurisdictionProfile, department: str, channel: SubmissionChannel | None,
+          problems: list[Problem]) -> tuple[CatalogueItem | None, bool]:
+    """The catalogue item, and whether this department may submit it through this channel.
+
+    `channel` None: a correction, whose provider is the record's already (HC-18)."""
+    code = _text(raw, "catalogueItem", 64, problems, required=True)
+    if code is None:
+        return None, False
+    item = profile.items.get(code)
+    before = len(problems)
+    if item is None:
+        problems.append(Problem("catalogueItem", f"unknown catalogue item {code!r}: information outside the "
+                                                 "catalogue is refused (HC-8)"))
+    elif channel is not None and not item.may_submit(department):
+        problems.append(Problem("catalogueItem", f"department {department} is not a provider of item {item.code} "
+                                                 f"(providers: {', '.join(item.providers)})"))
+    elif channel is not None and channel not in item.submission.methods:
+        methods = ", ".join(sorted(m.value for m in item.submission.methods))
+        problems.append(Problem("catalogueItem", f"item {item.code} is not accepted through {channel.value} "
+                                                 f"(methods: {methods})"))
+    return item, len(problems) == before
+
+
+def _check(submission: RecordSubmission, *, profile: JurisdictionProfile, department: str,
+           channel: SubmissionChannel | None, today: dt.date) -> _Checked:
+    """Every rule of SPEC 3.3 that needs no database; with no problem, the record's columns.
+
+    `channel` None checks a correction: the record's department provides it whatever the
+    catalogue's provider list says today."""
+    problems: list[Problem] = []
+    code, kind = _subject(submission.subject_code, today, problems)
+    name = _text(submission.subject_name, "subjectName", MAX_SUBJECT_NAME, problems, required=False)
+    item, usable = _item(submission.catalogue_item, profile, department, channel, problems)
+    if item is not None and kind is not None and kind not in item.subject_kinds:
+        allowed = ", ".join(sorted(k.value for k in item.subject_kinds))
+        problems.append(Problem("subjectCode", f"the subject is a {kind.value}; item {item.code} applies to "
+                                               f"{allowed} only"))
+    document = _text(submission.document_number, "documentNumber", MAX_DOCUMENT_NUMBER, problems, required=True)
+    authority = _text(submission.issuing_authority, "issuingAuthority", MAX_ISSUING_AUTHORITY, problems,
+                      required=True)
+    decided = _date(submission.decided_on, "decidedOn", problems, required=True)
+    act_ended = _date(submission.act_ended_on, "actEndedOn", problems)
+    valid_from = _date(submission.valid_from, "validFrom", problems)
+    valid_until = _date(submission.valid_until, "validUntil", problems)
+    if decided is not None:
+        if decided > today:
+            problems.append(Problem("decidedOn", f"{decided} is in the future (today is {today}): only legally "
+                                                 "effective decisions are recorded (HC-16)"))
+        if item is not None and not item.is_in_force(decided):
+            until = item.in_force_until.isoformat() if item.in_force_until else "open-ended"
+            problems.append(Problem("catalogueItem", f"item {item.code} is not in force on {decided} "
+                                                     f"(in force {item.in_force_from}..{until})"))
+        if act_ended is None and item is not None and item.category is Category.BAD:
+            act_ended = decided  # a bad record's period runs from the act's end (HC-19(3))
+        elif act_ended is not None and act_ended < decided:
+            problems.append(Problem("actEndedOn", f"{act_ended} is before the decision date {decided}"))
+    if valid_from is not None and valid_until is not None and valid_until < valid_from:
+        problems.append(Problem("validUntil", f"{valid_until} is before validFrom {valid_from}"))
+    consent = _text(submission.consent_ref, "consentRef", MAX_CONSENT_REF, problems, required=False)
+    content = _content(item if usable else None, submission.content, consent, problems)
+    if problems:
+        return _Checked(problems)
+    columns = {"subject_code": code, "catalogue_item_code": item.code, "provider_code": department,
+               "document_number": document, "issuing_authority": authority, "decided_on": decided,
+               "act_ended_on": act_ended, "valid_from": valid_from, "valid_until": valid_until,
+               "content": content, "consent_ref": consent}
+    return _Checked([], item, kind, name, columns)
+
+
+def validate(submission: RecordSubmission, *, profile: JurisdictionProfile, department: str, today: dt.date,
+             channel: SubmissionChannel | str | None = SubmissionChannel.API) -> list[Problem]:
+    """Every fault of one submission that can be found without the database (empty: sound).
+
+    `submit` adds what needs the database: an unknown subject without a name, a resend that
+    differs from the stored record, a document repeated within the call.
+    """
+    channel = SubmissionChannel(channel) if channel is not None else None
+    return _check(submission, profile=profile, department=department, channel=channel, today=today).problems
+
+
+# ------------------------------------------------------------------------------------ submission
+
+# Columns a resend must repeat exactly to be the same record, with their input names.
+_COMPARED = {"subject_code": "subjectCode", "document_number": "documentNumber",
+             "issuing_authority": "issuingAuthority", "decided_on": "decidedOn", "act_ended_on": "actEndedOn",
+             "valid_from": "validFrom", "valid_until": "validUntil", "content": "content",
+             "consent_ref": "consentRef"}
+
+
+def _differences(columns: Mapping[str, Any], stored: Row) -> list[str]:
+    return [label for column, label in _COMPARED.items() if columns[column] != getattr(stored, column)]
+
+
+def _dialect_insert(connection: AsyncConnection):
+    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+
+
+def snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record's columns as JSON: what one version looked like (RecordVersion.snapshot)."""
+    return {k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+            for k, v in row.items() if k != "updated_at"}
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def beijing_date(moment: dt.datetime) -> dt.date:
+    """The day a stored timestamp falls on in Beijing (SQLite gives back naive UTC)."""
+    return _utc(moment).astimezone(BEIJING).date()
+
+
+def _fact_columns(item: CatalogueItem, facts: DerivedFacts) -> dict[str, Any]:
+    return {"category": item.category.value, "family": item.family.value, "visibility": facts.visibility,
+            "severity": facts.severity, "disclosure_ends_on": facts.disclosure_ends_on,
+            "deadline_on": facts.deadline_on, "deadline_provisional": facts.deadline_provisional,
+            "late_working_days": facts.late_working_days}
+
+
+class _FactsCache:
+    """derive_facts is pure, and counting a historical record's lateness walks every day since its
+    deadline: records of one import share decision dates, so each distinct case is counted once.
+    Holds the profile and calendar it was filled with, so their ids cannot be reused meanwhile."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self.basis: tuple[JurisdictionProfile, WorkingDayCalendar] | None = None
+        self.facts: dict[tuple, DerivedFacts] = {}
+
+    def get(self, item: CatalogueItem, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
+            kind: SubjectKind, ended_on: dt.date | None, columns: Mapping[str, Any],
+            submitted_on: dt.date) -> DerivedFacts:
+        if self.basis is None or self.basis[0] is not profile or self.basis[1] is not calendar \
+                or len(self.facts) > self.LIMIT:
+            self.basis, self.facts = (profile, calendar), {}
+        key = (item.code, kind, ended_on, columns["decided_on"], columns["act_ended_on"], columns["valid_until"],
+               submitted_on)
+        facts = self.facts.get(key)
+        if facts is None:
+            facts = self.facts[key] = derive_facts(
+                item, profile, calendar, subject_kind=kind, subject_ended_on=ended_on,
+                decided_on=columns["decided_on"], act_ended_on=columns["act_ended_on"],
+                valid_until=columns["valid_until"], submitted_on=submitted_on)
+        return facts
+
+
+_facts = _FactsCache().get
+
+
+class _RaceLost(Exception):
+    """A concurrent call stored a conflicting record between our look-up and our insert."""
+
+
+@dataclass
+class _Call:
+    """One `submit` call under way."""
+
+    profile: JurisdictionProfile
+    calendar: WorkingDayCalendar
+    department: str
+    user: str | None
+    channel: SubmissionChannel
+    mode: Mode
+    today: dt.date
+    now: dt.datetime
+    checked: list[_Checked]
+    existing: dict[int, int] = field(default_factory=dict)  # index -> id of the identical stored record
+    stored: dict[int, int] = field(default_factory=dict)  # index -> id of the new record
+
+
+def _check_all(call_args: dict, submissions: list[RecordSubmission]) -> list[_Checked]:
+    checked = [_check(s, **call_args) for s in submissions]
+    first: dict[tuple[str, str], int] = {}
+    for index, c in enumerate(checked):
+        if c.problems:
+            continue
+        key = (c.columns["catalogue_item_code"], c.columns["document_number"])
+        if key in first:
+            c.problems.append(Problem("documentNumber", f"repeats input {first[key]} of this call (same catalogue "
+                                                        "item and document number)"))
+        else:
+            first[key] = index
+    return checked
+
+
+async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
+                 department: str, user: str | None, channel: SubmissionChannel | str,
+                 submissions: list[RecordSubmission], mode: Mode | str, today: dt.date,
+                 now: dt.datetime) -> list[Outcome]:
+    """Validate and store a batch (the importer calls it per chunk of about 1,000); one outcome per item.
+
+    One transaction: subjects created, records inserted (resends recognised by their document),
+    version 1 of each, and one submission-log entry for the call. ALL_OR_NOTHING stores nothing
+    when any item is rejected; BEST_EFFORT stores exactly the sound ones. Deadlines and lateness
+    are counted with `submitted_on = today`.
+    """
+    channel, mode, now = SubmissionChannel(channel), Mode(mode), _utc(now)
+    args = {"profile": profile, "department": department, "channel": channel, "today": today}
+    for attempt in range(3):
+        call = _Call(profile, calendar, department, user, channel, mode, today, now, _check_all(args, submissions))
+        try:
+            async with engine.begin() as connection:
+                await _store(connection, call)
+                await append_submission_log(connection, user=user, department=department, action="SUBMIT",
+                                            channel=channel.value, detail=_log_detail(call))
+            return _outcomes(call, submissions)
+        except _RaceLost:  # rolled back; the next attempt sees the other call's records
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _store(connection: AsyncConnection, call: _Call) -> None:
+    sound = [i for i, c in enumerate(call.checked) if not c.problems]
+    if not sound:
+        return
+    codes = {call.checked[i].columns["subject_code"] for i in sound}
+    subjects = {r.code: r for r in await connection.execute(
+        select(S.c.code, S.c.ended_on).where(S.c.code.in_(codes)))}
+    for i in sound:
+        c = call.checked[i]
+        if c.columns["subject_code"] not in subjects and not c.subject_name:
+            shown = _shown_code(c.columns["subject_code"], c.subject_kind)
+            c.problems.append(Problem("subjectName", f"subject {shown} is not known yet: give subjectName to "
+                                                     "create it"))
+    await _classify_resends(connection, call, [i for i in sound if not call.checked[i].problems])
+    fresh = [i for i in sound if not call.checked[i].problems and i not in call.existing]
+    if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
+        return
+    rows = await _insert_fresh(connection, call, fresh, subjects)
+    lost = [i for i in fresh if i not in call.stored]
+    if lost:  # stored meanwhile by a concurrent call: classify them like any resend
+        await _classify_resends(connection, call, lost)
+        if call.mode is Mode.ALL_OR_NOTHING and any(call.checked[i].problems for i in lost):
+            raise _RaceLost()
+    if call.stored:
+        await connection.execute(V.insert(), [
+            {"record_id": rid, "version": 1, "change": "CREATED", "reason": None,
+             "snapshot": snapshot({"id": rid, **rows[i]}), "changed_by": call.user or "", "changed_at": call.now}
+            for i, rid in call.stored.items()])
+
+
+async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: list[int]) -> None:
+    """Items whose document is stored already: the identical ones are UNCHANGED, others refused."""
+    if not indexes:
+        return
+    columns = [call.checked[i].columns for i in indexes]
+    found = {(r.catalogue_item_code, r.document_number): r for r in await connection.execute(
+        select(R.c.id, R.c.catalogue_item_code, *(R.c[c] for c in _COMPARED)).where(
+            R.c.provider_code == call.department,
+            R.c.catalogue_item_code.in_({c["catalogue_item_code"] for c in columns}),
+            R.c.document_number.in_({c["document_number"] for c in columns})))}
+    for i, c in zip(indexes, columns):
+        stored = found.get((c["catalogue_item_code"], c["document_number"]))
+        if stored is None:
+            continue
+        differs = _differences(c, stored)
+        if not differs:
+            call.existing[i] = stored.id
+            continue
+        call.checked[i].problems.append(Problem("documentNumber", (
+            f"record {stored.id} already holds document {c['document_number']!r} of item "
+            f"{c['catalogue_item_code']} from {call.department}, with different {', '.join(differs)}: a resend must "
+            f"be identical; to change the record use correctRecord(id: {stored.id}) with a reason (HC-18)")))
+
+
+async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int],
+                        subjects: dict[str, Row]) -> dict[int, dict[str, Any]]:
+    """Creates unknown subjects, inserts the records; fills `call.stored` (conflicts left out)."""
+    insert = _dialect_insert(connection)
+    new_subjects: dict[str, dict] = {}
+    rows: dict[int, dict[str, Any]] = {}
+    by_key: dict[tuple[str, str], int] = {}
+    for i in fresh:
+        c = call.checked[i]
+        code = c.columns["subject_code"]
+        known = subjects.get(code)
+        if known is None and code not in new_subjects:
+            new_subjects[code] = {"code": code, "kind": c.subject_kind.value, "name": c.subject_name,
+                                  "status": "ACTIVE", "ended_on": None, "created_at": call.now}
+        facts = _facts(c.item, call.profile, call.calendar, c.subject_kind, known.ended_on if known else None,
+                       c.columns, call.today)
+        rows[i] = {**c.columns, **_fact_columns(c.item, facts), "status": RecordStatus.ACTIVE.value,
+                   "status_changed_on": None, "version": 1, "channel": call.channel.value,
+                   "submitted_at": call.now, "submitted_by": call.user or "", "updated_at": call.now}
+        by_key[(c.columns["catalogue_item_code"], c.columns["document_number"])] = i
+    # Inserted in key order, so that concurrent calls wait for each other instead of deadlocking.
+    if new_subjects:
+        await connection.execute(insert(S).on_conflict_do_nothing(index_elements=["code"]),
+                                 [new_subjects[code] for code in sorted(new_subjects)])
+    statement = insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
+        R.c.id, R.c.catalogue_item_code, R.c.document_number)
+    result = await connection.execute(statement, [rows[by_key[key]] for key in sorted(by_key)])
+    call.stored = {by_key[(r.catalogue_item_code, r.document_number)]: r.id for r in result}
+    return rows
+
+
+def _outcomes(call: _Call, submissions: list[RecordSubmission]) -> list[Outcome]:
+    outcomes = []
+    for index, c in enumerate(call.checked):
+        row = submissions[index].row
+        if c.problems:
+            outcomes.append(Outcome(index, row, None, Status.REJECTED, tuple(c.problems)))
+        elif index in call.existing:
+            outcomes.append(Outcome(index, row, call.existing[index], Status.UNCHANGED))
+        elif index in call.stored:
+            outcomes.append(Outcome(index, row, call.stored[index], Status.STORED))
+        else:
+            outcomes.append(Outcome(index, row, None, Status.NOT_STORED))
+    return outcomes
+
+
+def _log_detail(call: _Call) -> dict[str, Any]:
+    rejected = sum(bool(c.problems) for c in call.checked)
+    return {"mode": call.mode.value, "received": len(call.checked), "stored": len(call.stored),
+            "unchanged": len(call.existing), "rejected": rejected,
+            "not_stored": len(call.checked) - rejected - len(call.stored) - len(call.existing),
+            "record_ids": sorted(call.stored.values()), "unchanged_ids": sorted(set(call.existing.values()))}
+
+
+# ------------------------------------------------------------------------------------ correction
+
+
+class _Keep:
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()  # a field a correction leaves as it is
+
+
+@dataclass(frozen=True)
+class RecordChanges:
+    """What a correction changes; KEEP leaves a field, None clears an optional one.
+
+    `content` is merged into the record's content: a field given null is removed.
+    """
+
+    document_number: Any = KEEP
+    issuing_authority: Any = KEEP
+    decided_on: Any = KEEP
+    act_ended_on: Any = KEEP
+    valid_from: Any = KEEP
+    valid_until: Any = KEEP
+    content: Any = KEEP
+    consent_ref: Any = KEEP
+
+
+def _merged(row: Row, changes: RecordChanges, item: CatalogueItem | None) -> RecordSubmission:
+    def pick(name: str) -> Any:
+        value = getattr(changes, name)
+        return getattr(row, name) if value is KEEP else value
+
+    act_ended = pick("act_ended_on")
+    if (changes.act_ended_on is KEEP and changes.decided_on is not KEEP and item is not None
+            and item.category is Category.BAD and row.act_ended_on == row.decided_on):
+        act_ended = None  # it defaulted to the decision date: follow the corrected one
+    content = dict(row.content or {})
+    if changes.content is not KEEP:
+        if not isinstance(changes.content, Mapping):
+            content = changes.content  # refused by validation, naming `content`
+        else:
+            for key, value in changes.content.items():
+                if value is None:
+                    content.pop(key, None)
+                else:
+                    content[key] = value
+    return RecordSubmission(
+        subject_code=row.subject_code, catalogue_item=row.catalogue_item_code,
+        document_number=pick("document_number"), issuing_authority=pick("issuing_authority"),
+        decided_on=pick("decided_on"), act_ended_on=act_ended, valid_from=pick("valid_from"),
+        valid_until=pick("valid_until"), content=content, consent_ref=pick("consent_ref"))
+
+
+def _refuse(what: str, problems: list[Problem]) -> BadUserInput:
+    return BadUserInput(f"{what}: " + "; ".join(map(str, problems)),
+                        problems=[{"field": p.field, "reason": p.reason} for p in problems])
+
+
+async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
+                  department: str, user: str | None, record_id: int, changes: RecordChanges, reason: str,
+                  today: dt.date, now: dt.datetime, channel: SubmissionChannel | str = SubmissionChannel.API) -> Row:
+    """The provider corrects one of its records (HC-18); returns the record as corrected.
+
+    Validated like a submission; the record's version goes up by one and a RecordVersion keeps
+    the new state with the reason (the versions before it keep theirs), with a submission-log
+    entry. Anyone but the providing department is refused, the credit centre included.
+    """
+    now = _utc(now)
+    reason_text = (reason or "").strip() if isinstance(reason, str) else ""
+    if not reason_text or len(reason_text) > MAX_REASON:
+        raise BadUserInput(f"reason: 1 to {MAX_REASON} characters saying why the record is corrected (HC-18)")
+    async with engine.begin() as connection:
+        statement = select(R).where(R.c.id == record_id)
+        if connection.dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        row = (await connection.execute(statement)).one_or_none()
+        if row is None:
+            raise BadUserInput(f"no record {record_id}")
+        if row.provider_code != department:
+            raise Forbidden(f"record {record_id} was provided by another department: only the providing department "
+                            "corrects a record (HC-18); nobody else, the credit centre included, changes its content",
+                            rule="HC-18")
+        item = profile.items.get(row.catalogue_item_code)
+        checked = _check(_merged(row, changes, item), profile=profile, department=department, channel=None,
+                         today=today)
+        if not checked.problems:
+            if checked.columns["document_number"] != row.document_number:
+                taken = (await connection.execute(select(R.c.id).where(
+                    R.c.provider_code == department, R.c.catalogue_item_code == row.catalogue_item_code,
+                    R.c.document_number == checked.columns["document_number"]))).scalar()
+                if taken is not None:
+                    checked.problems.append(Problem("documentNumber", f"record {taken} already holds document "
+                                                    f"{checked.columns['document_number']!r} of this item"))
+        if checked.problems:
+            raise _refuse(f"correction of record {record_id} refused", checked.problems)
+        differs = _differences(checked.columns, row)
+        if not differs:
+            raise BadUserInput(f"nothing to correct: the changes equal version {row.version} of record {record_id}")
+        values = await _corrected_values(connection, profile, calendar, row, checked)
+        version = row.version + 1
+        done = await connection.execute(update(R).where(R.c.id == record_id, R.c.version == row.version).values(
+            **values, version=version, updated_at=now))
+        if done.rowcount != 1:
+            raise BadUserInput(f"record {record_id} changed while it was being corrected; read it again and retry")
+        await _keep_previous_version(connection, row, user)
+        new_row = (await connection.execute(select(R).where(R.c.id == record_id))).one()
+        await connection.execute(V.insert().values(record_id=record_id, version=version, change="CORRECTED",
+                                                   reason=reason_text, snapshot=snapshot(new_row._mapping),
+                                                   changed_by=user or "", changed_at=now))
+        await append_submission_log(connection, user=user, department=department, action="CORRECT",
+                                    channel=SubmissionChannel(channel).value, detail={
+                                        "record_id": record_id, "version": version, "changed": differs,
+                                        "reason": reason_text})
+    return new_row
+
+
+async def _corrected_values(connection: AsyncConnection, profile: JurisdictionProfile,
+                            calendar: WorkingDayCalendar, row: Row, checked: _Checked) -> dict[str, Any]:
+    subject = (await connection.execute(select(S.c.kind, S.c.ended_on).where(
+        S.c.code == row.subject_code))).one()
+    facts = _facts(checked.item, profile, calendar, SubjectKind(subject.kind), subject.ended_on, checked.columns,
+                   beijing_date(row.submitted_at))
+    values = {**checked.columns, **_fact_columns(checked.item, facts)}
+    if checked.columns["decided_on"] == row.decided_on:  # lateness is a fact of the original submission
+        for name in ("deadline_on", "deadline_provisional", "late_working_days"):
+            values[name] = getattr(row, name)
+    return values
+
+
+async def _keep_previous_version(connection: AsyncConnection, row: Row, user: str | None) -> None:
+    """Records stored without a version row (older loads) get one for the state being replaced."""
+    kept = (await connection.execute(select(V.c.id).where(V.c.record_id == row.id,
+                                                          V.c.version == row.version))).scalar()
+    if kept is None:
+        await connection.execute(V.insert().values(
+            record_id=row.id, version=row.version, change="CREATED" if row.version == 1 else "CORRECTED",
+            reason="kept at the next correction: this version had no snapshot", snapshot=snapshot(row._mapping),
+            changed_by=user or "", changed_at=_utc(row.updated_at)))
+
+
+async def record_versions(engine: AsyncEngine, record_ids: list[int]) -> list[list[Row]]:
+    """Each record's versions, oldest first, in one query (a dataloader's batch function)."""
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(V).where(V.c.record_id.in_(set(record_ids))).order_by(
+            V.c.record_id, V.c.version))).all()
+    by_record: dict[int, list[Row]] = {}
+    for row in rows:
+        by_record.setdefault(row.record_id, []).append(row)
+    return [by_record.get(i, []) for i in record_ids]
+
+
+# -------------------------------------------------------------------------------------- lateness
+
+
+@dataclass(frozen=True)
+class LatePage:
+    rows: list[Row]
+    has_next: bool
+    total: int
+
+
+def late_cursor(row: Row) -> str:
+    return base64.urlsafe_b64encode(f"{_utc(row.submitted_at).isoformat()}|{row.id}".encode()).decode()
+
+
+def _decode_late_cursor(text: str) -> tuple[dt.datetime, int]:
+    try:
+        moment, ident = base64.urlsafe_b64decode(text.encode()).decode().split("|")
+        return _utc(dt.datetime.fromisoformat(moment)), int(ident)
+    except Exception:  # any malformed cursor is the client's error, named as such
+        raise BadUserInput(f"invalid cursor {text[:60]!r}: pass an endCursor returned by this API") from None
+
+
+def _period(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Beijing days from..to (inclusive) as UTC instants [start, end)."""
+    if date_to < date_from:
+        raise BadUserInput(f"to ({date_to}) is before from ({date_from})")
+    start = dt.datetime.combine(date_from, dt.time(0), BEIJING).astimezone(UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(0), BEIJING).astimezone(UTC)
+    return start, end
+
+
+async def late_submissions(engine: AsyncEngine, department: str | None, date_from: dt.date, date_to: dt.date,
+                           first: int = 20, after: str | None = None) -> LatePage:
+    """Records submitted late (XZ-13) between from and to (Beijing days), newest first.
+
+    `department` None lists every department's (for the credit centre and auditors).
+    """
+    if not 1 <= first <= MAX_PAGE:
+        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}, got {first}")
+    start, end = _period(date_from, date_to)
+    where = [R.c.late_working_days > 0, R.c.submitted_at >= start, R.c.submitted_at < end]
+    if department is not None:
+        where.append(R.c.provider_code == department)
+    page_where = list(where)
+    if after:
+        moment, ident = _decode_late_cursor(after)
+        page_where.append(or_(R.c.submitted_at < moment, and_(R.c.submitted_at == moment, R.c.id < ident)))
+    columns = [R.c.id, R.c.provider_code, R.c.catalogue_item_code, R.c.document_number, R.c.decided_on,
+               R.c.deadline_on, R.c.deadline_provisional, R.c.submitted_at, R.c.late_working_days, R.c.channel]
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(*columns).where(*page_where).order_by(
+            R.c.submitted_at.desc(), R.c.id.desc()).limit(first + 1))).all()
+        total = (await connection.execute(select(func.count()).select_from(R).where(*where))).scalar()
+    return LatePage(rows=list(rows[:first]), has_next=len(rows) > first, total=total)
+
+
+@dataclass(frozen=True)
+class DepartmentLateness:
+    department: str
+    name: str
+    submitted: int
+    late: int
+    late_working_days: int
+    max_late_working_days: int
+
+
+async def lateness_summary(engine: AsyncEngine, date_from: dt.date, date_to: dt.date,
+                           department: str | None = None) -> list[DepartmentLateness]:
+    """Per providing department: records submitted between from and to, how many late, by how much.
+
+    Departments that submitted nothing are listed with zeros: they may be the most overdue (催报).
+    Most late records first.
+    """
+    start, end = _period(date_from, date_to)
+    late = R.c.late_working_days
+    statement = select(R.c.provider_code, func.count(), func.sum(case((late > 0, 1), else_=0)),
+                       func.coalesce(func.sum(late), 0), func.coalesce(func.max(late), 0)).where(
+        R.c.submitted_at >= start, R.c.submitted_at < end).group_by(R.c.provider_code)
+    departments = select(Department.code, Department.name, Department.kind)
+    if department is not None:
+        statement = statement.where(R.c.provider_code == department)
+        departments = departments.where(Department.code == department)
+    async with engine.connect() as connection:
+        counts = {r[0]: r for r in await connection.execute(statement)}
+        names = {r.code: r for r in await connection.execute(departments)}
+    codes = {c for c, r in names.items() if r.kind in {k.value for k in PROVIDER_KINDS}} | set(counts)
+    summary = [DepartmentLateness(code, names[code].name if code in names else code,
+                                  *(int(v) for v in (counts[code][1:] if code in counts else (0, 0, 0, 0))))
+               for code in codes]
+    return sorted(summary, key=lambda d: (-d.late, -d.late_working_days, d.department))
+
+
+# -------------------------------------------------------------------------------------- calendar
+
+
+async def deployment_profile(engine_or_connection: AsyncEngine | AsyncConnection) -> JurisdictionProfile:
+    """The jurisdiction profile the database was initialised with (fixed at init-db)."""
+    statement = select(Setting.value).where(Setting.key == "profile")
+    if isinstance(engine_or_connection, AsyncEngine):
+        async with engine_or_connection.connect() as connection:
+            code = (await connection.execute(statement)).scalar()
+    else:
+        code = (await engine_or_connection.execute(statement)).scalar()
+    if code is None:
+        raise RuntimeError("the database has no jurisdiction profile: run `credit-gateway init-db` first")
+    return load_profile(code)
+
+
+_CALENDAR_CACHE: dict[tuple, WorkingDayCalendar] = {}
+
+
+async def _calendar(connection: AsyncConnection) -> WorkingDayCalendar:
+    rows = (await connection.execute(select(C.c.year, C.c.schedule, C.c.added_at).order_by(C.c.year))).all()
+    key = tuple((r.year, str(r.added_at)) for r in rows)
+    cached = _CALENDAR_CACHE.get(key)
+    if cached is None:
+        cached = WorkingDayCalendar.shipped()
+        for row in rows:
+            cached = cached.with_year(parse_schedule(row.schedule, f"calendar_years/{row.year}"))
+        _CALENDAR_CACHE.clear()
+        _CALENDAR_CACHE[key] = cached
+    return cached
+
+
+async def working_day_calendar(engine: AsyncEngine) -> WorkingDayCalendar:
+    """The shipped schedules plus the years operators added (they replace shipped ones)."""
+    async with engine.connect() as connection:
+        return await _calendar(connection)
+
+
+@dataclass(frozen=True)
+class CalendarChange:
+    year: int
+    holidays: int
+    working_days: int
+    replaced: bool
+    recounted: int  # stored records whose provisional deadline was counted again
+
+
+async def add_calendar_year(engine: AsyncEngine, schedule_yaml_text: str, source: str,
+                            *, user: str | None = None) -> CalendarChange:
+    """Store one year's official schedule (format: domain/holidays/README.md); raises ScheduleError.
+
+    A year given again replaces the stored one entirely. Records whose deadline was provisional
+    (counted on weekdays alone) are counted again on the new calendar, in the same transaction.
+    """
+    if len(schedule_yaml_text) > MAX_SCHEDULE_TEXT:
+        raise ScheduleError(f"{source}: {len(schedule_yaml_text)} characters; a year's schedule is far shorter "
+                            f"(at most {MAX_SCHEDULE_TEXT})")
+    try:
+        data = yaml.safe_load(schedule_yaml_text)
+    except yaml.YAMLError as exc:
+        raise ScheduleError(f"{source}: not valid YAML: {exc}") from None
+    schedule = parse_schedule(data, source)
+    if schedule.year not in CALENDAR_YEARS:
+        raise ScheduleError(f"{source}: year {schedule.year} is outside {CALENDAR_YEARS.start}.."
+                            f"{CALENDAR_YEARS.stop - 1}")
+    stored = {"year": schedule.year, "source": schedule.source,
+              "holidays": sorted(d.isoformat() for d in schedule.holidays),
+              "working_days": sorted(d.isoformat() for d in schedule.working_days)}
+    async with engine.begin() as connection:
+        replaced = (await connection.execute(select(C.c.year).where(C.c.year == schedule.year))).scalar() is not None
+        insert = _dialect_insert(connection)(C).values(year=schedule.year, schedule=stored, source=source[:256],
+                                                       added_at=dt.datetime.now(UTC))
+        await connection.execute(insert.on_conflict_do_update(index_elements=["year"], set_={
+            "schedule": insert.excluded.schedule, "source": insert.excluded.source,
+            "added_at": insert.excluded.added_at}))
+        recounted = await _recount_provisional(connection, await deployment_profile(connection),
+                                               await _calendar(connection))
+        change = CalendarChange(schedule.year, len(schedule.holidays), len(schedule.working_days), replaced,
+                                recounted)
+        await append_submission_log(connection, user=user, department=None, action="CALENDAR", detail={
+            "year": change.year, "source": source[:256], "holidays": change.holidays,
+            "working_days": change.working_days, "replaced": replaced, "recounted": recounted})
+    return change
+
+
+async def _recount_provisional(connection: AsyncConnection, profile: JurisdictionProfile,
+                               calendar: WorkingDayCalendar) -> int:
+    rows = (await connection.execute(
+        select(R.c.id, R.c.catalogue_item_code, R.c.decided_on, R.c.act_ended_on, R.c.valid_until,
+               R.c.submitted_at, S.c.kind, S.c.ended_on).join(S, S.c.code == R.c.subject_code)
+        .where(R.c.deadline_provisional.is_(True)))).all()
+    changes = []
+    for row in rows:
+        item = profile.items.get(row.catalogue_item_code)
+        if item is None or SubjectKind(row.kind) not in item.subject_kinds:
+            continue
+        facts = _facts(item, profile, calendar, SubjectKind(row.kind), row.ended_on, row._mapping,
+                       beijing_date(row.submitted_at))
+        changes.append({"rid": row.id, "due": facts.deadline_on, "provisional": facts.deadline_provisional,
+                        "late": facts.late_working_days})
+    if changes:
+        await connection.execute(update(R).where(R.c.id == bindparam("rid")).values(
+            deadline_on=bindparam("due"), deadline_provisional=bindparam("provisional"),
+            late_working_days=bindparam("late")), changes)
+    return len(changes)

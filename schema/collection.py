@@ -1,0 +1,390 @@
+"""GraphQL for collecting records (SPEC 3.3): submitRecords, correctRecord, lateSubmissions, versions.
+
+The API and manual entry in GraphiQL use the same mutation, so its input types carry the
+documentation a person filling them in needs. Fields a record requires are nullable here on
+purpose: a batch then reports each missing one against its item, instead of the whole request
+failing GraphQL validation. Who may do what is decided here from the token (roles and
+department); what a record may contain is decided by `resolvers.collection`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Optional
+
+import strawberry
+from sqlalchemy import Row
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from domain.enums import SubmissionChannel as ChannelValue
+from domain.masking import mask_person_name
+from resolvers import collection
+from resolvers.context import RequestContext
+from resolvers.errors import BadUserInput, Forbidden
+from schema.enums import SubmissionChannel
+from schema.records import CreditRecord, record_object
+from schema.types import PageInfo
+
+MAX_INPUTS = 1000
+SUBMITTER_ROLES = frozenset({"officer", "submitter"})
+OVERSEER_ROLES = frozenset({"operator", "auditor"})
+
+SubmissionMode = strawberry.enum(collection.Mode, name="SubmissionMode", description=(
+    "What a batch with faulty items does. ALL_OR_NOTHING: store nothing unless every item is sound. "
+    "BEST_EFFORT: store exactly the sound items."))
+SubmissionStatus = strawberry.enum(collection.Status, name="SubmissionStatus", description=(
+    "STORED: a new record. UNCHANGED: the identical record was stored already (a retried sync). "
+    "REJECTED: faulty, see errors. NOT_STORED: sound, but the ALL_OR_NOTHING call had a rejected item."))
+
+
+@strawberry.input(description=(
+    "One credit record (信用记录) as its provider submits it (HC-16). Fields marked Required must be given; "
+    "they are nullable, and dates are text (YYYY-MM-DD), so that a batch reports each missing or malformed "
+    "value against its item and still stores the sound items. `content` carries the "
+    "fields the catalogue item declares (see `catalogue { code fields { name type required } }`)."))
+class RecordInput:
+    subject_code: Optional[str] = strawberry.field(default=None, description=(
+        "Required. The subject's 18-character resident ID number (GB 11643) or unified social credit "
+        "code (GB 32100); its check character is verified and its kind must suit the catalogue item."))
+    subject_name: Optional[str] = strawberry.field(default=None, description=(
+        "The subject's name (at most 200 characters). Required only when the gateway does not know the "
+        "subject yet: it is then created."))
+    catalogue_item: Optional[str] = strawberry.field(default=None, description=(
+        "Required. The catalogue item's code, e.g. HC-13-6-PENALTY. It must be in force on decidedOn and "
+        "list your department among its providers; information outside the catalogue is refused (HC-8)."))
+    document_number: Optional[str] = strawberry.field(default=None, description=(
+        "Required. Number of the legally effective document the record rests on (文书号, at most 128 "
+        "characters). With your department and the item it identifies the record: resending it is safe."))
+    issuing_authority: Optional[str] = strawberry.field(default=None, description=(
+        "Required. The authority that issued the document (at most 200 characters)."))
+    decided_on: Optional[str] = strawberry.field(default=None, description=(
+        "Required. Date of the decision (YYYY-MM-DD), not in the future. The submission deadline runs from "
+        "it (XZ-12: licensing and penalty decisions within 7 working days)."))
+    act_ended_on: Optional[str] = strawberry.field(default=None, description=(
+        "Day the act or event ended (YYYY-MM-DD), not before decidedOn. A bad record's disclosure period "
+        "runs from it (HC-19(3)); for bad records it defaults to decidedOn."))
+    valid_from: Optional[str] = strawberry.field(default=None, description=(
+        "Start of the validity, if any (YYYY-MM-DD)."))
+    valid_until: Optional[str] = strawberry.field(default=None, description=(
+        "End of the validity (YYYY-MM-DD), not before validFrom. A good record is disclosed until it (HC-19(2))."))
+    content: Optional[JSON] = strawberry.field(default=None, description=(
+        "Required by most items. An object of the item's content fields, e.g. "
+        "{\"violation\": \"…\", \"fineAmount\": \"2000.00\"}: required fields present, values of the declared "
+        "type, no undeclared field. Prohibited information (religion, genes, fingerprints, blood type, "
+        "diseases, race, family origin) is always refused (HC-15, XZ-9)."))
+    consent_ref: Optional[str] = strawberry.field(default=None, description=(
+        "Reference of the subject's written consent (at most 128 characters): needed for income, deposits, "
+        "securities, commercial insurance, real estate and tax amounts (XZ-9(3))."))
+
+
+@strawberry.input(description=(
+    "What a correction changes (HC-18). Omitted fields stay as they are; null clears an optional one. "
+    "`content` is merged into the record's content: a field given null is removed."))
+class CorrectionInput:
+    document_number: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "Number of the legally effective document (文书号, at most 128 characters); it must stay unique for "
+        "your department and the item."))
+    issuing_authority: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "The authority that issued the document (at most 200 characters)."))
+    decided_on: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "Date of the decision (YYYY-MM-DD), not in the future. Changing it counts the submission deadline again; a bad "
+        "record's actEndedOn that defaulted to it follows it."))
+    act_ended_on: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "Day the act or event ended (YYYY-MM-DD), not before decidedOn."))
+    valid_from: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "Start of the validity (YYYY-MM-DD)."))
+    valid_until: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "End of the validity (YYYY-MM-DD), not before validFrom."))
+    content: Optional[JSON] = strawberry.field(default=strawberry.UNSET, description=(
+        "Content fields to set, merged into the current content; a field given null is removed. The result "
+        "is validated against the catalogue item like a submission."))
+    consent_ref: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
+        "Reference of the subject's written consent (XZ-9(3))."))
+
+
+@strawberry.type(description="One fault of one input: the input field it concerns and what is wrong.")
+class FieldError:
+    field: Optional[str] = strawberry.field(description="Input field, e.g. documentNumber or content.fineAmount.")
+    reason: str
+
+
+@strawberry.type(description="What became of one input of submitRecords.")
+class SubmissionOutcome:
+    index: int = strawberry.field(description="Position of the input in the list, from 0.")
+    record_id: Optional[strawberry.ID] = strawberry.field(description="The record, when STORED or UNCHANGED.")
+    status: SubmissionStatus
+    errors: list[FieldError] = strawberry.field(description="Every fault found, when REJECTED.")
+
+
+@strawberry.type(description="The result of submitRecords: counts, and one outcome per input in input order.")
+class SubmissionResult:
+    stored: int
+    unchanged: int
+    rejected: int
+    not_stored: int
+    outcomes: list[SubmissionOutcome]
+
+
+@strawberry.type(name="RecordVersion", description=(
+    "One version of a record (HC-18): version 1 as submitted, each later one as a correction left it."))
+class RecordVersionType:
+    row: strawberry.Private[Row]
+    masked: strawberry.Private[frozenset]  # personal content fields this reader sees masked
+
+    @strawberry.field
+    def version(self) -> int:
+        return self.row.version
+
+    @strawberry.field(description="CREATED, CORRECTED or STATUS.")
+    def change(self) -> str:
+        return self.row.change
+
+    @strawberry.field(description="Why the provider corrected the record.")
+    def reason(self) -> Optional[str]:
+        return self.row.reason
+
+    @strawberry.field
+    def changed_by(self) -> str:
+        return self.row.changed_by
+
+    @strawberry.field
+    def changed_at(self) -> dt.datetime:
+        return self.row.changed_at
+
+    @strawberry.field
+    def document_number(self) -> Optional[str]:
+        return self.row.snapshot.get("document_number")
+
+    @strawberry.field
+    def issuing_authority(self) -> Optional[str]:
+        return self.row.snapshot.get("issuing_authority")
+
+    @strawberry.field
+    def decided_on(self) -> Optional[dt.date]:
+        return _day(self.row.snapshot.get("decided_on"))
+
+    @strawberry.field
+    def act_ended_on(self) -> Optional[dt.date]:
+        return _day(self.row.snapshot.get("act_ended_on"))
+
+    @strawberry.field
+    def valid_from(self) -> Optional[dt.date]:
+        return _day(self.row.snapshot.get("valid_from"))
+
+    @strawberry.field
+    def valid_until(self) -> Optional[dt.date]:
+        return _day(self.row.snapshot.get("valid_until"))
+
+    @strawberry.field(description="The content of this version; personal fields masked as on the record.")
+    def content(self) -> Optional[JSON]:
+        content = self.row.snapshot.get("content")
+        if content is None:
+            return None
+        return {k: mask_person_name(str(v)) if k in self.masked and v is not None else v for k, v in content.items()}
+
+
+def _day(value) -> Optional[dt.date]:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@strawberry.type(description="A record submitted after its catalogue item's deadline (XZ-12, XZ-13).")
+class LateSubmission:
+    row: strawberry.Private[Row]
+
+    @strawberry.field(description="The record's id.")
+    def record_id(self) -> strawberry.ID:
+        return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The providing department's code.")
+    def department(self) -> str:
+        return self.row.provider_code
+
+    @strawberry.field
+    def catalogue_item(self) -> str:
+        return self.row.catalogue_item_code
+
+    @strawberry.field
+    def document_number(self) -> str:
+        return self.row.document_number
+
+    @strawberry.field
+    def decided_on(self) -> dt.date:
+        return self.row.decided_on
+
+    @strawberry.field(description="Last working day the record was due.")
+    def deadline_on(self) -> Optional[dt.date]:
+        return self.row.deadline_on
+
+    @strawberry.field(description="True when the count crossed a year whose holiday schedule is not published "
+                                  "yet (weekdays counted instead).")
+    def deadline_provisional(self) -> bool:
+        return self.row.deadline_provisional
+
+    @strawberry.field
+    def submitted_at(self) -> dt.datetime:
+        return self.row.submitted_at
+
+    @strawberry.field(description="Working days after the deadline it came in.")
+    def late_working_days(self) -> int:
+        return self.row.late_working_days
+
+    @strawberry.field
+    def channel(self) -> SubmissionChannel:
+        return ChannelValue(self.row.channel)
+
+
+@strawberry.type
+class LateSubmissionEdge:
+    cursor: str
+    node: LateSubmission
+
+
+@strawberry.type(description="A page of late submissions, newest first.")
+class LateSubmissionConnection:
+    total_count: int
+    edges: list[LateSubmissionEdge]
+    page_info: PageInfo
+
+
+@strawberry.type(description="One providing department's submissions in a period, and how late they were.")
+class DepartmentLateness:
+    department: str
+    name: str
+    submitted: int = strawberry.field(description="Records submitted in the period.")
+    late: int = strawberry.field(description="Of those, submitted after the deadline.")
+    late_working_days: int = strawberry.field(description="Working days late, summed over the late records.")
+    max_late_working_days: int
+
+
+# --------------------------------------------------------------------------------------- who may
+
+
+def _submitter(ctx: RequestContext) -> tuple[str, str]:
+    """(department, user) of a provider department's officer; FORBIDDEN naming what is missing."""
+    principal = ctx.principal
+    missing = []
+    if not principal.department:
+        missing.append("a department")
+    if not SUBMITTER_ROLES & principal.roles:
+        missing.append("the role officer or submitter")
+    if principal.is_anonymous or missing:
+        raise Forbidden("submitting and correcting records is for information providers: the token needs "
+                        + " and ".join(missing or ["a user"]) + " (HC-16, HC-18)", rule="submit")
+    return principal.department, principal.user
+
+
+def _lateness_scope(ctx: RequestContext, department: Optional[str]) -> Optional[str]:
+    """The department whose lateness the reader may see; None for every department."""
+    principal = ctx.principal
+    if principal.department and OVERSEER_ROLES & principal.roles:
+        return department
+    if principal.department and department in (None, principal.department):
+        return principal.department
+    asked = f"department {department}" if department else "every department"
+    raise Forbidden(f"lateness of {asked} refused: credit-centre operators and auditors see every department's, "
+                    "a department sees its own (XZ-13)", rule="lateness")
+
+
+# ------------------------------------------------------------------------------------- mutations
+
+
+def _submission(item: RecordInput) -> collection.RecordSubmission:
+    return collection.RecordSubmission(
+        subject_code=item.subject_code, subject_name=item.subject_name, catalogue_item=item.catalogue_item,
+        document_number=item.document_number, issuing_authority=item.issuing_authority,
+        decided_on=item.decided_on, act_ended_on=item.act_ended_on, valid_from=item.valid_from,
+        valid_until=item.valid_until, content=item.content, consent_ref=item.consent_ref)
+
+
+async def submit_records(info: Info, input: list[RecordInput],
+                         mode: SubmissionMode = collection.Mode.BEST_EFFORT,
+                         channel: SubmissionChannel = ChannelValue.API) -> SubmissionResult:
+    ctx: RequestContext = info.context
+    department, user = _submitter(ctx)
+    if not input:
+        raise BadUserInput("input is empty: give at least one record")
+    if len(input) > MAX_INPUTS:
+        raise BadUserInput(f"input has {len(input)} records; at most {MAX_INPUTS} per call: split the batch "
+                           "(or upload a spreadsheet)")
+    channel = ChannelValue(channel.value)
+    if channel is ChannelValue.BATCH:
+        raise BadUserInput("channel BATCH is the spreadsheet upload's; use API for systems, MANUAL for entry by hand")
+    outcomes = await collection.submit(
+        ctx.engine, profile=await collection.deployment_profile(ctx.engine),
+        calendar=await collection.working_day_calendar(ctx.engine), department=department, user=user,
+        channel=channel, submissions=[_submission(i) for i in input], mode=collection.Mode(mode.value),
+        today=ctx.today, now=dt.datetime.now(dt.timezone.utc))
+    counts = {s: sum(o.status is s for o in outcomes) for s in collection.Status}
+    return SubmissionResult(
+        stored=counts[collection.Status.STORED], unchanged=counts[collection.Status.UNCHANGED],
+        rejected=counts[collection.Status.REJECTED], not_stored=counts[collection.Status.NOT_STORED],
+        outcomes=[SubmissionOutcome(index=o.index, status=o.status,
+                                    record_id=strawberry.ID(str(o.record_id)) if o.record_id else None,
+                                    errors=[FieldError(field=p.field, reason=p.reason) for p in o.problems])
+                  for o in outcomes])
+
+
+def _changes(changes: CorrectionInput) -> collection.RecordChanges:
+    values = {name: getattr(changes, name) for name in (
+        "document_number", "issuing_authority", "decided_on", "act_ended_on", "valid_from", "valid_until",
+        "content", "consent_ref")}
+    return collection.RecordChanges(**{k: collection.KEEP if v is strawberry.UNSET else v for k, v in values.items()})
+
+
+async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput, reason: str) -> CreditRecord:
+    ctx: RequestContext = info.context
+    department, user = _submitter(ctx)
+    try:
+        record_id = int(id)
+    except (TypeError, ValueError):
+        raise BadUserInput(f"record id {str(id)[:40]!r} is not a whole number") from None
+    if not 0 < record_id < 2 ** 63:
+        raise BadUserInput(f"no record {record_id}")
+    row = await collection.correct(
+        ctx.engine, profile=await collection.deployment_profile(ctx.engine),
+        calendar=await collection.working_day_calendar(ctx.engine), department=department, user=user,
+        record_id=record_id, changes=_changes(changes), reason=reason, today=ctx.today,
+        now=dt.datetime.now(dt.timezone.utc))
+    return record_object(row)
+
+
+# --------------------------------------------------------------------------------------- queries
+
+
+async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date,
+                           department: Optional[strawberry.ID] = None, first: int = 20,
+                           after: Optional[str] = None) -> LateSubmissionConnection:
+    scope = _lateness_scope(info.context, str(department) if department else None)
+    page = await collection.late_submissions(info.context.engine, scope, from_, to, first, after)
+    edges = [LateSubmissionEdge(cursor=collection.late_cursor(r), node=LateSubmission(row=r)) for r in page.rows]
+    return LateSubmissionConnection(total_count=page.total, edges=edges, page_info=PageInfo(
+        has_next_page=page.has_next, has_previous_page=bool(after),
+        start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
+
+async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")],
+                                  to: dt.date) -> list[DepartmentLateness]:
+    scope = _lateness_scope(info.context, None)
+    rows = await collection.lateness_summary(info.context.engine, from_, to, scope)
+    return [DepartmentLateness(department=r.department, name=r.name, submitted=r.submitted, late=r.late,
+                               late_working_days=r.late_working_days,
+                               max_late_working_days=r.max_late_working_days) for r in rows]
+
+
+# -------------------------------------------------------------------------------------- versions
+
+
+async def record_versions(root: CreditRecord, info: Info) -> list[RecordVersionType]:
+    """`CreditRecord.versions`: the provider, the subject and auditors (policy field:CreditRecord.versions)."""
+    ctx: RequestContext = info.context
+    ctx.access.require_field("CreditRecord.versions", root.row, info.path.as_list())
+    rows = await ctx.loaders.record_versions.load(root.row.id)
+    masked: frozenset = frozenset()
+    if not ctx.scope.sees_personal_data_of(root.row.subject_code):
+        reference = getattr(ctx, "reference", None)  # the process-wide catalogue snapshot, when the app has one
+        item = reference.items.get(root.row.catalogue_item_code) if reference is not None else \
+            await ctx.loaders.catalogue_item.load(root.row.catalogue_item_code)
+        fields = item.definition.get("fields", []) if item is not None else []
+        masked = frozenset(f["name"] for f in fields if f.get("personal"))
+    return [RecordVersionType(row=r, masked=masked) for r in rows]
