@@ -2,7 +2,13 @@
 
 import asyncio
 
-from bench import policy_overhead
+from bench import import_rows, policy_overhead, query_log_overhead
 
 print("== policy overhead (issue 3) ==")
 asyncio.run(policy_overhead.main())
+
+print("== query log overhead at 32 connections (issue 4) ==")
+asyncio.run(query_log_overhead.main())
+
+print("== batch import (issue 5) ==")
+asyncio.run(import_rows.main([]))

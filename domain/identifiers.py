@@ -11,6 +11,8 @@ normalised form: it is the only form the rest of the gateway stores and compares
 
 from __future__ import annotations
 
+import re
+
 import enum
 from datetime import date
 
@@ -116,7 +118,10 @@ class InvalidIdentifier(ValueError):
 
 def _normalise(code: str) -> str:
     """Strip whitespace and upper-case ASCII only, so odd Unicode cannot change the length."""
-    return "".join(c.upper() if c.isascii() else c for c in code.strip())
+    stripped = code.strip()
+    if stripped.isascii():  # the usual case, done in C
+        return stripped.upper()
+    return "".join(c.upper() if c.isascii() else c for c in stripped)
 
 
 def _require_str(code: object) -> str:
@@ -187,6 +192,11 @@ def validate_resident_id(code: str, *, today: date | None = None) -> str:
 # --- unified social credit codes (GB 32100-2015) -----------------------------------------
 
 
+# Every position allowed at once (an import checks thousands of codes; diagnosis is for bad ones).
+_WELL_FORMED_CREDIT_CODE = re.compile(
+    rf"^[{_REGISTRATION_AUTHORITIES}][{_CATEGORIES}][0-9]{{6}}[{CREDIT_CODE_ALPHABET}]{{10}}$")
+
+
 def credit_code_check_char(first17: str) -> str:
     """The MOD 31 check character for the first 17 characters of a unified social credit code."""
     if len(first17) != 17 or any(c not in _CREDIT_CODE_VALUES for c in first17):
@@ -222,10 +232,11 @@ def validate_credit_code(code: str) -> str:
         raise InvalidIdentifier(
             given, kind, IdentifierFault.LENGTH, f"length is {len(value)}, expected {CODE_LENGTH}"
         )
-    for pos, c in enumerate(value, start=1):
-        detail = _credit_code_character_fault(pos, c)
-        if detail:
-            raise InvalidIdentifier(given, kind, IdentifierFault.CHARACTER, detail, pos)
+    if not _WELL_FORMED_CREDIT_CODE.match(value):  # only then look for the character to blame
+        for pos, c in enumerate(value, start=1):
+            detail = _credit_code_character_fault(pos, c)
+            if detail:
+                raise InvalidIdentifier(given, kind, IdentifierFault.CHARACTER, detail, pos)
     expected = credit_code_check_char(value[:17])
     if value[17] != expected:
         raise InvalidIdentifier(
@@ -268,6 +279,13 @@ def validate_subject_code(
                 given, kind, IdentifierFault.KIND, f"it is a {_NAMES[other]}"
             ) from None
 
+    if not given.strip()[:17].isdigit():  # cannot be a resident ID: no need to build that error
+        try:
+            return validate_credit_code(given), SubjectKind.ORGANISATION
+        except InvalidIdentifier as as_organisation:
+            if len(_normalise(given)) != CODE_LENGTH:
+                raise InvalidIdentifier(given, None, as_organisation.fault, as_organisation.detail) from None
+            raise
     try:
         return validate_resident_id(given, today=today), SubjectKind.NATURAL_PERSON
     except InvalidIdentifier as as_person:

@@ -30,6 +30,7 @@ from gateway.graphiql import graphiql_response, static_files_app
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
 from gateway.settings import Settings
+from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
 from gateway.policy_sync import PolicySync
 from gateway.query_log import QueryLogUnavailable, QueryLogWriter, build_entry
@@ -271,6 +272,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     app = Starlette(
         routes=[
             Route("/graphql", endpoint, methods=["GET", "POST"]),
+            upload_route(settings),
             Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -219,8 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_token_command(sub, lambda: _settings().data_dir)
 
     from gateway.calendar_cli import add_calendar_command
+    from gateway.spreadsheet_cli import add_spreadsheet_commands
 
     add_calendar_command(sub, _settings)
+    add_spreadsheet_commands(sub, _settings)
     return parser
 
 

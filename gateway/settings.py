@@ -38,6 +38,7 @@ class Settings:
     max_page_size: int = 100
     graphiql: bool = True
     policy_file: Path | None = None  # default: the shipped policies/default.csv
+    max_upload_bytes: int = 20 * 1024 * 1024
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -66,4 +67,5 @@ class Settings:
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "4000")),
             graphiql=_bool(env.get("GRAPHIQL"), True),
             policy_file=Path(env["POLICY_FILE"]) if env.get("POLICY_FILE") else None,
+            max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         )

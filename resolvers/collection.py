@@ -30,6 +30,8 @@ from typing import Any, Mapping
 
 import yaml
 from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import String
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -421,16 +423,26 @@ def _check_all(call_args: dict, submissions: list[RecordSubmission]) -> list[_Ch
 async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
                  department: str, user: str | None, channel: SubmissionChannel | str,
                  submissions: list[RecordSubmission], mode: Mode | str, today: dt.date,
-                 now: dt.datetime) -> list[Outcome]:
+                 now: dt.datetime, connection: AsyncConnection | None = None) -> list[Outcome]:
     """Validate and store a batch (the importer calls it per chunk of about 1,000); one outcome per item.
 
     One transaction: subjects created, records inserted (resends recognised by their document),
     version 1 of each, and one submission-log entry for the call. ALL_OR_NOTHING stores nothing
     when any item is rejected; BEST_EFFORT stores exactly the sound ones. Deadlines and lateness
     are counted with `submitted_on = today`.
+
+    With `connection`, the batch runs inside the caller's open transaction (an all-or-nothing
+    import of many chunks); a concurrent resend then aborts the caller's transaction instead of
+    being retried here.
     """
     channel, mode, now = SubmissionChannel(channel), Mode(mode), _utc(now)
     args = {"profile": profile, "department": department, "channel": channel, "today": today}
+    if connection is not None:
+        call = _Call(profile, calendar, department, user, channel, mode, today, now, _check_all(args, submissions))
+        await _store(connection, call)
+        await append_submission_log(connection, user=user, department=department, action="SUBMIT",
+                                    channel=channel.value, detail=_log_detail(call))
+        return _outcomes(call, submissions)
     for attempt in range(3):
         call = _Call(profile, calendar, department, user, channel, mode, today, now, _check_all(args, submissions))
         try:
@@ -480,11 +492,19 @@ async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: l
     if not indexes:
         return
     columns = [call.checked[i].columns for i in indexes]
-    found = {(r.catalogue_item_code, r.document_number): r for r in await connection.execute(
-        select(R.c.id, R.c.catalogue_item_code, *(R.c[c] for c in _COMPARED)).where(
-            R.c.provider_code == call.department,
-            R.c.catalogue_item_code.in_({c["catalogue_item_code"] for c in columns}),
-            R.c.document_number.in_({c["document_number"] for c in columns})))}
+    documents = sorted({c["document_number"] for c in columns})
+    statement = select(R.c.id, R.c.catalogue_item_code, *(R.c[c] for c in _COMPARED)).where(
+        R.c.provider_code == call.department,
+        R.c.catalogue_item_code.in_({c["catalogue_item_code"] for c in columns}))
+    if connection.dialect.name == "postgresql":
+        # Joined to unnest(array): the unique index is used on every plan, where `IN (1,000 values)`
+        # can fall back to scanning all of the department's records of the item on each chunk.
+        wanted = func.unnest(bindparam("documents", documents, type_=ARRAY(String()))).table_valued("doc") \
+            .render_derived(name="wanted")
+        statement = statement.join(wanted, R.c.document_number == wanted.c.doc)
+    else:
+        statement = statement.where(R.c.document_number.in_(documents))
+    found = {(r.catalogue_item_code, r.document_number): r for r in await connection.execute(statement)}
     for i, c in zip(indexes, columns):
         stored = found.get((c["catalogue_item_code"], c["document_number"]))
         if stored is None:

@@ -1,0 +1,164 @@
+"""`POST /import`: a department application uploads a spreadsheet over HTTP (批量上传, XZ-12).
+
+The same import as `credit-gateway import`, for systems that cannot reach the operators' shell.
+The caller is authenticated like `/graphql` and must be a department's officer or submitter; its
+department is the provider. The body is streamed to a temporary file and refused with 413 as
+soon as it passes the limit, so an oversized or endless upload never fills memory or disk; only
+then is the multipart form parsed (from that file).
+
+Form fields: `file` (.xlsx or .csv), `catalogueItem` (may be omitted for a template that names
+its item), `mode` (`BEST_EFFORT`, the default, or `ALL_OR_NOTHING`). The answer lists the counts,
+the first 1,000 row-level errors and the outcome of each row (the first 10,000).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.identity import AuthenticationError, authentication_error_response
+from gateway.spreadsheets import (CSV_SUFFIXES, XLSX_SUFFIXES, ImportAborted, ImportReport, SpreadsheetError,
+                                  file_item_code, import_file)
+
+log = logging.getLogger("gateway.upload")
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+MAX_ERRORS = 1_000
+MAX_OUTCOMES = 10_000
+SUBMITTING_ROLES = frozenset({"officer", "submitter"})
+MODES = ("BEST_EFFORT", "ALL_OR_NOTHING")
+
+
+def _error(status: int, message: str, code: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extra}}]},
+                        status_code=status)
+
+
+def max_upload_bytes(settings) -> int:
+    """`Settings.max_upload_bytes` (MAX_UPLOAD_BYTES) when the settings have it, else 20 MB."""
+    value = getattr(settings, "max_upload_bytes", None) or (getattr(settings, "extra", None) or {}).get(
+        "max_upload_bytes")
+    return int(value) if value else DEFAULT_MAX_BYTES
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _spool(request: Request, target, limit: int) -> None:
+    """Copy the body to `target`, stopping (without reading further) once it passes `limit`."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        target.write(chunk)
+    target.flush()
+
+
+async def _replay(handle, block: int = 1 << 16) -> AsyncIterator[bytes]:
+    handle.seek(0)
+    while chunk := handle.read(block):
+        yield chunk
+
+
+def upload_route(settings, *, path: str = "/import", max_bytes: int | None = None) -> Route:
+    """The route the application mounts; the limit is read from `settings` once (or given)."""
+    limit = max_bytes or max_upload_bytes(settings)
+
+    async def endpoint(request: Request) -> JSONResponse:
+        gateway = request.app.state.gateway
+        header = request.headers.get("authorization")
+        if header is None:
+            return authentication_error_response(AuthenticationError(
+                "missing", "uploading needs a department token: Authorization: Bearer <token>"))
+        try:
+            principal = await run_in_threadpool(gateway.verifier.verify, header)  # JWKS may fetch keys
+        except AuthenticationError as err:
+            return authentication_error_response(err)
+        if not principal.department or not SUBMITTING_ROLES & set(principal.roles):
+            return _error(403, "uploading records needs a department token with the role officer or submitter",
+                          "FORBIDDEN")
+        if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+            return _error(415, "send the file as multipart/form-data with the fields file, catalogueItem, mode",
+                          "UNSUPPORTED_MEDIA_TYPE")
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return _too_large(limit)
+        async with contextlib.AsyncExitStack() as stack:
+            body = stack.enter_context(tempfile.TemporaryFile())
+            try:
+                await _spool(request, body, limit)
+                form = await MultiPartParser(request.headers, _replay(body), max_files=1, max_fields=10).parse()
+            except _TooLarge:
+                return _too_large(limit)
+            except ClientDisconnect:
+                return _error(400, "the upload was interrupted", "BAD_UPLOAD")
+            except MultiPartException as exc:
+                return _error(400, f"malformed multipart form: {exc.message}", "BAD_UPLOAD")
+            stack.push_async_callback(form.close)
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) or not upload.filename:
+                return _error(400, "the form has no file field with a file in it", "BAD_UPLOAD")
+            suffix = Path(upload.filename).suffix.lower()
+            if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
+                return _error(400, f"{upload.filename}: only .xlsx and .csv files can be imported", "BAD_UPLOAD")
+            mode = str(form.get("mode") or "BEST_EFFORT").strip().upper()
+            if mode not in MODES:
+                return _error(400, f"mode must be BEST_EFFORT or ALL_OR_NOTHING, not {mode!r}", "BAD_UPLOAD")
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="credit-upload-")))
+            saved = folder / f"upload{suffix}"
+            with saved.open("wb") as out:
+                await run_in_threadpool(shutil.copyfileobj, upload.file, out)
+            body.close()
+            try:
+                item_code = str(form.get("catalogueItem") or "").strip() or file_item_code(saved)
+                if not item_code:
+                    return _error(400, "say which catalogue item the file is for (catalogueItem)", "BAD_UPLOAD")
+                item = gateway.profile.items.get(item_code)
+                if item is None:
+                    return _error(422, f"no catalogue item {item_code!r}", "BAD_UPLOAD")
+                if not item.may_submit(principal.department):
+                    return _error(403, f"department {principal.department} does not provide {item.code} "
+                                       f"(providers: {', '.join(item.providers)})", "FORBIDDEN")
+                report = await import_file(
+                    gateway.engine, saved, profile=gateway.profile, department=principal.department,
+                    user=principal.user, item=item_code, all_or_nothing=mode == "ALL_OR_NOTHING",
+                    progress=False, report_path=folder / "errors.csv", max_errors=MAX_ERRORS,
+                    keep_outcomes=MAX_OUTCOMES,
+                    today=gateway.today())
+            except SpreadsheetError as exc:
+                return _error(422, str(exc), "BAD_UPLOAD")
+            except ImportAborted as exc:
+                return _error(409, f"{exc}; send the file again", "CONFLICT")
+            log.info("upload by %s (%s): %s", principal.user, principal.department, report.summary())
+            return JSONResponse(_answer(report, upload.filename))
+
+    return Route(path, endpoint, methods=["POST"], name="import")
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return _error(413, f"the upload is larger than the limit of {limit:,} bytes; split the file", "PAYLOAD_TOO_LARGE",
+                  maxBytes=limit)
+
+
+def _answer(report: ImportReport, filename: str) -> dict:
+    return {
+        "file": filename, "catalogueItem": report.item, "mode": report.mode,
+        "rows": report.rows, "stored": report.stored, "unchanged": report.unchanged,
+        "rejected": report.rejected, "notStored": report.not_stored,
+        "errors": report.errors, "errorsTruncated": report.problem_count > len(report.errors),
+        "problemCount": report.problem_count,
+        "outcomes": report.outcomes, "outcomesTruncated": report.rows > len(report.outcomes),
+    }
