@@ -23,6 +23,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import enum
+import json
+from collections import namedtuple
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,7 +32,7 @@ from typing import Any, Mapping
 
 import yaml
 from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -481,10 +483,13 @@ async def _store(connection: AsyncConnection, call: _Call) -> None:
         if call.mode is Mode.ALL_OR_NOTHING and any(call.checked[i].problems for i in lost):
             raise _RaceLost()
     if call.stored:
-        await connection.execute(V.insert(), [
-            {"record_id": rid, "version": 1, "change": "CREATED", "reason": None,
-             "snapshot": snapshot({"id": rid, **rows[i]}), "changed_by": call.user or "", "changed_at": call.now}
-            for i, rid in call.stored.items()])
+        versions = [{"record_id": rid, "version": 1, "change": "CREATED", "reason": None,
+                     "snapshot": snapshot({"id": rid, **rows[i]}), "changed_by": call.user or "",
+                     "changed_at": call.now} for i, rid in call.stored.items()]
+        if connection.dialect.name == "postgresql":
+            await _copy_versions(connection, versions)
+        else:
+            await connection.execute(V.insert(), versions)
 
 
 async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: list[int]) -> None:
@@ -543,11 +548,53 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
     if new_subjects:
         await connection.execute(insert(S).on_conflict_do_nothing(index_elements=["code"]),
                                  [new_subjects[code] for code in sorted(new_subjects)])
-    statement = insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
-        R.c.id, R.c.catalogue_item_code, R.c.document_number)
-    result = await connection.execute(statement, [rows[by_key[key]] for key in sorted(by_key)])
+    ordered = [rows[by_key[key]] for key in sorted(by_key)]
+    if connection.dialect.name == "postgresql":
+        result = await _copy_records(connection, ordered)
+    else:
+        statement = insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
+            R.c.id, R.c.catalogue_item_code, R.c.document_number)
+        result = await connection.execute(statement, ordered)
     call.stored = {by_key[(r.catalogue_item_code, r.document_number)]: r.id for r in result}
     return rows
+
+
+_Inserted = namedtuple("_Inserted", "id catalogue_item_code document_number")
+_RECORD_COLUMNS = [c.name for c in R.columns if c.name != "id"]
+_JSON_COLUMNS = {c.name for c in R.columns if isinstance(c.type, JSON)}
+_INSERT_STAGED = (
+    f"INSERT INTO records ({', '.join(_RECORD_COLUMNS)}) SELECT {', '.join(_RECORD_COLUMNS)} FROM staged_records "
+    f"ORDER BY catalogue_item_code, document_number "
+    f"ON CONFLICT ({', '.join(RECORD_KEY)}) DO NOTHING RETURNING id, catalogue_item_code, document_number")
+
+
+async def _raw(connection: AsyncConnection):
+    """The asyncpg connection under SQLAlchemy's, for COPY (same transaction)."""
+    return (await connection.get_raw_connection()).driver_connection
+
+
+async def _copy_records(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list:
+    """PostgreSQL: COPY the chunk into a staging table, then one INSERT ... SELECT ... ON CONFLICT.
+
+    Same result as the multi-row INSERT (conflicts skipped, ids returned), several times faster
+    for an import: COPY sends rows in binary, with no per-parameter work on either side.
+    """
+    raw = await _raw(connection)
+    await raw.execute("CREATE TEMP TABLE IF NOT EXISTS staged_records ON COMMIT DELETE ROWS AS "
+                      f"SELECT {', '.join(_RECORD_COLUMNS)} FROM records WITH NO DATA")
+    await raw.execute("TRUNCATE staged_records")  # a rolled-back chunk on this connection left nothing, but be sure
+    await raw.copy_records_to_table("staged_records", columns=_RECORD_COLUMNS, records=[
+        tuple(json.dumps(row.get(c), ensure_ascii=False) if c in _JSON_COLUMNS else row.get(c)
+              for c in _RECORD_COLUMNS) for row in rows])
+    return [_Inserted(r["id"], r["catalogue_item_code"], r["document_number"]) for r in await raw.fetch(_INSERT_STAGED)]
+
+
+async def _copy_versions(connection: AsyncConnection, versions: list[dict[str, Any]]) -> None:
+    raw = await _raw(connection)
+    columns = ["record_id", "version", "change", "reason", "snapshot", "changed_by", "changed_at"]
+    await raw.copy_records_to_table("record_versions", columns=columns, records=[
+        tuple(json.dumps(v[c], ensure_ascii=False) if c == "snapshot" else v[c] for c in columns)
+        for v in versions])
 
 
 def _outcomes(call: _Call, submissions: list[RecordSubmission]) -> list[Outcome]:
