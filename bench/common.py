@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import httpx
 
-from domain.catalogue import load_profile
 from domain.enums import SubjectKind, Visibility
 from domain.identifiers import credit_code_check_char
 from store.bootstrap import initialise

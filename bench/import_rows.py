@@ -27,7 +27,7 @@ from domain.catalogue import load_profile
 from domain.identifiers import credit_code_check_char
 from gateway.spreadsheets import DATA_SHEET, ITEM_MARKER, import_file, layout
 from store.bootstrap import initialise
-from store.engine import create_engine
+from store.engine import create_engine, recreate_postgres_database
 
 ITEM_CODE = "HC-13-6-PENALTY"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/credit_gateway_bench_import"
@@ -78,21 +78,6 @@ def write_xlsx(path: Path, item, count: int) -> Path:
     return path
 
 
-async def fresh_postgres(url: str) -> str:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    connection = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                                       password=parsed.password, database="postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{parsed.database}"')
-    finally:
-        await connection.close()
-    return url
-
-
 async def run(path: Path, url: str, profile, profiler: cProfile.Profile | None) -> tuple[float, object]:
     engine = create_engine(url)
     try:
@@ -141,7 +126,7 @@ async def main(argv: list[str] | None = None) -> None:
                 targets.append(("PostgreSQL", args.postgres))
             for backend, url in targets:
                 if backend == "PostgreSQL":
-                    url = await fresh_postgres(url)
+                    url = await recreate_postgres_database(url)
                 profiler = cProfile.Profile() if args.profile else None
                 seconds, report = await run(path, url, profile, profiler)
                 assert report.stored == args.rows, report.summary()

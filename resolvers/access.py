@@ -19,7 +19,7 @@ from domain.principal import Principal
 from policies.engine import CASE, DECLARED, NONE, Decision, PolicyEngine
 from resolvers.authorizations import applicable_grants, authorizations_held, why_not_applicable
 from resolvers.errors import Forbidden
-from resolvers.scope import ALL_PAIRS, PUBLIC_SCOPE, UNRESTRICTED_SCOPE, PairSet, RecordScope, SubjectRight, compress
+from resolvers.scope import PUBLIC_SCOPE, UNRESTRICTED_SCOPE, PairSet, RecordScope, SubjectRight, compress
 from store.models import Objection, Record
 
 # Roles a token may carry in its `roles` claim; each must come with a department.

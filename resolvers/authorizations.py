@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, or_, select, update
+from sqlalchemy import Row, or_, select, update
 
 from domain.enums import Purpose, Visibility
 from domain.principal import Principal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, func, select
 
 from domain.enums import Purpose
 from resolvers.context import RequestContext

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Optional
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
 from resolvers import catalogue as catalogue_resolvers

@@ -41,3 +41,18 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def recreate_postgres_database(url: str) -> str:
+    """Drop and create the PostgreSQL database `url` names (tests and benchmarks: scratch databases)."""
+    import asyncpg
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username,
+                                  password=parsed.password, database="postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await admin.close()
+    return url

@@ -42,19 +42,13 @@ async def reset_postgres(url: str) -> None:
 
 async def scratch_postgres_url(name: str) -> str:
     """A new, empty PostgreSQL database beside TEST_DATABASE_URL's, for tests that need their own."""
-    import asyncpg
     from sqlalchemy.engine import make_url
 
+    from store.engine import recreate_postgres_database
+
     base = make_url(os.environ["TEST_DATABASE_URL"])
-    database = f"{base.database}_{name}"
-    admin = await asyncpg.connect(host=base.host or "127.0.0.1", port=base.port or 5432, user=base.username,
-                                  password=base.password, database="postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
-    return base.set(database=database).render_as_string(hide_password=False)
+    url = base.set(database=f"{base.database}_{name}").render_as_string(hide_password=False)
+    return await recreate_postgres_database(url)
 
 
 async def scratch_url(backend: str, tmp_path: Path, name: str) -> str:

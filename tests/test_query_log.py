@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select, text
 
 from store.chain import QUERY_LOG, SUBMISSION_LOG, append
 from store.engine import create_engine
-from store.models import QueryLogEntry, QueryLogSubject
+from store.models import QueryLogEntry
 from tests import world as w
 from tests.conftest import app_for, graphql, make_token, scratch_url
 

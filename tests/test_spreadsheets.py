@@ -15,7 +15,6 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
 from domain.catalogue import load_profile
 from domain.identifiers import credit_code_check_char, resident_id_check_char
@@ -53,21 +52,11 @@ def good_row(prefix: str, serial: int) -> dict:
 
 async def scratch_postgres(suffix: str) -> str | None:
     """A fresh database named after TEST_DATABASE_URL's plus `suffix`, or None without it."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
+    if not os.environ.get("TEST_DATABASE_URL"):
         return None
-    import asyncpg
+    from tests.conftest import scratch_postgres_url
 
-    parsed = make_url(url)
-    name = f"{parsed.database}_{suffix}"
-    connection = await asyncpg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
-                                       password=parsed.password, database="postgres")
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-    return parsed.set(database=name).render_as_string(hide_password=False)
+    return await scratch_postgres_url(suffix)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
