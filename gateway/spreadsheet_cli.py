@@ -122,7 +122,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 async def _run_import(settings, profile, item, path: Path, args, progress) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from gateway.spreadsheets import ImportAborted, SpreadsheetError, import_file
+    from gateway.spreadsheet_import import ImportAborted, import_file
+    from gateway.spreadsheets import SpreadsheetError
     from store.bootstrap import initialise
     from store.engine import create_engine
 

@@ -28,8 +28,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.identity import AuthenticationError, authentication_error_response
-from gateway.spreadsheets import (CSV_SUFFIXES, XLSX_SUFFIXES, ImportAborted, ImportReport, SpreadsheetError,
-                                  file_item_code, import_file)
+from gateway.spreadsheet_import import ImportAborted, ImportReport, import_file
+from gateway.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError, file_item_code
 
 log = logging.getLogger("gateway.upload")
 

@@ -18,8 +18,8 @@ from sqlalchemy import func, select
 
 from domain.catalogue import load_profile
 from domain.identifiers import credit_code_check_char, resident_id_check_char
-from gateway.spreadsheets import (HEADER_ROWS, SpreadsheetError, file_item_code, import_file, layout, read_rows,
-                                  write_template)
+from gateway.spreadsheet_import import import_file
+from gateway.spreadsheets import HEADER_ROWS, SpreadsheetError, file_item_code, layout, read_rows, write_template
 from gateway.upload import upload_route
 from store.bootstrap import initialise
 from store.engine import create_engine

@@ -1,0 +1,304 @@
+"""Importing a spreadsheet (批量上传, XZ-12): rows read by `gateway.spreadsheets`, submitted chunk
+by chunk through the collection pipeline (`resolvers.collection`), a row-level error report
+written beside the file.
+
+Best effort: each chunk is its own transaction and is acknowledged only after it commits, so a
+killed import leaves whole, acknowledged chunks and nothing else. All or nothing: every chunk in
+one transaction, committed only when no row failed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from domain.catalogue import CatalogueItem
+from domain.problems import Problem
+from gateway.spreadsheets import Column, SheetRow, SpreadsheetError, count_rows, file_item_code, layout, read_rows
+
+@dataclass
+class ChunkAck:
+    """What one committed chunk stored: handed to `on_chunk` only after its commit."""
+
+    first_row: int
+    last_row: int
+    stored_ids: list[int]
+    unchanged: int
+    rejected: int
+    outcomes: list[tuple[int, str, int | None]]  # (row, status, record id)
+
+    def line(self) -> str:
+        return (f"committed rows {self.first_row}-{self.last_row}: {len(self.stored_ids)} stored, "
+                f"{self.unchanged} unchanged, {self.rejected} rejected; ids {_ranges(self.stored_ids) or '-'}")
+
+
+def _ranges(ids: list[int]) -> str:
+    parts, ids = [], sorted(ids)
+    start = prev = None
+    for value in ids + [None]:
+        if start is not None and value == prev + 1:
+            prev = value
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = value
+    return ",".join(parts)
+
+
+@dataclass
+class ImportReport:
+    """Counts of an import, the first row-level errors and where all of them were written."""
+
+    path: Path
+    item: str
+    mode: str
+    report_path: Path
+    rows: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    not_stored: int = 0
+    problem_count: int = 0
+    errors: list[dict] = field(default_factory=list)  # {"row", "column", "field", "reason"}
+    outcomes: list[dict] = field(default_factory=list)  # {"row", "status", "recordId"}, if asked
+    keep_outcomes: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.path.name} ({self.item}, {self.mode}): {self.rows} rows, {self.stored} stored, "
+                f"{self.unchanged} unchanged, {self.rejected} rejected, {self.not_stored} not stored")
+
+
+class ImportAborted(RuntimeError):
+    """An all-or-nothing import met a concurrent submission of the same documents: nothing stored."""
+
+
+class _Errors:
+    """The row-level report, written as rows fail (UTF-8 with BOM, so Excel shows the Chinese)."""
+
+    HEADER = ("行号 row", "列 column", "字段 field", "原因 reason")
+
+    def __init__(self, path: Path, report: ImportReport, keep: int) -> None:
+        self.handle = path.open("w", encoding="utf-8-sig", newline="")
+        self.writer = csv.writer(self.handle)
+        self.writer.writerow(self.HEADER)
+        self.report, self.keep = report, keep
+
+    def add(self, row: int, label: str, name: str, problem: Problem) -> None:
+        self.writer.writerow((row, label, name, problem.reason))
+        self.report.problem_count += 1
+        if len(self.report.errors) < self.keep:
+            self.report.errors.append({"row": row, "column": label or None, "field": name or None,
+                                       "reason": problem.reason})
+
+
+def _beijing_today() -> dt.date:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+
+
+async def import_file(engine, path: str | Path, *, profile, department: str, user: str | None,
+                      item: str | None = None, all_or_nothing: bool = False, chunk_size: int = 1000,
+                      progress: bool | None = None, report_path: str | Path | None = None,
+                      on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
+                      today: dt.date | None = None) -> ImportReport:
+    """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH).
+
+    Best effort: each chunk is one transaction; after its commit `on_chunk(ChunkAck)` says which
+    rows it stored, so a killed import leaves exactly the acknowledged chunks. All or nothing: the
+    chunks run in ONE transaction (every row is still validated and every fault reported), which
+    is committed only if no row failed; the acknowledgements follow that commit. (A first pass
+    that only validates would miss what needs the database, such as a resend that differs, and
+    a second, storing pass could then fail half-way.) Errors go to
+    `report_path` (default: FILE.errors.csv beside the file). `progress`: None shows a bar on
+    standard error only on a terminal, True always, False never.
+    """
+    from resolvers.collection import Mode, working_day_calendar
+
+    path = Path(path)
+    code = item or file_item_code(path)
+    if not code:
+        raise SpreadsheetError(f"{path.name} does not say which catalogue item it holds; name the item")
+    if code not in profile.items:
+        raise SpreadsheetError(f"no catalogue item {code!r} in profile {profile.code}")
+    catalogue_item = profile.items[code]
+    mode = Mode.ALL_OR_NOTHING if all_or_nothing else Mode.BEST_EFFORT
+    report_path = Path(report_path) if report_path else path.with_name(path.stem + ".errors.csv")
+    report = ImportReport(path, code, mode.value, report_path, keep_outcomes=keep_outcomes)
+    context = _Context(profile, catalogue_item, department, user,
+                       calendar or await working_day_calendar(engine), today or _beijing_today())
+    rows = read_rows(path, catalogue_item)
+    errors = _Errors(report_path, report, max_errors)
+    bar = _progress(path, progress)
+    try:
+        if mode is Mode.BEST_EFFORT:
+            for chunk in _chunks(rows, chunk_size):
+                ack = await _chunk(engine, chunk, context, mode, report, errors)
+                errors.handle.flush()
+                bar.update(len(chunk))
+                if on_chunk is not None:
+                    on_chunk(ack)
+        else:
+            acks = await _all_or_nothing(engine, rows, chunk_size, context, report, errors, bar)
+            for ack in acks:
+                if on_chunk is not None:
+                    on_chunk(ack)
+    except SpreadsheetError:
+        errors.handle.close()
+        report_path.unlink(missing_ok=True)  # no report of a file that could not be read at all
+        raise
+    finally:
+        bar.close()
+        errors.handle.close()
+    return report
+
+
+async def _all_or_nothing(engine, rows, chunk_size, context, report, errors, bar) -> list[ChunkAck]:
+    """Every chunk in one transaction, committed only if no row failed. Inside it the chunks are
+    stored best-effort, so a later row that conflicts with an earlier sound one (the same document
+    with other content) is still found and reported before everything is rolled back."""
+    from resolvers.collection import Mode
+
+    acks: list[ChunkAck] = []
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            for chunk in _chunks(rows, chunk_size):
+                acks.append(await _chunk(engine, chunk, context, Mode.BEST_EFFORT,
+                                         report, errors, connection=connection))
+                bar.update(len(chunk))
+        except BaseException:
+            await transaction.rollback()
+            raise
+        if report.rejected:
+            await transaction.rollback()
+            report.not_stored += report.stored
+            report.stored = 0
+            for outcome in report.outcomes:
+                if outcome["status"] == "STORED":
+                    outcome.update(status="NOT_STORED", recordId=None)
+            return []
+        await transaction.commit()
+    return acks
+
+
+@dataclass(frozen=True)
+class _Context:
+    profile: Any
+    item: CatalogueItem
+    department: str
+    user: str | None
+    calendar: Any
+    today: dt.date
+
+
+def _chunks(rows: Iterator[SheetRow], size: int) -> Iterator[list[SheetRow]]:
+    chunk: list[SheetRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _progress(path: Path, progress: bool | None):
+    from tqdm import tqdm
+
+    return tqdm(total=count_rows(path), unit="行", desc=path.name, file=sys.stderr, mininterval=0.5,
+                disable=None if progress is None else not progress, dynamic_ncols=True)
+
+
+def _submission(row: SheetRow, context: _Context, by_key: dict[str, Column]):
+    from resolvers.collection import RecordSubmission
+
+    common: dict[str, Any] = {}
+    content: dict[str, Any] = {}
+    for key, value in row.values.items():
+        column = by_key.get(key)
+        if column is None:
+            content[key] = value  # a column the template does not have: refused by the pipeline
+        elif column.content_field:
+            content[column.content_field] = value
+        else:
+            common[column.target] = value
+    return RecordSubmission(
+        subject_code=common.get("subject_code"), catalogue_item=context.item.code,
+        document_number=common.get("document_number"), issuing_authority=common.get("issuing_authority"),
+        decided_on=common.get("decided_on"), subject_name=common.get("subject_name"),
+        act_ended_on=common.get("act_ended_on"), valid_from=common.get("valid_from"),
+        valid_until=common.get("valid_until"), content=content, consent_ref=common.get("consent_ref"),
+        row=row.number)
+
+
+async def _chunk(engine, chunk: list[SheetRow], context: _Context, mode, report: ImportReport,
+                 errors: _Errors, connection=None) -> ChunkAck:
+    """Submit one chunk; count and report its outcomes. Rows with unreadable cells are not sent
+    (they are rejected here, with whatever else `validate` finds in them)."""
+    from resolvers.collection import Status, submit, validate
+
+    columns = layout(context.item)
+    by_key = {c.key: c for c in columns}
+    by_field = {**{c.key: c for c in columns}, **{f"content.{c.content_field}": c for c in columns
+                                                   if c.content_field}}
+    sent, local = [], {}
+    for row in chunk:
+        submission = _submission(row, context, by_key)
+        if row.problems:
+            flagged = {p.field for _, _, p in row.problems}
+            found = validate(submission, profile=context.profile, department=context.department,
+                             today=context.today, channel="BATCH")
+            local[row.number] = row.problems + [(*_locate(p, by_field), p) for p in found if p.field not in flagged]
+        else:
+            sent.append(submission)
+    outcomes = []
+    if sent:
+        try:
+            outcomes = await submit(engine, profile=context.profile, calendar=context.calendar,
+                                    department=context.department, user=context.user, channel="BATCH",
+                                    submissions=sent, mode=mode, today=context.today,
+                                    now=dt.datetime.now(dt.timezone.utc), connection=connection)
+        except Exception as exc:
+            if connection is None:
+                raise
+            # all-or-nothing: anything raised inside the one transaction aborts the whole import
+            raise ImportAborted(f"the import was interrupted and nothing was stored: {exc!r}") from exc
+    results = {o.row: (o.status.value, o.record_id, [(*_locate(p, by_field), p) for p in o.problems])
+               for o in outcomes}
+    results.update({number: (Status.REJECTED.value, None, problems) for number, problems in local.items()})
+    ack = ChunkAck(chunk[0].number, chunk[-1].number, [], 0, 0, [])
+    for row in chunk:
+        status, record_id, problems = results[row.number]
+        for label, name, problem in problems:
+            errors.add(row.number, label, name, problem)
+        ack.outcomes.append((row.number, status, record_id))
+        if len(report.outcomes) < report.keep_outcomes:
+            report.outcomes.append({"row": row.number, "status": status, "recordId": record_id})
+        report.rows += 1
+        if status == "STORED":
+            report.stored += 1
+            ack.stored_ids.append(record_id)
+        elif status == "UNCHANGED":
+            report.unchanged += 1
+            ack.unchanged += 1
+        elif status == "REJECTED":
+            report.rejected += 1
+            ack.rejected += 1
+        else:
+            report.not_stored += 1
+    return ack
+
+
+def _locate(problem: Problem, by_field: dict[str, Column]) -> tuple[str, str]:
+    """(column label, field) of a pipeline problem; a column the template lacks is named by its
+    header, which is the content key the reader gave it."""
+    name = problem.field or ""
+    column = by_field.get(name)
+    if column is not None:
+        return column.label, column.key
+    if name.startswith("content.") and len(name) > len("content."):
+        return name[len("content."):], name
+    return "", name
