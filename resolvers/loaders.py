@@ -17,7 +17,7 @@ from sqlalchemy import Row, and_, func, or_, select
 
 from domain.enums import Category, RecordStatus
 from resolvers.scope import scope_filter, status_filter
-from store.models import Annotation, CatalogueItem, Department, Record, Subject
+from store.models import Annotation, Record, Subject
 
 if TYPE_CHECKING:
     from resolvers.context import RequestContext
@@ -78,8 +78,6 @@ class Loaders:
     def __init__(self, ctx: "RequestContext") -> None:
         self.ctx = ctx
         self.subject = DataLoader(self._subjects, get_cache_key=str)
-        self.department = DataLoader(self._departments)
-        self.catalogue_item = DataLoader(self._catalogue_items)
         self.record = DataLoader(self._records_by_id)
         self.annotations = DataLoader(self._annotations)
         self.record_page = DataLoader(self._record_pages)
@@ -99,12 +97,6 @@ class Loaders:
 
     async def _subjects(self, codes: list[str]) -> list[Row | None]:
         return await self._by_key(Subject.__table__, "code", codes)
-
-    async def _departments(self, codes: list[str]) -> list[Row | None]:
-        return await self._by_key(Department.__table__, "code", codes)
-
-    async def _catalogue_items(self, codes: list[str]) -> list[Row | None]:
-        return await self._by_key(CatalogueItem.__table__, "code", codes)
 
     async def _records_by_id(self, ids: list[int]) -> list[Row | None]:
         """Records by id, within the reader's scope: a refused record is simply not found."""

@@ -382,9 +382,7 @@ async def record_versions(root: CreditRecord, info: Info) -> list[RecordVersionT
     rows = await ctx.loaders.record_versions.load(root.row.id)
     masked: frozenset = frozenset()
     if not ctx.scope.sees_personal_data_of(root.row.subject_code):
-        reference = getattr(ctx, "reference", None)  # the process-wide catalogue snapshot, when the app has one
-        item = reference.items.get(root.row.catalogue_item_code) if reference is not None else \
-            await ctx.loaders.catalogue_item.load(root.row.catalogue_item_code)
+        item = ctx.reference.items.get(root.row.catalogue_item_code)
         fields = item.definition.get("fields", []) if item is not None else []
         masked = frozenset(f["name"] for f in fields if f.get("personal"))
     return [RecordVersionType(row=r, masked=masked) for r in rows]
