@@ -21,15 +21,8 @@ from gateway.calendar_cli import add_calendar_command
 from resolvers.collection import add_calendar_year, working_day_calendar
 from store.models import CalendarYear, Record, SubmissionLogEntry
 from tests.conftest import app_for, graphql, make_token
+from tests.test_working_days import HYPOTHETICAL_2027  # the same made-up 2027 arrangement
 
-HYPOTHETICAL_2027 = """\
-year: 2027
-source: test fixture, not the real 2027 notice
-holidays:
-  - 2027-01-01..2027-01-03
-working_days:
-  - 2027-01-09
-"""
 SUBMIT = """
 mutation($input: [RecordInput!]!) { submitRecords(input: $input, mode: BEST_EFFORT) { outcomes { recordId status } } }
 """
