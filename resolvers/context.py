@@ -24,7 +24,6 @@ class Observed:
     subjects: set[str] = field(default_factory=set)
     record_ids: set[int] = field(default_factory=set)
     refused: list[dict] = field(default_factory=list)
-    authorization_ids: set[int] = field(default_factory=set)
     records_read: bool = False  # a record list or record was resolved (withheld-records notices apply)
 
 

@@ -25,9 +25,3 @@ class Forbidden(ClientError):
     """The policies refuse this; the message says which rule is missing (SPEC 3.1)."""
 
     code = "FORBIDDEN"
-
-
-class PurposeRequired(ClientError):
-    """A read of non-public information without X-Query-Purpose / X-Query-Basis (HC-23, XZ-18)."""
-
-    code = "PURPOSE_REQUIRED"

@@ -49,8 +49,3 @@ async def reference_data(engine: AsyncEngine) -> ReferenceData:
         if snapshot is None or time.monotonic() - snapshot.loaded_at >= MAX_AGE:
             snapshot = _snapshots[key] = await _load(engine)
     return snapshot
-
-
-def forget(engine: AsyncEngine) -> None:
-    """Drop the snapshot (after init-db in the same process, and in tests)."""
-    _snapshots.pop(id(engine), None)

@@ -31,9 +31,6 @@ class PairSet:
     def empty(self) -> bool:
         return not self.classes and not self.class_items
 
-    def covers(self, visibility: str, item: str) -> bool:
-        return visibility in self.classes or any(c == visibility and item in items for c, items in self.class_items)
-
     def clause(self) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
         if self.classes:
