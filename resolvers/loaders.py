@@ -68,8 +68,9 @@ class Page:
     has_next: bool
 
 
-def _row_cursor(row: Row) -> Cursor:
-    return Cursor(row.decided_on, row.id)
+def cursor_of(row: Row) -> str:
+    """The opaque cursor of a record row in the listing order."""
+    return Cursor(row.decided_on, row.id).encode()
 
 
 class Loaders:
@@ -183,4 +184,4 @@ class Loaders:
         return [counts[key] for key in keys]
 
 
-__all__ = ["Loaders", "RecordFilter", "Cursor", "PageKey", "Page"]
+__all__ = ["Loaders", "RecordFilter", "Cursor", "PageKey", "Page", "cursor_of"]

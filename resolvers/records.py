@@ -9,7 +9,7 @@ from sqlalchemy import Row
 from domain.enums import Category, RecordStatus
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
-from resolvers.loaders import Cursor, Page, PageKey, RecordFilter
+from resolvers.loaders import Cursor, Page, PageKey, RecordFilter, cursor_of
 
 DEFAULT_PAGE_SIZE = 20
 
@@ -22,7 +22,7 @@ class RecordPage:
 
     @property
     def end_cursor(self) -> str | None:
-        return Cursor(self.page.rows[-1].decided_on, self.page.rows[-1].id).encode() if self.page.rows else None
+        return cursor_of(self.page.rows[-1]) if self.page.rows else None
 
 
 def record_filter(category: Category | None, catalogue_item: str | None, status: RecordStatus | None) -> RecordFilter:

@@ -12,6 +12,7 @@ from strawberry.types import Info
 from domain.enums import SubjectKind as Kind
 from domain.masking import mask_person_name, mask_resident_id
 from resolvers import records as record_resolvers
+from resolvers.loaders import cursor_of
 from schema.enums import Category, DepartmentKind, RecordFamily, RecordStatus, Severity, SubjectKind, SubjectStatus, \
     Visibility
 from schema.audit import QueryHistoryItem
@@ -140,10 +141,7 @@ class CreditRecordConnection:
 
     @strawberry.field
     def edges(self) -> list[CreditRecordEdge]:
-        from resolvers.loaders import Cursor
-
-        return [CreditRecordEdge(cursor=Cursor(r.decided_on, r.id).encode(), node=record_object(r))
-                for r in self.page.page.rows]
+        return [CreditRecordEdge(cursor=cursor_of(r), node=record_object(r)) for r in self.page.page.rows]
 
     @strawberry.field
     def nodes(self) -> list[CreditRecord]:
@@ -151,13 +149,11 @@ class CreditRecordConnection:
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        from resolvers.loaders import Cursor
-
         rows = self.page.page.rows
         return PageInfo(
             has_next_page=self.page.page.has_next,
             has_previous_page=False,
-            start_cursor=Cursor(rows[0].decided_on, rows[0].id).encode() if rows else None,
+            start_cursor=cursor_of(rows[0]) if rows else None,
             end_cursor=self.page.end_cursor,
         )
 
