@@ -9,7 +9,7 @@ record without validity (until cancelled).
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from domain.enums import Category, SubjectKind
@@ -91,6 +91,21 @@ def repairable_from(item: CatalogueItem, *, decided_on: date | None = None,
 def is_archived(ends_on: date | None, today: date) -> bool:
     """True once the disclosure period is over: the day after `ends_on` onwards."""
     return ends_on is not None and ends_on < today
+
+
+def status_on(status: str, ends_on: date | None, today: date) -> str:
+    """A record's status as of `today`: an ACTIVE record past its period is ARCHIVED (HC-19),
+    whether or not a sweep has written that down yet."""
+    return "ARCHIVED" if status == "ACTIVE" and is_archived(ends_on, today) else status
+
+
+def archived_on(status: str, status_changed_on: date | None, ends_on: date | None, today: date) -> date | None:
+    """The day a record was archived: as recorded, or the day after its period ended."""
+    if status == "ARCHIVED":
+        return status_changed_on
+    if status_on(status, ends_on, today) == "ARCHIVED":
+        return ends_on + timedelta(days=1)
+    return None
 
 
 def _from_profile(profile: JurisdictionProfile | None, name: str, item: CatalogueItem):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.disclosure import status_on
 from domain.enums import Purpose, RecordStatus
 from domain.principal import Principal
 from policies.engine import CASE, DECLARED, NONE, Decision, PolicyEngine
@@ -177,8 +178,7 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
     if policies is None:
         return Explanation(record_id, False, None, ["policies are not loaded"])
     reasons: list[str] = []
-    ended = row.disclosure_ends_on is not None and row.disclosure_ends_on < today
-    state = "ARCHIVED" if row.status == RecordStatus.ACTIVE.value and ended else row.status
+    state = status_on(row.status, row.disclosure_ends_on, today)
     reasons.append(f"record {row.id}: class {row.visibility}, item {row.catalogue_item_code}, status {state}; "
                    f"you: roles {', '.join(reader.roles)}, department {reader.dept or '-'}, condition {reader.cond}")
     candidates = [(role, "any subject", reader.general_cond) for role in reader.roles]

@@ -14,6 +14,7 @@ import strawberry
 from sqlalchemy import Row
 from strawberry.types import Info
 
+from domain import disclosure
 from domain.enums import RecordFamily as Family
 from domain.masking import mask_person_name
 from schema.enums import Category, RecordFamily, RecordStatus, Severity, SubmissionChannel, Visibility
@@ -119,19 +120,12 @@ class CreditRecord:
 
     @strawberry.field(description="Status as of today: an ACTIVE record past its period reads ARCHIVED.")
     def status(self, info: Info) -> RecordStatus:
-        ends = self.row.disclosure_ends_on
-        if self.row.status == "ACTIVE" and ends is not None and ends < info.context.today:
-            return RecordStatus("ARCHIVED")
-        return RecordStatus(self.row.status)
+        return RecordStatus(disclosure.status_on(self.row.status, self.row.disclosure_ends_on, info.context.today))
 
     @strawberry.field(description="The day the record was archived (its period had ended), if it is.")
     def archived_on(self, info: Info) -> Optional[dt.date]:
-        if self.row.status == "ARCHIVED":
-            return self.row.status_changed_on
-        ends = self.row.disclosure_ends_on
-        if self.row.status == "ACTIVE" and ends is not None and ends < info.context.today:
-            return ends + dt.timedelta(days=1)
-        return None
+        row = self.row
+        return disclosure.archived_on(row.status, row.status_changed_on, row.disclosure_ends_on, info.context.today)
 
     @strawberry.field
     def channel(self) -> SubmissionChannel:
