@@ -16,13 +16,12 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_resident_id
 from resolvers.context import Operation
 from store.chain import QUERY_LOG, append
+from store.engine import dialect_insert
 from store.models import QueryDocument, QueryLogSubject
 
 log = logging.getLogger("gateway.query_log")
@@ -108,8 +107,7 @@ class QueryLogWriter:
                 documents[digest] = item.document
         async with self.engine.begin() as connection:
             if documents:
-                insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-                await connection.execute(insert(QueryDocument.__table__).on_conflict_do_nothing(),
+                await connection.execute(dialect_insert(connection)(QueryDocument.__table__).on_conflict_do_nothing(),
                                          [{"hash": h, "text": t} for h, t in documents.items()])
             seqs = await append(connection, QUERY_LOG, [item.entry for item in batch])
             touched = [{"seq": seq, "subject_code": code}

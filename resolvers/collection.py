@@ -34,8 +34,6 @@ import yaml
 from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
 from sqlalchemy import JSON, String
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import PROVIDER_KINDS, CatalogueItem, JurisdictionProfile, load_profile
@@ -47,6 +45,7 @@ from domain.record_facts import DerivedFacts, derive_facts
 from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule
 from resolvers.errors import BadUserInput, Forbidden
 from store.chain import append_submission_log
+from store.engine import dialect_insert
 from store.models import CalendarYear, Department, Record, RecordVersion, Setting, Subject
 
 R = Record.__table__
@@ -329,10 +328,6 @@ def _differences(columns: Mapping[str, Any], stored: Row) -> list[str]:
     return [label for column, label in _COMPARED.items() if columns[column] != getattr(stored, column)]
 
 
-def _dialect_insert(connection: AsyncConnection):
-    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-
-
 def snapshot(row: Mapping[str, Any]) -> dict[str, Any]:
     """A record's columns as JSON: what one version looked like (RecordVersion.snapshot)."""
     return {k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
@@ -527,7 +522,7 @@ async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: l
 async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int],
                         subjects: dict[str, Row]) -> dict[int, dict[str, Any]]:
     """Creates unknown subjects, inserts the records; fills `call.stored` (conflicts left out)."""
-    insert = _dialect_insert(connection)
+    insert = dialect_insert(connection)
     new_subjects: dict[str, dict] = {}
     rows: dict[int, dict[str, Any]] = {}
     by_key: dict[tuple[str, str], int] = {}
@@ -934,7 +929,7 @@ async def add_calendar_year(engine: AsyncEngine, schedule_yaml_text: str, source
               "working_days": sorted(d.isoformat() for d in schedule.working_days)}
     async with engine.begin() as connection:
         replaced = (await connection.execute(select(C.c.year).where(C.c.year == schedule.year))).scalar() is not None
-        insert = _dialect_insert(connection)(C).values(year=schedule.year, schedule=stored, source=source[:256],
+        insert = dialect_insert(connection)(C).values(year=schedule.year, schedule=stored, source=source[:256],
                                                        added_at=dt.datetime.now(UTC))
         await connection.execute(insert.on_conflict_do_update(index_elements=["year"], set_={
             "schedule": insert.excluded.schedule, "source": insert.excluded.source,

@@ -12,12 +12,11 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import CatalogueItem as ItemSpec
 from domain.catalogue import JurisdictionProfile, load_profile
+from store.engine import dialect_insert
 from store.migrate import upgrade
 from store.models import CatalogueItem, Department, Record, Setting
 
@@ -59,9 +58,8 @@ def item_definition(item: ItemSpec) -> dict[str, Any]:
     return definition
 
 
-def _upsert(dialect: str, table, rows: list[dict], key: str):
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(table).values(rows)
+def _upsert(connection, table, rows: list[dict], key: str):
+    statement = dialect_insert(connection)(table).values(rows)
     return statement.on_conflict_do_update(
         index_elements=[key], set_={c: statement.excluded[c] for c in rows[0] if c != key}
     )
@@ -72,7 +70,6 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
     profile = load_profile(profile_code)
     await upgrade(engine)
     async with engine.begin() as connection:
-        dialect = connection.dialect.name
         stored = (await connection.execute(select(Setting.value).where(Setting.key == "profile"))).scalar()
         if stored is None:
             await connection.execute(Setting.__table__.insert().values(key="profile", value=profile.code))
@@ -81,7 +78,7 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
                                   f"set CREDIT_PROFILE={stored} or use another database")
         await _set(connection, "log_retention_years", str(profile.query_log_retention_years))
         departments = [{"code": d.code, "name": d.name, "kind": d.kind.value} for d in profile.departments.values()]
-        await connection.execute(_upsert(dialect, Department.__table__, departments, "code"))
+        await connection.execute(_upsert(connection, Department.__table__, departments, "code"))
         items = [
             {"code": i.code, "profile": profile.code, "name": i.name, "basis": i.basis, "category": i.category.value,
              "family": i.family.value, "visibility": i.visibility.value,
@@ -89,13 +86,13 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
              "in_force_until": i.in_force_until, "definition": item_definition(i)}
             for i in profile.items.values()
         ]
-        await connection.execute(_upsert(dialect, CatalogueItem.__table__, items, "code"))
+        await connection.execute(_upsert(connection, CatalogueItem.__table__, items, "code"))
     return profile
 
 
 async def _set(connection, key: str, value: str) -> None:
     """Upsert one deployment setting (the log triggers read the retention from here)."""
-    statement = (pg_insert if connection.dialect.name == "postgresql" else sqlite_insert)(Setting.__table__)
+    statement = dialect_insert(connection)(Setting.__table__)
     await connection.execute(statement.values(key=key, value=value).on_conflict_do_update(
         index_elements=["key"], set_={"value": value}))
 

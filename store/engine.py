@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -33,6 +35,11 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def dialect_insert(connection):
+    """`insert()` of the connection's dialect, which has ON CONFLICT (both databases support it)."""
+    return pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
 
 
 async def recreate_postgres_database(url: str) -> str:
