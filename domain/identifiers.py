@@ -112,6 +112,16 @@ class InvalidIdentifier(ValueError):
         self.detail = detail
         self.message_zh = _NAMES_ZH[kind] + _FAULTS_ZH[fault]
 
+    @property
+    def masked_message(self) -> str:
+        """The message as it may be shown to others or logged: a resident ID number in it masked."""
+        message = str(self)
+        if self.kind is SubjectKind.NATURAL_PERSON:
+            shown = _normalise(self.code)
+            if shown:
+                message = message.replace(shown, mask_resident_id(shown))
+        return message
+
     def __reduce__(self):  # keep the exception picklable despite the custom signature
         return (type(self), (self.code, self.kind, self.fault, self.detail, self.position))
 

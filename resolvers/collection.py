@@ -228,10 +228,7 @@ def _subject(raw: Any, today: dt.date, problems: list[Problem]) -> tuple[str | N
         try:
             return validate_subject_code(raw, today=today)
         except InvalidIdentifier as exc:
-            message = str(exc)
-            if exc.kind is SubjectKind.NATURAL_PERSON:
-                message = message.replace(raw.strip().upper(), mask_resident_id(raw))
-            problems.append(Problem("subjectCode", message))
+            problems.append(Problem("subjectCode", exc.masked_message))
     return None, None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Row, select
 
 from domain.enums import SubjectKind
-from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_subject_code
+from domain.identifiers import InvalidIdentifier, validate_subject_code
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from store.models import Subject
@@ -18,8 +18,7 @@ def parse_subject_code(code: str) -> str:
     try:
         normalised, _kind = validate_subject_code(code)
     except InvalidIdentifier as exc:
-        shown = mask_resident_id(exc.code) if exc.kind is SubjectKind.NATURAL_PERSON else exc.code
-        raise BadUserInput(str(exc).replace(exc.code, shown), fault=exc.fault.value, messageZh=exc.message_zh) from None
+        raise BadUserInput(exc.masked_message, fault=exc.fault.value, messageZh=exc.message_zh) from None
     except TypeError:
         raise BadUserInput(f"subject code must be a string, got {type(code).__name__}") from None
     return normalised

@@ -449,3 +449,14 @@ def test_mask_examples():
 def test_mask_never_leaks_a_short_code():
     assert mask_resident_id("1101051949") == "**********"
     assert mask_resident_id("") == ""
+
+
+def test_masked_message_hides_a_resident_id_but_not_an_organisation_code():
+    person = "11010519491231002X"
+    with pytest.raises(InvalidIdentifier) as caught:
+        validate_resident_id(person[:17] + "1")
+    assert person[:17] not in caught.value.masked_message
+    assert "110105********0021" in caught.value.masked_message
+    with pytest.raises(InvalidIdentifier) as caught:
+        validate_credit_code("91350100M000100Y44")
+    assert caught.value.masked_message == str(caught.value)
