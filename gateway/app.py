@@ -13,7 +13,7 @@ import re
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
@@ -29,6 +29,7 @@ from domain.principal import Principal
 from gateway.graphiql import graphiql_response, static_files_app
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
+from gateway.responses import error_response as _error
 from gateway.settings import Settings
 from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -78,10 +79,6 @@ def _json_errors(response: Response) -> list[dict]:
         return json.loads(response.body).get("errors", [])
     except Exception:
         return []
-
-
-def _error(status: int, message: str, code: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extra}}]}, status_code=status)
 
 
 class GraphQLHandler(GraphQL):

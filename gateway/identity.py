@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from starlette.responses import JSONResponse
 
 from domain.principal import Principal
+from gateway.responses import error_response
 
 log = logging.getLogger(__name__)
 
@@ -304,11 +305,9 @@ def add_token_command(subparsers: argparse._SubParsersAction, get_data_dir: Call
 def authentication_error_response(err: AuthenticationError) -> JSONResponse:
     """A GraphQL-shaped error so clients handle it like any other error, plus the RFC 6750
     challenge on 401 so generic HTTP clients know to fetch a new token."""
-    body = {"errors": [{"message": err.message,
-                        "extensions": {"code": "UNAUTHENTICATED", "reason": err.reason}}]}
     headers = {}
     if err.status == 401:
         error = "invalid_request" if err.reason == "invalid_header" else "invalid_token"
         description = re.sub(r'[^\x20-\x7e]|["\\]', "", err.message)
         headers["WWW-Authenticate"] = f'Bearer error="{error}", error_description="{description}"'
-    return JSONResponse(body, status_code=err.status, headers=headers)
+    return error_response(err.status, err.message, "UNAUTHENTICATED", headers=headers, reason=err.reason)

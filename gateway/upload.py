@@ -18,7 +18,7 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import AsyncIterator
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -28,6 +28,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.identity import AuthenticationError, authentication_error_response
+from gateway.responses import error_response as _error
 from gateway.spreadsheet_import import ImportAborted, ImportReport, import_file
 from gateway.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError, file_item_code
 
@@ -42,11 +43,6 @@ MAX_OUTCOMES = 10_000
 UPLOAD_CHUNK = 200
 SUBMITTING_ROLES = frozenset({"officer", "submitter"})
 MODES = ("BEST_EFFORT", "ALL_OR_NOTHING")
-
-
-def _error(status: int, message: str, code: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extra}}]},
-                        status_code=status)
 
 
 def max_upload_bytes(settings) -> int:
