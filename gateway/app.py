@@ -199,7 +199,6 @@ class GraphQLEndpoint:
             purpose=purpose,
             basis=basis,
             today=gateway.today(),
-            scope=access.scope,
             access=access,
             reference=await reference_data(gateway.engine),
             max_page_size=settings.max_page_size,

@@ -46,7 +46,6 @@ class RequestContext:
     purpose: Purpose | None = None
     basis: str | None = None
     today: dt.date = field(default_factory=dt.date.today)
-    scope: RecordScope = PUBLIC_SCOPE
     access: "Access | None" = None
     reference: "ReferenceData | None" = None
     max_page_size: int = 100
@@ -54,6 +53,11 @@ class RequestContext:
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)
+
+    @property
+    def scope(self) -> RecordScope:
+        """What the reader may see: decided once per request by the access builder."""
+        return self.access.scope if self.access is not None else PUBLIC_SCOPE
 
     def __post_init__(self) -> None:
         if self.loaders is None:
