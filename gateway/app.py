@@ -201,6 +201,7 @@ class GraphQLEndpoint:
             today=gateway.today(),
             access=access,
             reference=await reference_data(gateway.engine),
+            profile=gateway.profile,
             max_page_size=settings.max_page_size,
             max_list_codes=settings.max_list_codes,
         )

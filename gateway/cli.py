@@ -104,12 +104,16 @@ def cmd_reload_policies(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def _chosen_logs(args: argparse.Namespace) -> tuple[str, ...]:
+    return ("query", "submission") if args.log == "all" else (args.log,)
+
+
 def cmd_verify_log(args: argparse.Namespace) -> int:
     from store.log_archive import TABLES, verify_segment, verify_stored
 
     async def go(engine):
         status = 0
-        for name in (args.log,) if args.log != "all" else ("query", "submission"):
+        for name in _chosen_logs(args):
             table = TABLES[name]
             if args.segments:
                 prev = "0" * 64
@@ -146,7 +150,7 @@ def cmd_export_log(args: argparse.Namespace) -> int:
     retention = load_profile(settings.profile).query_log_retention_years
 
     async def go(engine):
-        for name in (args.log,) if args.log != "all" else ("query", "submission"):
+        for name in _chosen_logs(args):
             try:
                 path, count = await export_before(engine, TABLES[name], before, Path(args.out), retention,
                                                   dt.datetime.now(dt.timezone.utc))

@@ -13,6 +13,7 @@ from domain.principal import Principal
 from resolvers.scope import PUBLIC_SCOPE, RecordScope
 
 if TYPE_CHECKING:
+    from domain.catalogue import JurisdictionProfile
     from resolvers.access import Access
     from resolvers.reference import ReferenceData
 
@@ -48,6 +49,7 @@ class RequestContext:
     today: dt.date = field(default_factory=dt.date.today)
     access: "Access | None" = None
     reference: "ReferenceData | None" = None
+    profile: "JurisdictionProfile | None" = None  # the deployment's, loaded once at start
     max_page_size: int = 100
     max_list_codes: int = 100
     loaders: "Loaders" = None  # type: ignore[assignment]

@@ -311,7 +311,7 @@ async def submit_records(info: Info, input: list[RecordInput],
     if channel is ChannelValue.BATCH:
         raise BadUserInput("channel BATCH is the spreadsheet upload's; use API for systems, MANUAL for entry by hand")
     outcomes = await collection.submit(
-        ctx.engine, profile=await collection.deployment_profile(ctx.engine),
+        ctx.engine, profile=ctx.profile,
         calendar=await collection.working_day_calendar(ctx.engine), department=department, user=user,
         channel=channel, submissions=[_submission(i) for i in input], mode=collection.Mode(mode.value),
         today=ctx.today, now=dt.datetime.now(dt.timezone.utc))
@@ -342,7 +342,7 @@ async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput
     if not 0 < record_id < 2 ** 63:
         raise BadUserInput(f"no record {record_id}")
     row = await collection.correct(
-        ctx.engine, profile=await collection.deployment_profile(ctx.engine),
+        ctx.engine, profile=ctx.profile,
         calendar=await collection.working_day_calendar(ctx.engine), department=department, user=user,
         record_id=record_id, changes=_changes(changes), reason=reason, today=ctx.today,
         now=dt.datetime.now(dt.timezone.utc))
