@@ -25,14 +25,15 @@ import datetime as dt
 import enum
 import json
 from collections import namedtuple
+from operator import itemgetter
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Mapping
 
 import yaml
-from sqlalchemy import Row, and_, bindparam, case, func, or_, select, update
-from sqlalchemy import JSON, String
+from sqlalchemy import Row, and_, any_, bindparam, case, func, or_, select, update
+from sqlalchemy import String
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -455,9 +456,7 @@ async def _store(connection: AsyncConnection, call: _Call) -> None:
     sound = [i for i, c in enumerate(call.checked) if not c.problems]
     if not sound:
         return
-    codes = {call.checked[i].columns["subject_code"] for i in sound}
-    subjects = {r.code: r for r in await connection.execute(
-        select(S.c.code, S.c.ended_on).where(S.c.code.in_(codes)))}
+    subjects = await _known_subjects(connection, sorted({call.checked[i].columns["subject_code"] for i in sound}))
     for i in sound:
         c = call.checked[i]
         if c.columns["subject_code"] not in subjects and not c.subject_name:
@@ -468,20 +467,26 @@ async def _store(connection: AsyncConnection, call: _Call) -> None:
     fresh = [i for i in sound if not call.checked[i].problems and i not in call.existing]
     if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
         return
-    rows = await _insert_fresh(connection, call, fresh, subjects)
+    await _insert_fresh(connection, call, fresh, subjects)
     lost = [i for i in fresh if i not in call.stored]
     if lost:  # stored meanwhile by a concurrent call: classify them like any resend
         await _classify_resends(connection, call, lost)
         if call.mode is Mode.ALL_OR_NOTHING and any(call.checked[i].problems for i in lost):
             raise _RaceLost()
-    if call.stored:
-        versions = [{"record_id": rid, "version": 1, "change": "CREATED", "reason": None,
-                     "snapshot": snapshot({"id": rid, **rows[i]}), "changed_by": call.user or "",
-                     "changed_at": call.now} for i, rid in call.stored.items()]
-        if connection.dialect.name == "postgresql":
-            await _copy_versions(connection, versions)
-        else:
-            await connection.execute(V.insert(), versions)
+
+
+def _postgres_array(values: list[str]):
+    """A list bound as ONE PostgreSQL array parameter: `= ANY(...)` and `unnest(...)` keep one
+    plan whatever the chunk's size, where `IN (1,000 values)` is 1,000 parameters to compile and bind."""
+    return bindparam("values", values, type_=ARRAY(String()))
+
+
+async def _known_subjects(connection: AsyncConnection, codes: list[str]) -> dict[str, Row]:
+    if connection.dialect.name == "postgresql":
+        where = S.c.code == any_(_postgres_array(codes))
+    else:
+        where = S.c.code.in_(codes)
+    return {r.code: r for r in await connection.execute(select(S.c.code, S.c.ended_on).where(where))}
 
 
 async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: list[int]) -> None:
@@ -496,8 +501,7 @@ async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: l
     if connection.dialect.name == "postgresql":
         # Joined to unnest(array): the unique index is used on every plan, where `IN (1,000 values)`
         # can fall back to scanning all of the department's records of the item on each chunk.
-        wanted = func.unnest(bindparam("documents", documents, type_=ARRAY(String()))).table_valued("doc") \
-            .render_derived(name="wanted")
+        wanted = func.unnest(_postgres_array(documents)).table_valued("doc").render_derived(name="wanted")
         statement = statement.join(wanted, R.c.document_number == wanted.c.doc)
     else:
         statement = statement.where(R.c.document_number.in_(documents))
@@ -516,13 +520,24 @@ async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: l
             f"be identical; to change the record use correctRecord(id: {stored.id}) with a reason (HC-18)")))
 
 
-async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int],
-                        subjects: dict[str, Row]) -> dict[int, dict[str, Any]]:
-    """Creates unknown subjects, inserts the records; fills `call.stored` (conflicts left out)."""
-    insert = dialect_insert(connection)
+def _record_row(call: _Call, c: _Checked, known: Row | None) -> dict[str, Any]:
+    """The record's columns: what the provider sent, the facts derived from it, how it came in."""
+    facts = _facts(c.item, call.profile, call.calendar, c.subject_kind, known.ended_on if known else None,
+                   c.columns, call.today)
+    return {**c.columns, **_fact_columns(c.item, facts), "status": RecordStatus.ACTIVE.value,
+            "status_changed_on": None, "version": 1, "channel": call.channel.value, "submitted_at": call.now,
+            "submitted_by": call.user or "", "updated_at": call.now}
+
+
+async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int], subjects: dict[str, Row]) -> None:
+    """Creates unknown subjects, inserts the records; fills `call.stored`.
+
+    A record needs no version row yet: until it first changes, the record itself is version 1
+    (`versions_of`). Rows go in key order, so that concurrent calls wait for each other instead
+    of deadlocking.
+    """
     new_subjects: dict[str, dict] = {}
-    rows: dict[int, dict[str, Any]] = {}
-    by_key: dict[tuple[str, str], int] = {}
+    rows: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
     for i in fresh:
         c = call.checked[i]
         code = c.columns["subject_code"]
@@ -530,63 +545,55 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
         if known is None and code not in new_subjects:
             new_subjects[code] = {"code": code, "kind": c.subject_kind.value, "name": c.subject_name,
                                   "status": "ACTIVE", "ended_on": None, "created_at": call.now}
-        facts = _facts(c.item, call.profile, call.calendar, c.subject_kind, known.ended_on if known else None,
-                       c.columns, call.today)
-        rows[i] = {**c.columns, **_fact_columns(c.item, facts), "status": RecordStatus.ACTIVE.value,
-                   "status_changed_on": None, "version": 1, "channel": call.channel.value,
-                   "submitted_at": call.now, "submitted_by": call.user or "", "updated_at": call.now}
-        by_key[(c.columns["catalogue_item_code"], c.columns["document_number"])] = i
-    # Inserted in key order, so that concurrent calls wait for each other instead of deadlocking.
-    if new_subjects:
-        await connection.execute(insert(S).on_conflict_do_nothing(index_elements=["code"]),
-                                 [new_subjects[code] for code in sorted(new_subjects)])
-    ordered = [rows[by_key[key]] for key in sorted(by_key)]
+        rows[(c.columns["catalogue_item_code"], c.columns["document_number"])] = (i, _record_row(call, c, known))
+    keys = sorted(rows)
+    subject_rows = [new_subjects[code] for code in sorted(new_subjects)]
+    record_rows = [rows[key][1] for key in keys]
     if connection.dialect.name == "postgresql":
-        result = await _copy_records(connection, ordered)
-    else:
-        statement = insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
-            R.c.id, R.c.catalogue_item_code, R.c.document_number)
-        result = await connection.execute(statement, ordered)
-    call.stored = {by_key[(r.catalogue_item_code, r.document_number)]: r.id for r in result}
-    return rows
+        ids = await _copy_new(connection, subject_rows, record_rows)
+        call.stored = {rows[key][0]: rid for key, rid in zip(keys, ids)}
+        return
+    insert = dialect_insert(connection)
+    if subject_rows:
+        await connection.execute(insert(S).on_conflict_do_nothing(index_elements=["code"]), subject_rows)
+    result = await connection.execute(insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
+        R.c.id, R.c.catalogue_item_code, R.c.document_number), record_rows)
+    call.stored = {rows[(r.catalogue_item_code, r.document_number)][0]: r.id for r in result}
 
 
-_Inserted = namedtuple("_Inserted", "id catalogue_item_code document_number")
+_SUBJECT_COLUMNS = ["code", "kind", "name", "status", "ended_on", "created_at"]
 _RECORD_COLUMNS = [c.name for c in R.columns if c.name != "id"]
-_JSON_COLUMNS = {c.name for c in R.columns if isinstance(c.type, JSON)}
-_INSERT_STAGED = (
-    f"INSERT INTO records ({', '.join(_RECORD_COLUMNS)}) SELECT {', '.join(_RECORD_COLUMNS)} FROM staged_records "
-    f"ORDER BY catalogue_item_code, document_number "
-    f"ON CONFLICT ({', '.join(RECORD_KEY)}) DO NOTHING RETURNING id, catalogue_item_code, document_number")
+_record_values = itemgetter(*_RECORD_COLUMNS)
+_CONTENT_AT = _RECORD_COLUMNS.index("content")
+_RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, $1)"
 
 
-async def _raw(connection: AsyncConnection):
-    """The asyncpg connection under SQLAlchemy's, for COPY (same transaction)."""
-    return (await connection.get_raw_connection()).driver_connection
+async def _copy_new(connection: AsyncConnection, subjects: list[dict], records: list[dict]) -> list[int]:
+    """PostgreSQL: COPY new subjects and records straight into their tables; the records' ids.
 
-
-async def _copy_records(connection: AsyncConnection, rows: list[dict[str, Any]]) -> list:
-    """PostgreSQL: COPY the chunk into a staging table, then one INSERT ... SELECT ... ON CONFLICT.
-
-    Same result as the multi-row INSERT (conflicts skipped, ids returned), several times faster
-    for an import: COPY sends rows in binary, with no per-parameter work on either side.
+    COPY sends rows in binary with no per-parameter work on either side: several times faster
+    than a multi-row INSERT for an import. It has no ON CONFLICT: the look-ups before found none,
+    so a conflict means a concurrent call stored the same subject or document meanwhile, and the
+    whole call is retried (`_RaceLost`) and then sees that call's rows as resends.
     """
-    raw = await _raw(connection)
-    await raw.execute("CREATE TEMP TABLE IF NOT EXISTS staged_records ON COMMIT DELETE ROWS AS "
-                      f"SELECT {', '.join(_RECORD_COLUMNS)} FROM records WITH NO DATA")
-    await raw.execute("TRUNCATE staged_records")  # a rolled-back chunk on this connection left nothing, but be sure
-    await raw.copy_records_to_table("staged_records", columns=_RECORD_COLUMNS, records=[
-        tuple(json.dumps(row.get(c), ensure_ascii=False) if c in _JSON_COLUMNS else row.get(c)
-              for c in _RECORD_COLUMNS) for row in rows])
-    return [_Inserted(r["id"], r["catalogue_item_code"], r["document_number"]) for r in await raw.fetch(_INSERT_STAGED)]
+    from asyncpg.exceptions import DeadlockDetectedError, UniqueViolationError
 
-
-async def _copy_versions(connection: AsyncConnection, versions: list[dict[str, Any]]) -> None:
-    raw = await _raw(connection)
-    columns = ["record_id", "version", "change", "reason", "snapshot", "changed_by", "changed_at"]
-    await raw.copy_records_to_table("record_versions", columns=columns, records=[
-        tuple(json.dumps(v[c], ensure_ascii=False) if c == "snapshot" else v[c] for c in columns)
-        for v in versions])
+    raw = (await connection.get_raw_connection()).driver_connection  # asyncpg's, in the same transaction
+    values = []
+    for row in records:
+        record = list(_record_values(row))
+        record[_CONTENT_AT] = json.dumps(record[_CONTENT_AT], ensure_ascii=False)
+        values.append(record)
+    try:
+        if subjects:
+            await raw.copy_records_to_table("subjects", columns=_SUBJECT_COLUMNS,
+                                            records=[[s[c] for c in _SUBJECT_COLUMNS] for s in subjects])
+        ids = [r[0] for r in await raw.fetch(_RESERVE_IDS, len(values))]
+        await raw.copy_records_to_table("records", columns=["id", *_RECORD_COLUMNS],
+                                        records=[(rid, *v) for rid, v in zip(ids, values)])
+    except (UniqueViolationError, DeadlockDetectedError):
+        raise _RaceLost() from None
+    return ids
 
 
 def _outcomes(call: _Call, submissions: list[RecordSubmission]) -> list[Outcome]:
@@ -743,18 +750,24 @@ async def _corrected_values(connection: AsyncConnection, profile: JurisdictionPr
 
 
 async def _keep_previous_version(connection: AsyncConnection, row: Row, user: str | None) -> None:
-    """Records stored without a version row (older loads) get one for the state being replaced."""
+    """The state being replaced gets its version row if it has none: a record's first change
+    keeps version 1, the record as it was stored (`versions_of`)."""
     kept = (await connection.execute(select(V.c.id).where(V.c.record_id == row.id,
                                                           V.c.version == row.version))).scalar()
-    if kept is None:
+    if kept is None and row.version == 1:
         await connection.execute(V.insert().values(
-            record_id=row.id, version=row.version, change="CREATED" if row.version == 1 else "CORRECTED",
+            record_id=row.id, version=1, change="CREATED", reason=None, snapshot=snapshot(row._mapping),
+            changed_by=row.submitted_by, changed_at=_utc(row.submitted_at)))
+    elif kept is None:  # not written by this gateway: keep what there is, saying so
+        await connection.execute(V.insert().values(
+            record_id=row.id, version=row.version, change="CORRECTED",
             reason="kept at the next correction: this version had no snapshot", snapshot=snapshot(row._mapping),
             changed_by=user or "", changed_at=_utc(row.updated_at)))
 
 
 async def record_versions(engine: AsyncEngine, record_ids: list[int]) -> list[list[Row]]:
-    """Each record's versions, oldest first, in one query (a dataloader's batch function)."""
+    """Each record's stored versions, oldest first, in one query (a dataloader's batch function);
+    `versions_of` adds the version a record that never changed is."""
     async with engine.connect() as connection:
         rows = (await connection.execute(select(V).where(V.c.record_id.in_(set(record_ids))).order_by(
             V.c.record_id, V.c.version))).all()
@@ -762,6 +775,27 @@ async def record_versions(engine: AsyncEngine, record_ids: list[int]) -> list[li
     for row in rows:
         by_record.setdefault(row.record_id, []).append(row)
     return [by_record.get(i, []) for i in record_ids]
+
+
+class _Unchanged(namedtuple("_Unchanged", "version change reason changed_by changed_at snapshot")):
+    """Version 1 of a record that has not changed since it was stored: the record itself."""
+
+
+_SNAPSHOT_COLUMNS = [c.name for c in R.columns]
+
+
+def versions_of(record: Row, stored: list[Row]) -> list:
+    """Every version of a record, oldest first (HC-18).
+
+    Version rows are written when a record changes (the state replaced is kept then, and the new
+    one with its reason), not when it is stored: until then its only version is the record row
+    itself, and writing a copy of every record at submission would double an import's writes.
+    """
+    if stored:
+        return stored
+    row = record._mapping
+    return [_Unchanged(1, "CREATED", None, record.submitted_by, record.submitted_at,
+                       snapshot({c: row[c] for c in _SNAPSHOT_COLUMNS}))]
 
 
 # -------------------------------------------------------------------------------------- lateness

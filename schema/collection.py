@@ -379,7 +379,7 @@ async def record_versions(root: CreditRecord, info: Info) -> list[RecordVersionT
     """`CreditRecord.versions`: the provider, the subject and auditors (policy field:CreditRecord.versions)."""
     ctx: RequestContext = info.context
     ctx.access.require_field("CreditRecord.versions", root.row, info.path.as_list())
-    rows = await ctx.loaders.record_versions.load(root.row.id)
+    rows = collection.versions_of(root.row, await ctx.loaders.record_versions.load(root.row.id))
     masked: frozenset = frozenset()
     if not ctx.scope.sees_personal_data_of(root.row.subject_code):
         item = ctx.reference.items.get(root.row.catalogue_item_code)

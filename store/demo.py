@@ -47,7 +47,7 @@ from domain.enums import Category, RecordFamily, RecordStatus, SubjectKind, Subj
 from domain.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
 from domain.record_facts import derive_facts
 from domain.working_days import WorkingDayCalendar
-from store.models import Annotation, Record, RecordVersion, Subject
+from store.models import Annotation, Record, Subject
 
 __all__ = ["REFERENCE_DATE", "DEFAULT_SEED", "SUBMITTED_BY", "DemoData", "build_demo_data",
            "load_demo_data"]
@@ -1605,12 +1605,6 @@ def _status(rng: random.Random, plan: _Plan, ends: date | None, submitted: date,
     return RecordStatus.ACTIVE.value, None
 
 
-def _snapshot(row: dict[str, Any]) -> dict[str, Any]:
-    """The record's columns as JSON (content is JSON already): what version 1 looked like."""
-    return {k: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else dict(v) if isinstance(v, dict) else v
-            for k, v in row.items()}
-
-
 # ---------------------------------------------------------------------------- assembling
 
 
@@ -1620,7 +1614,6 @@ class DemoData:
 
     subjects: list[dict[str, Any]]
     records: list[dict[str, Any]]
-    versions: list[dict[str, Any]]
     annotations: list[dict[str, Any]]
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -1636,7 +1629,8 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
     """Generate the whole data set in memory (no database): deterministic for a given seed.
 
     `taken_codes` / `taken_documents` are what the database already holds (kept unique against);
-    record ids start at `first_record_id` so versions and annotations can point at them.
+    record ids start at `first_record_id` so annotations can point at them. No version rows:
+    a record that never changed is its own version 1 (`resolvers.collection.versions_of`).
     """
     today = today or REFERENCE_DATE
     rng = random.Random(seed)
@@ -1647,7 +1641,6 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
     documents = DocumentNumbers(rng, area, set(taken_documents or ()))
     consent_counters: Counter[int] = Counter()
     record_rows: list[dict[str, Any]] = []
-    version_rows: list[dict[str, Any]] = []
     annotation_rows: list[dict[str, Any]] = []
     first_seen: dict[str, dt.datetime] = {}
     validated: set[tuple[str, tuple[str, ...], bool]] = set()
@@ -1704,8 +1697,6 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
             "updated_at": _office_time(rng, changed_on) if changed_on else submitted_at,
         }
         record_rows.append(row)
-        version_rows.append({"record_id": record_id, "version": 1, "change": "CREATED", "reason": None,
-                             "snapshot": _snapshot(row), "changed_by": SUBMITTED_BY, "changed_at": submitted_at})
         if status == RecordStatus.SUSPENDED.value or (
                 status == RecordStatus.ACTIVE.value and rng.random() < ANNOTATED_SHARE):
             filed = _rand_date(rng, max(submitted_on, today - timedelta(days=40)), today - ONE_DAY)
@@ -1728,10 +1719,9 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
         "records": len(record_rows),
         **{status.value.lower(): statuses.get(status.value, 0) for status in RecordStatus},
         "late": sum(r["late_working_days"] > 0 for r in record_rows),
-        "versions": len(version_rows),
         "annotations": len(annotation_rows),
     }
-    return DemoData(subject_rows, record_rows, version_rows, annotation_rows, counts)
+    return DemoData(subject_rows, record_rows, annotation_rows, counts)
 
 
 # ------------------------------------------------------------------------------- loading
@@ -1755,7 +1745,7 @@ async def load_demo_data(engine: AsyncEngine, profile_code: str, *, seed: int = 
         data = build_demo_data(profile, seed=seed, subjects=subjects, records=records, today=today,
                                taken_codes=taken_codes, taken_documents=taken_documents, first_record_id=first_id)
         for table, rows in ((Subject.__table__, data.subjects), (Record.__table__, data.records),
-                            (RecordVersion.__table__, data.versions), (Annotation.__table__, data.annotations)):
+                            (Annotation.__table__, data.annotations)):
             if rows:
                 await connection.execute(table.insert(), rows)
         if connection.dialect.name == "postgresql" and data.records:

@@ -48,7 +48,6 @@ async def loaded(request, tmp_path_factory):
         "counts": counts,
         "subjects": await _rows(engine, Subject.__table__),
         "records": await _rows(engine, Record.__table__),
-        "versions": await _rows(engine, RecordVersion.__table__),
         "annotations": await _rows(engine, Annotation.__table__),
     }
     yield data
@@ -59,7 +58,6 @@ async def test_counts_match_the_rows(loaded):
     counts = loaded["counts"]
     assert counts["subjects"] == len(loaded["subjects"]) == SMALL["subjects"]
     assert counts["records"] == len(loaded["records"]) == SMALL["records"]
-    assert counts["versions"] == len(loaded["versions"]) == SMALL["records"]
     assert counts["annotations"] == len(loaded["annotations"]) > 0
     statuses = Counter(r["status"] for r in loaded["records"])
     for status in ("active", "archived", "revoked", "repaired", "suspended", "deleted"):
@@ -205,18 +203,9 @@ async def test_document_numbers_are_unique_and_look_official(loaded):
         assert official.fullmatch(record["document_number"]), record["document_number"]
 
 
-async def test_every_record_has_its_first_version(loaded):
-    records = {r["id"]: r for r in loaded["records"]}
-    versions = loaded["versions"]
-    assert sorted(v["record_id"] for v in versions) == sorted(records)
-    for version in versions:
-        record = records[version["record_id"]]
-        assert (version["version"], version["change"], version["changed_by"]) == (1, "CREATED", SUBMITTED_BY)
-        snapshot = version["snapshot"]
-        assert snapshot["id"] == record["id"] and snapshot["content"] == record["content"]
-        assert snapshot["document_number"] == record["document_number"]
-        assert snapshot["decided_on"] == record["decided_on"].isoformat()
-        assert record["version"] == 1
+async def test_no_record_has_changed_yet(loaded):
+    """Demo records are as submitted: each is its own version 1, with no version rows stored."""
+    assert all(r["version"] == 1 for r in loaded["records"])
 
 
 async def test_open_objections_are_annotated(loaded):
@@ -235,7 +224,7 @@ async def test_same_seed_gives_identical_rows(tmp_path, profile):
     try:
         assert await load_demo_data(first, profile, seed=7, **SMALL) == await load_demo_data(
             second, profile, seed=7, **SMALL)
-        for table in (Subject.__table__, Record.__table__, RecordVersion.__table__, Annotation.__table__):
+        for table in (Subject.__table__, Record.__table__, Annotation.__table__):
             rows_a = sorted(_key_tuple(r) for r in await _rows(first, table))
             rows_b = sorted(_key_tuple(r) for r in await _rows(second, table))
             assert rows_a == rows_b, table.name
@@ -273,9 +262,9 @@ async def test_full_default_size_loads_in_seconds(tmp_path):
         counts = await load_demo_data(engine, "huancui")
         elapsed = time.perf_counter() - started
         print(f"\nfull demo load (2,000 subjects, 20,000 records) on SQLite: {elapsed:.1f} s; {counts}")
-        assert counts["subjects"] == 2000 and counts["records"] == 20000 and counts["versions"] == 20000
+        assert counts["subjects"] == 2000 and counts["records"] == 20000
         async with engine.connect() as connection:
-            for model, expected in ((Subject, 2000), (Record, 20000), (RecordVersion, 20000),
+            for model, expected in ((Subject, 2000), (Record, 20000), (RecordVersion, 0),
                                     (Annotation, counts["annotations"])):
                 assert (await connection.execute(select(func.count()).select_from(model))).scalar() == expected
         assert elapsed < 60

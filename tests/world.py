@@ -16,7 +16,7 @@ from domain.enums import Category, RecordStatus, SubjectKind, Visibility
 from domain.identifiers import credit_code_check_char, resident_id_check_char
 from domain.record_facts import derive_facts
 from domain.working_days import WorkingDayCalendar
-from store.models import Record, RecordVersion, Subject
+from store.models import Record, Subject
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -139,8 +139,5 @@ async def populate(engine: AsyncEngine) -> World:
             result = await connection.execute(Record.__table__.insert().values(**row))
             record_id = result.inserted_primary_key[0]
             world.records[label] = record_id
-        await connection.execute(RecordVersion.__table__.insert(), [
-            {"record_id": rid, "version": 1, "change": "CREATED", "snapshot": {}, "changed_by": "world"}
-            for rid in world.records.values()])
     WORLD = world
     return world
