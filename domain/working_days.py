@@ -187,6 +187,7 @@ class WorkingDayCalendar:
             if schedule.year != year:
                 raise ValueError(f"schedule for {schedule.year} filed under year {year}")
         self._schedules = MappingProxyType(dict(schedules))
+        self._running_totals: dict[int, list[int]] = {}  # year -> working days from 1 January through each day
 
     # -- construction ------------------------------------------------------------------
 
@@ -258,11 +259,31 @@ class WorkingDayCalendar:
 
     def working_days_between(self, start: dt.date, end: dt.date) -> Counted:
         """Working days in (start, end]: how many working days late a submission on ``end`` is
-        when ``start`` was the due date. Zero, and certain, when ``end <= start``."""
-        days, provisional = 0, False
-        day = start + _ONE_DAY
-        while day <= end:
-            provisional = provisional or not self.is_published(day.year)
-            days += self.is_working_day(day)
-            day += _ONE_DAY
+        when ``start`` was the due date. Zero, and certain, when ``end <= start``.
+
+        Counted from running totals per year, not day by day: an import of historical records
+        asks this for every decision date, some of them years back."""
+        if end <= start:
+            return Counted(days=0, provisional=False)
+        days = self._through(end) - self._through(start)
+        for year in range(start.year, end.year + 1):
+            days += self._running(year)[-1] if start.year < year < end.year else 0
+        if start.year < end.year:
+            days += self._running(start.year)[-1]  # the rest of start's year: _through(start) came off it
+        provisional = any(not self.is_published(year) for year in range((start + _ONE_DAY).year, end.year + 1))
         return Counted(days=days, provisional=provisional)
+
+    def _through(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year through ``day``."""
+        return self._running(day.year)[day.timetuple().tm_yday - 1]
+
+    def _running(self, year: int) -> list[int]:
+        totals = self._running_totals.get(year)
+        if totals is None:
+            totals, count, day = [], 0, dt.date(year, 1, 1)
+            while day.year == year:
+                count += self.is_working_day(day)
+                totals.append(count)
+                day += _ONE_DAY
+            self._running_totals[year] = totals
+        return totals

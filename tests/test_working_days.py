@@ -220,3 +220,17 @@ def test_deadline_is_a_later_working_day_n_working_days_away(start, n):
     assert counted == Counted(n, deadline.provisional)
     examined_years = range((start + timedelta(days=1)).year, deadline.due.year + 1)
     assert deadline.provisional == any(not CAL.is_published(y) for y in examined_years)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dates(min_value=date(2015, 1, 1), max_value=date(2029, 12, 31)), st.integers(-40, 1500))
+def test_counting_between_two_days_is_counting_each_day(start, span):
+    """`working_days_between` adds running totals per year; it must equal walking day by day,
+    across year ends and into unpublished (provisional) years."""
+    end = start + timedelta(days=span)
+    days, provisional, day = 0, False, start + timedelta(days=1)
+    while day <= end:
+        provisional = provisional or not CAL.is_published(day.year)
+        days += CAL.is_working_day(day)
+        day += timedelta(days=1)
+    assert CAL.working_days_between(start, end) == Counted(days, provisional)
