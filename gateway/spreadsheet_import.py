@@ -1,6 +1,6 @@
-"""Importing a spreadsheet (批量上传, XZ-12): rows read by `gateway.spreadsheets`, submitted chunk
-by chunk through the collection pipeline (`resolvers.collection`), a row-level error report
-written beside the file.
+"""Importing a spreadsheet (批量上传, XZ-12): rows read and checked by `gateway.import_checker` (in
+a second process for a large file), stored chunk by chunk through the collection pipeline
+(`resolvers.collection`), a row-level error report written beside the file.
 
 Best effort: each chunk is its own transaction and is acknowledged only after it commits, so a
 killed import leaves whole, acknowledged chunks and nothing else. All or nothing: every chunk in
@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from domain.catalogue import CatalogueItem
 from domain.problems import Problem
-from gateway.spreadsheets import Column, SheetRow, SpreadsheetError, count_rows, file_item_code, layout, read_rows
+from gateway.import_checker import CheckedChunk, Checking, checked_chunks, fields_of, locate
+from gateway.spreadsheets import Column, SpreadsheetError, count_rows, file_item_code, layout
 
 @dataclass
 class ChunkAck:
@@ -95,6 +97,9 @@ class _Errors:
                                        "reason": problem.reason})
 
 
+PARALLEL_FROM_ROWS = 5_000  # below this, starting a checking process (~0.3 s) costs more than it saves
+
+
 def _beijing_today() -> dt.date:
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
 
@@ -103,7 +108,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
                       item: str | None = None, all_or_nothing: bool = False, chunk_size: int = 1000,
                       progress: bool | None = None, report_path: str | Path | None = None,
                       on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
-                      today: dt.date | None = None) -> ImportReport:
+                      today: dt.date | None = None, parallel: bool | None = None) -> ImportReport:
     """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH).
 
     Best effort: each chunk is one transaction; after its commit `on_chunk(ChunkAck)` says which
@@ -113,7 +118,9 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     that only validates would miss what needs the database, such as a resend that differs, and
     a second, storing pass could then fail half-way.) Errors go to
     `report_path` (default: FILE.errors.csv beside the file). `progress`: None shows a bar on
-    standard error only on a terminal, True always, False never.
+    standard error only on a terminal, True always, False never. `parallel`: rows are read and
+    checked in a second process while this one stores (`gateway.import_checker`); None decides by
+    the file's size and the machine's cores.
     """
     from resolvers.collection import Mode, working_day_calendar
 
@@ -123,25 +130,29 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
         raise SpreadsheetError(f"{path.name} does not say which catalogue item it holds; name the item")
     if code not in profile.items:
         raise SpreadsheetError(f"no catalogue item {code!r} in profile {profile.code}")
-    catalogue_item = profile.items[code]
     mode = Mode.ALL_OR_NOTHING if all_or_nothing else Mode.BEST_EFFORT
     report_path = Path(report_path) if report_path else path.with_name(path.stem + ".errors.csv")
     report = ImportReport(path, code, mode.value, report_path, keep_outcomes=keep_outcomes)
-    context = _Context(profile, catalogue_item, department, user,
-                       calendar or await working_day_calendar(engine), today or _beijing_today())
-    rows = read_rows(path, catalogue_item)
+    today = today or _beijing_today()
+    checking = Checking(path, profile, code, department, today, chunk_size)
+    writing = _Writing(profile, profile.items[code], department, user, calendar or await working_day_calendar(engine),
+                       today)
+    total = count_rows(path)
+    if parallel is None:
+        parallel = (total or 0) >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
+    chunks = checked_chunks(checking, child=parallel and checking.in_child_process())
     errors = _Errors(report_path, report, max_errors)
-    bar = _progress(path, progress)
+    bar = _progress(path, total, progress)
     try:
         if mode is Mode.BEST_EFFORT:
-            for chunk in _chunks(rows, chunk_size):
-                ack = await _chunk(engine, chunk, context, mode, report, errors)
+            async for chunk in chunks:
+                ack = await _store_chunk(engine, chunk, writing, mode, report, errors)
                 errors.handle.flush()
-                bar.update(len(chunk))
+                bar.update(len(chunk.numbers))
                 if on_chunk is not None:
                     on_chunk(ack)
         else:
-            acks = await _all_or_nothing(engine, rows, chunk_size, context, report, errors, bar)
+            acks = await _all_or_nothing(engine, chunks, writing, report, errors, bar)
             for ack in acks:
                 if on_chunk is not None:
                     on_chunk(ack)
@@ -150,12 +161,13 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
         report_path.unlink(missing_ok=True)  # no report of a file that could not be read at all
         raise
     finally:
+        await chunks.aclose()  # a child process still checking is stopped
         bar.close()
         errors.handle.close()
     return report
 
 
-async def _all_or_nothing(engine, rows, chunk_size, context, report, errors, bar) -> list[ChunkAck]:
+async def _all_or_nothing(engine, chunks, writing, report, errors, bar) -> list[ChunkAck]:
     """Every chunk in one transaction, committed only if no row failed. Inside it the chunks are
     stored best-effort, so a later row that conflicts with an earlier sound one (the same document
     with other content) is still found and reported before everything is rolled back."""
@@ -165,10 +177,10 @@ async def _all_or_nothing(engine, rows, chunk_size, context, report, errors, bar
     async with engine.connect() as connection:
         transaction = await connection.begin()
         try:
-            for chunk in _chunks(rows, chunk_size):
-                acks.append(await _chunk(engine, chunk, context, Mode.BEST_EFFORT,
-                                         report, errors, connection=connection))
-                bar.update(len(chunk))
+            async for chunk in chunks:
+                acks.append(await _store_chunk(engine, chunk, writing, Mode.BEST_EFFORT,
+                                               report, errors, connection=connection))
+                bar.update(len(chunk.numbers))
         except BaseException:
             await transaction.rollback()
             raise
@@ -185,7 +197,9 @@ async def _all_or_nothing(engine, rows, chunk_size, context, report, errors, bar
 
 
 @dataclass(frozen=True)
-class _Context:
+class _Writing:
+    """What storing an import's chunks depends on."""
+
     profile: Any
     item: CatalogueItem
     department: str
@@ -193,90 +207,47 @@ class _Context:
     calendar: Any
     today: dt.date
 
-
-def _chunks(rows: Iterator[SheetRow], size: int) -> Iterator[list[SheetRow]]:
-    chunk: list[SheetRow] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    @property
+    def by_field(self) -> dict[str, Column]:
+        return fields_of(layout(self.item))
 
 
-def _progress(path: Path, progress: bool | None):
+def _progress(path: Path, total: int | None, progress: bool | None):
     from tqdm import tqdm
 
-    return tqdm(total=count_rows(path), unit="行", desc=path.name, file=sys.stderr, mininterval=0.5,
+    return tqdm(total=total, unit="行", desc=path.name, file=sys.stderr, mininterval=0.5,
                 disable=None if progress is None else not progress, dynamic_ncols=True)
 
 
-def _submission(row: SheetRow, context: _Context, by_key: dict[str, Column]):
-    from resolvers.collection import RecordSubmission
+async def _store_chunk(engine, chunk: CheckedChunk, writing: _Writing, mode, report: ImportReport,
+                       errors: _Errors, connection=None) -> ChunkAck:
+    """Store one checked chunk; count and report its outcomes."""
+    from resolvers.collection import Status, submit
 
-    common: dict[str, Any] = {}
-    content: dict[str, Any] = {}
-    for key, value in row.values.items():
-        column = by_key.get(key)
-        if column is None:
-            content[key] = value  # a column the template does not have: refused by the pipeline
-        elif column.content_field:
-            content[column.content_field] = value
-        else:
-            common[column.target] = value
-    return RecordSubmission(
-        subject_code=common.get("subject_code"), catalogue_item=context.item.code,
-        document_number=common.get("document_number"), issuing_authority=common.get("issuing_authority"),
-        decided_on=common.get("decided_on"), subject_name=common.get("subject_name"),
-        act_ended_on=common.get("act_ended_on"), valid_from=common.get("valid_from"),
-        valid_until=common.get("valid_until"), content=content, consent_ref=common.get("consent_ref"),
-        row=row.number)
-
-
-async def _chunk(engine, chunk: list[SheetRow], context: _Context, mode, report: ImportReport,
-                 errors: _Errors, connection=None) -> ChunkAck:
-    """Submit one chunk; count and report its outcomes. Rows with unreadable cells are not sent
-    (they are rejected here, with whatever else `validate` finds in them)."""
-    from resolvers.collection import Status, submit, validate
-
-    columns = layout(context.item)
-    by_key = {c.key: c for c in columns}
-    by_field = {**{c.key: c for c in columns}, **{f"content.{c.content_field}": c for c in columns
-                                                   if c.content_field}}
-    sent, local = [], {}
-    for row in chunk:
-        submission = _submission(row, context, by_key)
-        if row.problems:
-            flagged = {p.field for _, _, p in row.problems}
-            found = validate(submission, profile=context.profile, department=context.department,
-                             today=context.today, channel="BATCH")
-            local[row.number] = row.problems + [(*_locate(p, by_field), p) for p in found if p.field not in flagged]
-        else:
-            sent.append(submission)
     outcomes = []
-    if sent:
+    if chunk.checked:
         try:
-            outcomes = await submit(engine, profile=context.profile, calendar=context.calendar,
-                                    department=context.department, user=context.user, channel="BATCH",
-                                    submissions=sent, mode=mode, today=context.today,
+            outcomes = await submit(engine, profile=writing.profile, calendar=writing.calendar,
+                                    department=writing.department, user=writing.user, channel="BATCH",
+                                    checked=chunk.checked, mode=mode, today=writing.today,
                                     now=dt.datetime.now(dt.timezone.utc), connection=connection)
         except Exception as exc:
             if connection is None:
                 raise
             # all-or-nothing: anything raised inside the one transaction aborts the whole import
             raise ImportAborted(f"the import was interrupted and nothing was stored: {exc!r}") from exc
-    results = {o.row: (o.status.value, o.record_id, [(*_locate(p, by_field), p) for p in o.problems])
+    by_field = writing.by_field
+    results = {o.row: (o.status.value, o.record_id, [(*locate(p, by_field), p) for p in o.problems])
                for o in outcomes}
-    results.update({number: (Status.REJECTED.value, None, problems) for number, problems in local.items()})
-    ack = ChunkAck(chunk[0].number, chunk[-1].number, [], 0, 0, [])
-    for row in chunk:
-        status, record_id, problems = results[row.number]
+    results.update({number: (Status.REJECTED.value, None, problems) for number, problems in chunk.refused.items()})
+    ack = ChunkAck(chunk.numbers[0], chunk.numbers[-1], [], 0, 0, [])
+    for number in chunk.numbers:
+        status, record_id, problems = results[number]
         for label, name, problem in problems:
-            errors.add(row.number, label, name, problem)
-        ack.outcomes.append((row.number, status, record_id))
+            errors.add(number, label, name, problem)
+        ack.outcomes.append((number, status, record_id))
         if len(report.outcomes) < report.keep_outcomes:
-            report.outcomes.append({"row": row.number, "status": status, "recordId": record_id})
+            report.outcomes.append({"row": number, "status": status, "recordId": record_id})
         report.rows += 1
         if status == "STORED":
             report.stored += 1
@@ -290,15 +261,3 @@ async def _chunk(engine, chunk: list[SheetRow], context: _Context, mode, report:
         else:
             report.not_stored += 1
     return ack
-
-
-def _locate(problem: Problem, by_field: dict[str, Column]) -> tuple[str, str]:
-    """(column label, field) of a pipeline problem; a column the template lacks is named by its
-    header, which is the content key the reader gave it."""
-    name = problem.field or ""
-    column = by_field.get(name)
-    if column is not None:
-        return column.label, column.key
-    if name.startswith("content.") and len(name) > len("content."):
-        return name[len("content."):], name
-    return "", name

@@ -1,12 +1,12 @@
 """Collecting records (归集, SPEC 3.3; HC-15..18, XZ-9..13): the one pipeline every route goes through.
 
 The API (`submitRecords`), the spreadsheet import and manual entry in GraphiQL all hand this
-module plain `RecordSubmission`s, so a record is validated, classified and stored the same way
-whatever the route (XZ-12). Validation is pure Python and reports every fault of every item at
-once, each as a `Problem` named like the GraphQL input (`subjectCode`, `content.fineAmount`), so
-a batch's submitter can fix all rows in one go. Storage is bulk: one statement per table per
-call, all in one transaction with the call's submission-log entry (HC-35), so the importer
-reaches thousands of rows a second and a half-stored call cannot happen.
+module plain `RecordSubmission`s, so a record is checked, classified and stored the same way
+whatever the route (XZ-12). The rules that need no database are in `domain.submissions`; this
+module adds those that do (an unknown subject needs a name; a resend must be identical) and
+stores in bulk: one statement per table per call, all in one transaction with the call's
+submission-log entry (HC-35), so the importer reaches thousands of rows a second and a
+half-stored call cannot happen.
 
 Resending a record (same provider, catalogue item and document number) never duplicates it: a
 daily incremental sync can simply be retried. A resend with different content is refused: only
@@ -25,24 +25,20 @@ import datetime as dt
 import enum
 import json
 from collections import namedtuple
-from operator import itemgetter
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from operator import itemgetter
 from typing import Any, Mapping
 
 import yaml
-from sqlalchemy import Row, and_, any_, bindparam, case, func, or_, select, update
-from sqlalchemy import String
+from sqlalchemy import Row, String, and_, any_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import PROVIDER_KINDS, CatalogueItem, JurisdictionProfile, load_profile
 from domain.enums import Category, RecordStatus, SubjectKind, SubmissionChannel
-from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_subject_code
 from domain.problems import Problem
-from domain.prohibited import check_record_content
 from domain.record_facts import DerivedFacts, derive_facts
+from domain.submissions import CheckedSubmission, RecordSubmission, check, check_batch, shown_code
 from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule
 from resolvers.errors import BadUserInput, Forbidden
 from store.chain import append_submission_log
@@ -58,17 +54,10 @@ RECORD_KEY = ["provider_code", "catalogue_item_code", "document_number"]  # uq_r
 BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
 UTC = dt.timezone.utc
 
-MAX_SUBJECT_NAME = 200
-MAX_DOCUMENT_NUMBER = 128
-MAX_ISSUING_AUTHORITY = 200
-MAX_CONSENT_REF = 128
 MAX_REASON = 2000
-MAX_CONTENT_FIELDS = 100  # far above any catalogue item; bounds the work one hostile input causes
-MAX_FIELD_NAME = 64
 MAX_PAGE = 100
 MAX_SCHEDULE_TEXT = 64 * 1024
 CALENDAR_YEARS = range(2000, 2101)
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class Mode(str, enum.Enum):
@@ -86,231 +75,12 @@ class Status(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class RecordSubmission:
-    """One record as a provider submits it, by any route. Dates are dates or 'YYYY-MM-DD' text.
-
-    `subject_name` is needed only for a subject the gateway does not know yet (it is created);
-    `row` is the spreadsheet row the item came from, echoed in its outcome.
-    """
-
-    subject_code: str | None
-    catalogue_item: str | None
-    document_number: str | None
-    issuing_authority: str | None
-    decided_on: dt.date | str | None
-    subject_name: str | None = None
-    act_ended_on: dt.date | str | None = None
-    valid_from: dt.date | str | None = None
-    valid_until: dt.date | str | None = None
-    content: Mapping[str, Any] | None = None
-    consent_ref: str | None = None
-    row: int | None = None
-
-
-@dataclass(frozen=True)
 class Outcome:
     index: int
     row: int | None
     record_id: int | None
     status: Status
     problems: tuple[Problem, ...] = ()
-
-
-@dataclass
-class _Checked:
-    """One item under way: its problems so far, and (when sound) the record's own columns."""
-
-    problems: list[Problem]
-    item: CatalogueItem | None = None
-    subject_kind: SubjectKind | None = None
-    subject_name: str | None = None
-    columns: dict[str, Any] = field(default_factory=dict)
-
-
-# ------------------------------------------------------------------------------------- validation
-
-
-def _text(value: Any, name: str, limit: int, problems: list[Problem], *, required: bool) -> str | None:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # spreadsheets hand numbers-as-text (document no. 12345) as floats
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if value is not None and not isinstance(value, str):
-        problems.append(Problem(name, f"expected text, got {type(value).__name__}"))
-        return None
-    text = (value or "").strip()
-    if not text:
-        if required:
-            problems.append(Problem(name, "required: missing or blank"))
-        return None
-    if len(text) > limit:
-        problems.append(Problem(name, f"is {len(text)} characters long; at most {limit} allowed"))
-        return None
-    return text
-
-
-def _date(value: Any, name: str, problems: list[Problem], *, required: bool = False) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0):
-            return value.date()
-    elif isinstance(value, dt.date):
-        return value
-    elif value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            problems.append(Problem(name, "required: missing or blank"))
-        return None
-    elif isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            problems.append(Problem(name, f"{value.strip()!r} is not a real date"))
-            return None
-    problems.append(Problem(name, f"expected a date as YYYY-MM-DD, got {str(value)[:40]!r}"))
-    return None
-
-
-def _shown_code(code: str, kind: SubjectKind | None) -> str:
-    """A code as messages show it: a resident ID masked, since messages end up in logs."""
-    return mask_resident_id(code) if kind is SubjectKind.NATURAL_PERSON else code
-
-
-def _json_value(value: Any) -> Any:
-    """A normalised content value as stored (JSON): dates ISO, decimals as exact numbers."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        if value == value.to_integral_value() and abs(value) < 2 ** 53:
-            return int(value)
-        as_float = float(value)
-        return as_float if Decimal(repr(as_float)) == value else str(value)
-    return value
-
-
-def _content_shape(content: Any, problems: list[Problem]) -> Mapping[str, Any] | None:
-    """The content if it is an object of reasonable size; else None, with the problem noted."""
-    if content is None:
-        return {}
-    if not isinstance(content, Mapping):
-        problems.append(Problem("content", "must be an object of field name to value"))
-        return None
-    if len(content) > MAX_CONTENT_FIELDS:
-        problems.append(Problem("content", f"has {len(content)} fields; at most {MAX_CONTENT_FIELDS}"))
-        return None
-    too_long = next((str(k) for k in content if len(str(k)) > MAX_FIELD_NAME), None)
-    if too_long is not None:
-        problems.append(Problem("content", f"field name {too_long[:MAX_FIELD_NAME]!r}… is longer than "
-                                           f"{MAX_FIELD_NAME} characters"))
-        return None
-    return content
-
-
-def _content(item: CatalogueItem | None, content: Any, consent_ref: str | None,
-             problems: list[Problem]) -> dict[str, Any]:
-    """The content normalised against the item (None: no usable item, so only prohibited information
-    is looked for: it is refused whatever the catalogue says)."""
-    content = _content_shape(content, problems)
-    if content is None:
-        return {}
-    if item is None:
-        found = check_record_content(content, consent_ref)
-        normalised: dict[str, Any] = {}
-    else:
-        found, normalised = item.validate_content(content, consent_ref=consent_ref)
-    problems.extend(Problem(f"content.{p.field}" if p.field else "content", p.reason) for p in found)
-    return {k: _json_value(v) for k, v in normalised.items()}
-
-
-def _subject(raw: Any, today: dt.date, problems: list[Problem]) -> tuple[str | None, SubjectKind | None]:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        problems.append(Problem("subjectCode", "required: missing or blank"))
-    elif not isinstance(raw, str):
-        problems.append(Problem("subjectCode", f"expected text, got {type(raw).__name__}"))
-    else:
-        try:
-            return validate_subject_code(raw, today=today)
-        except InvalidIdentifier as exc:
-            problems.append(Problem("subjectCode", exc.masked_message))
-    return None, None
-
-
-def _item(raw: Any, profile: JurisdictionProfile, department: str, channel: SubmissionChannel | None,
-          problems: list[Problem]) -> tuple[CatalogueItem | None, bool]:
-    """The catalogue item, and whether this department may submit it through this channel.
-
-    `channel` None: a correction, whose provider is the record's already (HC-18)."""
-    code = _text(raw, "catalogueItem", 64, problems, required=True)
-    if code is None:
-        return None, False
-    item = profile.items.get(code)
-    before = len(problems)
-    if item is None:
-        problems.append(Problem("catalogueItem", f"unknown catalogue item {code!r}: information outside the "
-                                                 "catalogue is refused (HC-8)"))
-    elif channel is not None and not item.may_submit(department):
-        problems.append(Problem("catalogueItem", f"department {department} is not a provider of item {item.code} "
-                                                 f"(providers: {', '.join(item.providers)})"))
-    elif channel is not None and channel not in item.submission.methods:
-        methods = ", ".join(sorted(m.value for m in item.submission.methods))
-        problems.append(Problem("catalogueItem", f"item {item.code} is not accepted through {channel.value} "
-                                                 f"(methods: {methods})"))
-    return item, len(problems) == before
-
-
-def _check(submission: RecordSubmission, *, profile: JurisdictionProfile, department: str,
-           channel: SubmissionChannel | None, today: dt.date) -> _Checked:
-    """Every rule of SPEC 3.3 that needs no database; with no problem, the record's columns.
-
-    `channel` None checks a correction: the record's department provides it whatever the
-    catalogue's provider list says today."""
-    problems: list[Problem] = []
-    code, kind = _subject(submission.subject_code, today, problems)
-    name = _text(submission.subject_name, "subjectName", MAX_SUBJECT_NAME, problems, required=False)
-    item, usable = _item(submission.catalogue_item, profile, department, channel, problems)
-    if item is not None and kind is not None and kind not in item.subject_kinds:
-        allowed = ", ".join(sorted(k.value for k in item.subject_kinds))
-        problems.append(Problem("subjectCode", f"the subject is a {kind.value}; item {item.code} applies to "
-                                               f"{allowed} only"))
-    document = _text(submission.document_number, "documentNumber", MAX_DOCUMENT_NUMBER, problems, required=True)
-    authority = _text(submission.issuing_authority, "issuingAuthority", MAX_ISSUING_AUTHORITY, problems,
-                      required=True)
-    decided = _date(submission.decided_on, "decidedOn", problems, required=True)
-    act_ended = _date(submission.act_ended_on, "actEndedOn", problems)
-    valid_from = _date(submission.valid_from, "validFrom", problems)
-    valid_until = _date(submission.valid_until, "validUntil", problems)
-    if decided is not None:
-        if decided > today:
-            problems.append(Problem("decidedOn", f"{decided} is in the future (today is {today}): only legally "
-                                                 "effective decisions are recorded (HC-16)"))
-        if item is not None and not item.is_in_force(decided):
-            until = item.in_force_until.isoformat() if item.in_force_until else "open-ended"
-            problems.append(Problem("catalogueItem", f"item {item.code} is not in force on {decided} "
-                                                     f"(in force {item.in_force_from}..{until})"))
-        if act_ended is None and item is not None and item.category is Category.BAD:
-            act_ended = decided  # a bad record's period runs from the act's end (HC-19(3))
-        elif act_ended is not None and act_ended < decided:
-            problems.append(Problem("actEndedOn", f"{act_ended} is before the decision date {decided}"))
-    if valid_from is not None and valid_until is not None and valid_until < valid_from:
-        problems.append(Problem("validUntil", f"{valid_until} is before validFrom {valid_from}"))
-    consent = _text(submission.consent_ref, "consentRef", MAX_CONSENT_REF, problems, required=False)
-    content = _content(item if usable else None, submission.content, consent, problems)
-    if problems:
-        return _Checked(problems)
-    columns = {"subject_code": code, "catalogue_item_code": item.code, "provider_code": department,
-               "document_number": document, "issuing_authority": authority, "decided_on": decided,
-               "act_ended_on": act_ended, "valid_from": valid_from, "valid_until": valid_until,
-               "content": content, "consent_ref": consent}
-    return _Checked([], item, kind, name, columns)
-
-
-def validate(submission: RecordSubmission, *, profile: JurisdictionProfile, department: str, today: dt.date,
-             channel: SubmissionChannel | str | None = SubmissionChannel.API) -> list[Problem]:
-    """Every fault of one submission that can be found without the database (empty: sound).
-
-    `submit` adds what needs the database: an unknown subject without a name, a resend that
-    differs from the stored record, a document repeated within the call.
-    """
-    channel = SubmissionChannel(channel) if channel is not None else None
-    return _check(submission, profile=profile, department=department, channel=channel, today=today).problems
 
 
 # ------------------------------------------------------------------------------------ submission
@@ -349,31 +119,33 @@ def _fact_columns(item: CatalogueItem, facts: DerivedFacts) -> dict[str, Any]:
 
 
 class _FactsCache:
-    """derive_facts is pure, and counting a historical record's lateness walks every day since its
-    deadline: records of one import share decision dates, so each distinct case is counted once.
-    Holds the profile and calendar it was filled with, so their ids cannot be reused meanwhile."""
+    """derive_facts is pure, and records of one import share decision dates: each distinct case is
+    derived once, with the record columns it gives. Holds the profile and calendar it was filled
+    with, so their ids cannot be reused meanwhile."""
 
     LIMIT = 50_000
 
     def __init__(self) -> None:
         self.basis: tuple[JurisdictionProfile, WorkingDayCalendar] | None = None
-        self.facts: dict[tuple, DerivedFacts] = {}
+        self.facts: dict[tuple, tuple[DerivedFacts, dict[str, Any]]] = {}
 
     def get(self, item: CatalogueItem, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
             kind: SubjectKind, ended_on: dt.date | None, columns: Mapping[str, Any],
-            submitted_on: dt.date) -> DerivedFacts:
+            submitted_on: dt.date) -> tuple[DerivedFacts, dict[str, Any]]:
+        """The facts, and the record columns they fill (`_fact_columns`): share, do not change."""
         if self.basis is None or self.basis[0] is not profile or self.basis[1] is not calendar \
                 or len(self.facts) > self.LIMIT:
             self.basis, self.facts = (profile, calendar), {}
         key = (item.code, kind, ended_on, columns["decided_on"], columns["act_ended_on"], columns["valid_until"],
                submitted_on)
-        facts = self.facts.get(key)
-        if facts is None:
-            facts = self.facts[key] = derive_facts(
+        found = self.facts.get(key)
+        if found is None:
+            facts = derive_facts(
                 item, profile, calendar, subject_kind=kind, subject_ended_on=ended_on,
                 decided_on=columns["decided_on"], act_ended_on=columns["act_ended_on"],
                 valid_until=columns["valid_until"], submitted_on=submitted_on)
-        return facts
+            found = self.facts[key] = (facts, _fact_columns(item, facts))
+        return found
 
 
 _facts = _FactsCache().get
@@ -395,60 +167,52 @@ class _Call:
     mode: Mode
     today: dt.date
     now: dt.datetime
-    checked: list[_Checked]
+    checked: list[CheckedSubmission]
     existing: dict[int, int] = field(default_factory=dict)  # index -> id of the identical stored record
     stored: dict[int, int] = field(default_factory=dict)  # index -> id of the new record
 
 
-def _check_all(call_args: dict, submissions: list[RecordSubmission]) -> list[_Checked]:
-    checked = [_check(s, **call_args) for s in submissions]
-    first: dict[tuple[str, str], int] = {}
-    for index, c in enumerate(checked):
-        if c.problems:
-            continue
-        key = (c.columns["catalogue_item_code"], c.columns["document_number"])
-        if key in first:
-            c.problems.append(Problem("documentNumber", f"repeats input {first[key]} of this call (same catalogue "
-                                                        "item and document number)"))
-        else:
-            first[key] = index
-    return checked
-
-
 async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
                  department: str, user: str | None, channel: SubmissionChannel | str,
-                 submissions: list[RecordSubmission], mode: Mode | str, today: dt.date,
-                 now: dt.datetime, connection: AsyncConnection | None = None) -> list[Outcome]:
-    """Validate and store a batch (the importer calls it per chunk of about 1,000); one outcome per item.
+                 submissions: list[RecordSubmission] | None = None, checked: list[CheckedSubmission] | None = None,
+                 mode: Mode | str, today: dt.date, now: dt.datetime,
+                 connection: AsyncConnection | None = None) -> list[Outcome]:
+    """Check and store a batch (the importer calls it per chunk of about 1,000); one outcome per item.
 
-    One transaction: subjects created, records inserted (resends recognised by their document),
-    version 1 of each, and one submission-log entry for the call. ALL_OR_NOTHING stores nothing
-    when any item is rejected; BEST_EFFORT stores exactly the sound ones. Deadlines and lateness
-    are counted with `submitted_on = today`.
+    Give `submissions`, or `checked`: what `domain.submissions.check_batch` made of them with the
+    same profile, department, channel and day (the importer checks in a second process). One
+    transaction: subjects created, records inserted (resends recognised by their document) and one
+    submission-log entry for the call. ALL_OR_NOTHING stores nothing when any item is rejected;
+    BEST_EFFORT stores exactly the sound ones. Deadlines and lateness are counted with
+    `submitted_on = today`.
 
     With `connection`, the batch runs inside the caller's open transaction (an all-or-nothing
     import of many chunks); a concurrent resend then aborts the caller's transaction instead of
     being retried here.
     """
     channel, mode, now = SubmissionChannel(channel), Mode(mode), _utc(now)
-    args = {"profile": profile, "department": department, "channel": channel, "today": today}
+    if checked is None:
+        checked = check_batch(submissions, profile=profile, department=department, channel=channel, today=today)
     if connection is not None:
-        call = _Call(profile, calendar, department, user, channel, mode, today, now, _check_all(args, submissions))
+        call = _Call(profile, calendar, department, user, channel, mode, today, now, checked)
         await _store(connection, call)
         await append_submission_log(connection, user=user, department=department, action="SUBMIT",
                                     channel=channel.value, detail=_log_detail(call))
-        return _outcomes(call, submissions)
+        return _outcomes(call)
+    found_by_checking = [len(c.problems) for c in checked]
     for attempt in range(3):
-        call = _Call(profile, calendar, department, user, channel, mode, today, now, _check_all(args, submissions))
+        call = _Call(profile, calendar, department, user, channel, mode, today, now, checked)
         try:
             async with engine.begin() as connection:
                 await _store(connection, call)
                 await append_submission_log(connection, user=user, department=department, action="SUBMIT",
                                             channel=channel.value, detail=_log_detail(call))
-            return _outcomes(call, submissions)
+            return _outcomes(call)
         except _RaceLost:  # rolled back; the next attempt sees the other call's records
             if attempt == 2:
                 raise
+            for c, count in zip(checked, found_by_checking):
+                del c.problems[count:]  # what the rolled-back attempt found in the database
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -460,7 +224,7 @@ async def _store(connection: AsyncConnection, call: _Call) -> None:
     for i in sound:
         c = call.checked[i]
         if c.columns["subject_code"] not in subjects and not c.subject_name:
-            shown = _shown_code(c.columns["subject_code"], c.subject_kind)
+            shown = shown_code(c.columns["subject_code"], c.subject_kind)
             c.problems.append(Problem("subjectName", f"subject {shown} is not known yet: give subjectName to "
                                                      "create it"))
     await _classify_resends(connection, call, [i for i in sound if not call.checked[i].problems])
@@ -520,13 +284,12 @@ async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: l
             f"be identical; to change the record use correctRecord(id: {stored.id}) with a reason (HC-18)")))
 
 
-def _record_row(call: _Call, c: _Checked, known: Row | None) -> dict[str, Any]:
+def _record_row(call: _Call, c: CheckedSubmission, known: Row | None, arrival: dict[str, Any]) -> dict[str, Any]:
     """The record's columns: what the provider sent, the facts derived from it, how it came in."""
-    facts = _facts(c.item, call.profile, call.calendar, c.subject_kind, known.ended_on if known else None,
-                   c.columns, call.today)
-    return {**c.columns, **_fact_columns(c.item, facts), "status": RecordStatus.ACTIVE.value,
-            "status_changed_on": None, "version": 1, "channel": call.channel.value, "submitted_at": call.now,
-            "submitted_by": call.user or "", "updated_at": call.now}
+    item = call.profile.items[c.columns["catalogue_item_code"]]
+    _, fact_columns = _facts(item, call.profile, call.calendar, c.subject_kind, known.ended_on if known else None,
+                             c.columns, call.today)
+    return {**c.columns, **fact_columns, **arrival}
 
 
 async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int], subjects: dict[str, Row]) -> None:
@@ -538,6 +301,9 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
     """
     new_subjects: dict[str, dict] = {}
     rows: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+    arrival = {"status": RecordStatus.ACTIVE.value, "status_changed_on": None, "version": 1,
+               "channel": call.channel.value, "submitted_at": call.now, "submitted_by": call.user or "",
+               "updated_at": call.now}
     for i in fresh:
         c = call.checked[i]
         code = c.columns["subject_code"]
@@ -545,12 +311,13 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
         if known is None and code not in new_subjects:
             new_subjects[code] = {"code": code, "kind": c.subject_kind.value, "name": c.subject_name,
                                   "status": "ACTIVE", "ended_on": None, "created_at": call.now}
-        rows[(c.columns["catalogue_item_code"], c.columns["document_number"])] = (i, _record_row(call, c, known))
+        rows[(c.columns["catalogue_item_code"], c.columns["document_number"])] = (i, _record_row(call, c, known, arrival))
     keys = sorted(rows)
     subject_rows = [new_subjects[code] for code in sorted(new_subjects)]
     record_rows = [rows[key][1] for key in keys]
     if connection.dialect.name == "postgresql":
-        ids = await _copy_new(connection, subject_rows, record_rows)
+        ids = await _copy_new(connection, subject_rows, record_rows,
+                              [call.checked[rows[key][0]].content_json for key in keys])
         call.stored = {rows[key][0]: rid for key, rid in zip(keys, ids)}
         return
     insert = dialect_insert(connection)
@@ -568,21 +335,23 @@ _CONTENT_AT = _RECORD_COLUMNS.index("content")
 _RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, $1)"
 
 
-async def _copy_new(connection: AsyncConnection, subjects: list[dict], records: list[dict]) -> list[int]:
+async def _copy_new(connection: AsyncConnection, subjects: list[dict], records: list[dict],
+                    contents: list[str | None]) -> list[int]:
     """PostgreSQL: COPY new subjects and records straight into their tables; the records' ids.
 
     COPY sends rows in binary with no per-parameter work on either side: several times faster
     than a multi-row INSERT for an import. It has no ON CONFLICT: the look-ups before found none,
     so a conflict means a concurrent call stored the same subject or document meanwhile, and the
-    whole call is retried (`_RaceLost`) and then sees that call's rows as resends.
+    whole call is retried (`_RaceLost`) and then sees that call's rows as resends. `contents`: each
+    record's content as JSON when the checking process encoded it already (else None).
     """
     from asyncpg.exceptions import DeadlockDetectedError, UniqueViolationError
 
     raw = (await connection.get_raw_connection()).driver_connection  # asyncpg's, in the same transaction
     values = []
-    for row in records:
+    for row, content in zip(records, contents):
         record = list(_record_values(row))
-        record[_CONTENT_AT] = json.dumps(record[_CONTENT_AT], ensure_ascii=False)
+        record[_CONTENT_AT] = content if content is not None else json.dumps(row["content"], ensure_ascii=False)
         values.append(record)
     try:
         if subjects:
@@ -596,10 +365,10 @@ async def _copy_new(connection: AsyncConnection, subjects: list[dict], records: 
     return ids
 
 
-def _outcomes(call: _Call, submissions: list[RecordSubmission]) -> list[Outcome]:
+def _outcomes(call: _Call) -> list[Outcome]:
     outcomes = []
     for index, c in enumerate(call.checked):
-        row = submissions[index].row
+        row = c.row
         if c.problems:
             outcomes.append(Outcome(index, row, None, Status.REJECTED, tuple(c.problems)))
         elif index in call.existing:
@@ -703,7 +472,7 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
                             "corrects a record (HC-18); nobody else, the credit centre included, changes its content",
                             rule="HC-18")
         item = profile.items.get(row.catalogue_item_code)
-        checked = _check(_merged(row, changes, item), profile=profile, department=department, channel=None,
+        checked = check(_merged(row, changes, item), profile=profile, department=department, channel=None,
                          today=today)
         if not checked.problems:
             if checked.columns["document_number"] != row.document_number:
@@ -718,7 +487,7 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
         differs = _differences(checked.columns, row)
         if not differs:
             raise BadUserInput(f"nothing to correct: the changes equal version {row.version} of record {record_id}")
-        values = await _corrected_values(connection, profile, calendar, row, checked)
+        values = await _corrected_values(connection, profile, calendar, row, item, checked)
         version = row.version + 1
         done = await connection.execute(update(R).where(R.c.id == record_id, R.c.version == row.version).values(
             **values, version=version, updated_at=now))
@@ -737,12 +506,13 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
 
 
 async def _corrected_values(connection: AsyncConnection, profile: JurisdictionProfile,
-                            calendar: WorkingDayCalendar, row: Row, checked: _Checked) -> dict[str, Any]:
+                            calendar: WorkingDayCalendar, row: Row, item: CatalogueItem,
+                            checked: CheckedSubmission) -> dict[str, Any]:
     subject = (await connection.execute(select(S.c.kind, S.c.ended_on).where(
         S.c.code == row.subject_code))).one()
-    facts = _facts(checked.item, profile, calendar, SubjectKind(subject.kind), subject.ended_on, checked.columns,
-                   beijing_date(row.submitted_at))
-    values = {**checked.columns, **_fact_columns(checked.item, facts)}
+    _, fact_columns = _facts(item, profile, calendar, SubjectKind(subject.kind), subject.ended_on, checked.columns,
+                             beijing_date(row.submitted_at))
+    values = {**checked.columns, **fact_columns}
     if checked.columns["decided_on"] == row.decided_on:  # lateness is a fact of the original submission
         for name in ("deadline_on", "deadline_provisional", "late_working_days"):
             values[name] = getattr(row, name)
@@ -986,8 +756,8 @@ async def _recount_provisional(connection: AsyncConnection, profile: Jurisdictio
         item = profile.items.get(row.catalogue_item_code)
         if item is None or SubjectKind(row.kind) not in item.subject_kinds:
             continue
-        facts = _facts(item, profile, calendar, SubjectKind(row.kind), row.ended_on, row._mapping,
-                       beijing_date(row.submitted_at))
+        facts, _ = _facts(item, profile, calendar, SubjectKind(row.kind), row.ended_on, row._mapping,
+                          beijing_date(row.submitted_at))
         changes.append({"rid": row.id, "due": facts.deadline_on, "provisional": facts.deadline_provisional,
                         "late": facts.late_working_days})
     if changes:

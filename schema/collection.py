@@ -19,6 +19,7 @@ from strawberry.types import Info
 
 from domain.enums import SubmissionChannel as ChannelValue
 from domain.masking import mask_person_name
+from domain.submissions import RecordSubmission
 from resolvers import collection
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
@@ -289,8 +290,8 @@ def _lateness_scope(ctx: RequestContext, department: Optional[str]) -> Optional[
 # ------------------------------------------------------------------------------------- mutations
 
 
-def _submission(item: RecordInput) -> collection.RecordSubmission:
-    return collection.RecordSubmission(
+def _submission(item: RecordInput) -> RecordSubmission:
+    return RecordSubmission(
         subject_code=item.subject_code, subject_name=item.subject_name, catalogue_item=item.catalogue_item,
         document_number=item.document_number, issuing_authority=item.issuing_authority,
         decided_on=item.decided_on, act_ended_on=item.act_ended_on, valid_from=item.valid_from,

@@ -80,6 +80,19 @@ def parse_ids(text: str) -> set[int]:
     return ids
 
 
+def checking_processes(source: Path) -> list[int]:
+    """Processes checking rows of `source` for an import (`gateway.import_checker`), by their command lines."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # not a process, or it ended meanwhile
+            continue
+        if b"gateway.import_checker" in command and str(source).encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
 def import_and_kill(tmp_path: Path, database_url: str) -> tuple[set[int], list[str]]:
     """Run the import, SIGKILL it after a few acknowledgements; (acknowledged ids, ack lines)."""
     source = tmp_path / "large.csv"
@@ -99,6 +112,8 @@ def import_and_kill(tmp_path: Path, database_url: str) -> tuple[set[int], list[s
                 pytest.fail(f"import ended before it was killed ({process.wait()}):\n{process.stderr.read()}")
             lines.append(line.rstrip("\n"))
             assert time.monotonic() < deadline, "the import acknowledged nothing in time"
+        checkers = checking_processes(source)
+        assert checkers, "a file this large is read and checked in a second process"
         time.sleep(0.05)  # somewhere inside the next chunk
         process.send_signal(signal.SIGKILL)
         rest, _ = process.communicate(timeout=30)
@@ -106,6 +121,10 @@ def import_and_kill(tmp_path: Path, database_url: str) -> tuple[set[int], list[s
         if process.poll() is None:
             process.kill()
     assert process.returncode == -signal.SIGKILL
+    deadline = time.monotonic() + 10
+    while checking_processes(source) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not checking_processes(source), "the checking process outlived the import it worked for"
     lines += rest.splitlines()
     acks = [ACK.match(line) for line in lines if ACK.match(line)]
     assert len(acks) >= ACKS_BEFORE_KILL and all(int(m.group(5)) == 0 for m in acks)

@@ -225,15 +225,18 @@ def faulty_batch(prefix: str, base: int) -> tuple[list[dict], dict[int, set[str]
     return rows, faults, good
 
 
+@pytest.mark.parametrize("parallel", [False, True], ids=["checked-here", "checked-in-child"])
 @pytest.mark.parametrize("all_or_nothing", [False, True], ids=["best-effort", "all-or-nothing"])
-async def test_every_fault_is_reported_with_row_and_column(db, tmp_path, all_or_nothing):
-    prefix = "AON" if all_or_nothing else "BE"
+async def test_every_fault_is_reported_with_row_and_column(db, tmp_path, all_or_nothing, parallel):
+    """The same rows, reports and acknowledgements whether the rows are checked in this process or
+    in the child process a large file gets (`gateway.import_checker`)."""
+    prefix = ("AON" if all_or_nothing else "BE") + ("C" if parallel else "")
     prefix += db.dialect.name[:2].upper()
-    rows, faults, good = faulty_batch(prefix, 200 if all_or_nothing else 100)
+    rows, faults, good = faulty_batch(prefix, (200 if all_or_nothing else 100) + (600 if parallel else 0))
     path = fill_template(tmp_path / f"{prefix}.xlsx", rows)
     acks = []
     report = await import_file(db, path, profile=PROFILE, department=DEPARTMENT, user="clerk",
-                               all_or_nothing=all_or_nothing, chunk_size=5, on_chunk=acks.append)
+                               all_or_nothing=all_or_nothing, chunk_size=5, on_chunk=acks.append, parallel=parallel)
     assert report.report_path == tmp_path / f"{prefix}.errors.csv"
     reported: dict[int, set[str]] = {}
     for entry in report_rows(report.report_path):
@@ -251,6 +254,16 @@ async def test_every_fault_is_reported_with_row_and_column(db, tmp_path, all_or_
         assert report.stored == len(good)
         acked = {row for ack in acks for row, status, _ in ack.outcomes if status == "STORED"}
         assert acked == set(good)
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["checked-here", "checked-in-child"])
+async def test_an_unreadable_file_is_refused_with_its_fault_and_no_report(db, tmp_path, parallel):
+    path = tmp_path / "short.csv"
+    path.write_text("主体代码,主体名称\n91371002MD00000011,x\n", encoding="utf-8")
+    with pytest.raises(SpreadsheetError, match="required column.*文书号"):
+        await import_file(db, path, profile=PROFILE, department=DEPARTMENT, user="clerk", item=ITEM.code,
+                          parallel=parallel)
+    assert not (tmp_path / "short.errors.csv").exists()
 
 
 async def test_all_or_nothing_stores_a_clean_file_in_one_go(db, tmp_path):

@@ -515,7 +515,7 @@ async def test_the_summary_counts_late_records_per_department(client):
 
 
 def submission(serial: int, fine: str = "1200.50"):
-    from resolvers.collection import RecordSubmission
+    from domain.submissions import RecordSubmission
 
     item = with_content(serial, fineAmount=fine)
     return RecordSubmission(
