@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import import_rows, policy_overhead, query_log_overhead
+from bench import import_floor, import_rows, policy_overhead, query_log_overhead
 
 print("== policy overhead (issue 3) ==")
 asyncio.run(policy_overhead.main())
@@ -12,3 +12,6 @@ asyncio.run(query_log_overhead.main())
 
 print("== batch import (issue 5) ==")
 asyncio.run(import_rows.main([]))
+
+print("== what PostgreSQL alone takes for the same writes (issue 5) ==")
+asyncio.run(import_floor.main([]))
