@@ -315,7 +315,7 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
     keys = sorted(rows)
     subject_rows = [new_subjects[code] for code in sorted(new_subjects)]
     record_rows = [rows[key][1] for key in keys]
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and len(record_rows) >= COPY_FROM_ROWS:
         ids = await _copy_new(connection, subject_rows, record_rows,
                               [call.checked[rows[key][0]].content_json for key in keys])
         call.stored = {rows[key][0]: rid for key, rid in zip(keys, ids)}
@@ -328,6 +328,9 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
     call.stored = {rows[(r.catalogue_item_code, r.document_number)][0]: r.id for r in result}
 
 
+# Fewer records go by INSERT … ON CONFLICT DO NOTHING: one round trip where COPY takes several, and
+# a concurrent call's rows are simply skipped and classified (`lost`) instead of retrying the call.
+COPY_FROM_ROWS = 100
 _SUBJECT_COLUMNS = ["code", "kind", "name", "status", "ended_on", "created_at"]
 _RECORD_COLUMNS = [c.name for c in R.columns if c.name != "id"]
 _record_values = itemgetter(*_RECORD_COLUMNS)

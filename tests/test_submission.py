@@ -524,11 +524,18 @@ def submission(serial: int, fine: str = "1200.50"):
         decided_on=item["decidedOn"], content=item["content"])
 
 
-async def test_concurrent_resends_store_each_record_once(engine):
-    """A retried sync may overlap the first attempt: each document is stored once, whoever wins."""
+@pytest.mark.parametrize("size", [40, 150], ids=["insert", "copy"])
+async def test_concurrent_resends_store_each_record_once(engine, size, monkeypatch):
+    """A retried sync may overlap the first attempt: each document is stored once, whoever wins.
+
+    Small batches are inserted skipping conflicts; on PostgreSQL, batches of COPY_FROM_ROWS and
+    more go by COPY, where the loser's conflict rolls its attempt back and it is retried."""
     import asyncio
 
     from resolvers import collection
+
+    assert (40 < collection.COPY_FROM_ROWS <= 150), "both ways of storing are exercised"
+    first_serial = 800 if size == 40 else 2000
 
     profile = await collection.deployment_profile(engine)
     calendar = await collection.working_day_calendar(engine)
@@ -539,17 +546,30 @@ async def test_concurrent_resends_store_each_record_once(engine):
                                        now=dt.datetime.now(dt.timezone.utc))
 
     records = await count(engine, Record)
-    batch = [submission(800 + i) for i in range(40)]
+    retried = []
+    original = collection._copy_new
+
+    async def copy_new(*args, **kwargs):
+        try:
+            return await original(*args, **kwargs)
+        except collection._RaceLost:
+            retried.append(size)
+            raise
+
+    monkeypatch.setattr(collection, "_copy_new", copy_new)
+    batch = [submission(first_serial + i) for i in range(size)]
     first, second = await asyncio.gather(call(batch, "BEST_EFFORT"), call(batch, "BEST_EFFORT"))
     for a, b in zip(first, second):
         assert {a.status.value, b.status.value} == {"STORED", "UNCHANGED"} and a.record_id == b.record_id
-    assert await count(engine, Record) == records + 40
+    assert await count(engine, Record) == records + size
 
-    same = [submission(850 + i) for i in range(10)]
-    changed = same[:5] + [submission(855, fine="99")] + same[6:]
+    same = [submission(first_serial + size + i) for i in range(size if size >= collection.COPY_FROM_ROWS else 10)]
+    changed = same[:5] + [submission(first_serial + size + 5, fine="99")] + same[6:]
     c, d = await asyncio.gather(call(same, "ALL_OR_NOTHING"), call(changed, "ALL_OR_NOTHING"))
-    assert await count(engine, Record) == records + 50
+    assert await count(engine, Record) == records + size + len(same)
     rejected = [o for o in (*c, *d) if o.status.value == "REJECTED"]
     assert len(rejected) == 1 and rejected[0].index == 5 and "correctRecord" in rejected[0].problems[0].reason
     loser = c if rejected[0] in c else d
     assert {o.status.value for o in loser} <= {"REJECTED", "UNCHANGED", "NOT_STORED"}
+    if engine.dialect.name == "postgresql" and size >= collection.COPY_FROM_ROWS:
+        assert retried, "the call that lost the race by COPY was rolled back and retried"
