@@ -97,7 +97,7 @@ class Checking:
                               today=self.today)
         return CheckedChunk([r.number for r in rows], refused, checked)
 
-    def in_child_process(self) -> bool:
+    def can_check_in_child(self) -> bool:
         """Whether the profile can be loaded again by name in a child (a shipped or cached profile)."""
         try:
             return load_profile(self.profile.code) is self.profile

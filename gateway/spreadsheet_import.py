@@ -140,7 +140,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     total = count_rows(path)
     if parallel is None:
         parallel = (total or 0) >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
-    chunks = checked_chunks(checking, child=parallel and checking.in_child_process())
+    chunks = checked_chunks(checking, child=parallel and checking.can_check_in_child())
     errors = _Errors(report_path, report, max_errors)
     bar = _progress(path, total, progress)
     try:
