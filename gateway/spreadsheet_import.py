@@ -9,10 +9,13 @@ one transaction, committed only when no row failed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import csv
 import datetime as dt
 import os
 import sys
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,7 +111,8 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
                       item: str | None = None, all_or_nothing: bool = False, chunk_size: int = 1000,
                       progress: bool | None = None, report_path: str | Path | None = None,
                       on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
-                      today: dt.date | None = None, parallel: bool | None = None) -> ImportReport:
+                      today: dt.date | None = None, parallel: bool | None = None,
+                      overlap: bool | None = None) -> ImportReport:
     """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH).
 
     Best effort: each chunk is one transaction; after its commit `on_chunk(ChunkAck)` says which
@@ -120,7 +124,9 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     `report_path` (default: FILE.errors.csv beside the file). `progress`: None shows a bar on
     standard error only on a terminal, True always, False never. `parallel`: rows are read and
     checked in a second process while this one stores (`gateway.import_checker`); None decides by
-    the file's size and the machine's cores.
+    the file's size and the machine's cores. `overlap` (best effort): each chunk is looked up and
+    prepared while the one before is written and committed (`resolvers.collection.Handoff`);
+    PostgreSQL only (SQLite has one writer at a time), where None means yes.
     """
     from resolvers.collection import Mode, working_day_calendar
 
@@ -144,13 +150,17 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     errors = _Errors(report_path, report, max_errors)
     bar = _progress(path, total, progress)
     try:
-        if mode is Mode.BEST_EFFORT:
+        if overlap is None:
+            overlap = engine.dialect.name == "postgresql"
+        elif overlap and engine.dialect.name != "postgresql":
+            raise ValueError("overlapping chunks needs PostgreSQL: SQLite has one writer at a time, and the "
+                             "chunk waiting for the one before it to commit would hold it")
+        if mode is Mode.BEST_EFFORT and overlap:
+            await _overlapped(engine, chunks, writing, report, errors, bar, on_chunk)
+        elif mode is Mode.BEST_EFFORT:
             async for chunk in chunks:
                 ack = await _store_chunk(engine, chunk, writing, mode, report, errors)
-                errors.handle.flush()
-                bar.update(len(chunk.numbers))
-                if on_chunk is not None:
-                    on_chunk(ack)
+                _acknowledge(ack, errors, bar, on_chunk)
         else:
             acks = await _all_or_nothing(engine, chunks, writing, report, errors, bar)
             for ack in acks:
@@ -165,6 +175,55 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
         bar.close()
         errors.handle.close()
     return report
+
+
+def _acknowledge(ack: ChunkAck, errors: _Errors, bar, on_chunk) -> None:
+    """After a chunk's commit: its report lines on disk, the bar moved on, the caller told."""
+    errors.handle.flush()
+    bar.update(len(ack.outcomes))
+    if on_chunk is not None:
+        on_chunk(ack)
+
+
+async def _overlapped(engine, chunks, writing, report, errors, bar, on_chunk) -> None:
+    """Best effort, two chunks in flight: one is written and committed while the next is looked up
+    and prepared on a second connection (`resolvers.collection.Handoff` says why that is safe).
+    Commits, reports and acknowledgements stay in the file's order."""
+    from resolvers.collection import Handoff, Mode
+
+    async def store(chunk: CheckedChunk, handoff: Handoff) -> None:
+        try:
+            ack = await _store_chunk(engine, chunk, writing, Mode.BEST_EFFORT, report, errors, handoff=handoff)
+            _acknowledge(ack, errors, bar, on_chunk)
+            handoff.finish(ok=True)
+        finally:
+            handoff.finish(ok=False)  # failed or cancelled: the chunk after it gives up too
+
+    running: deque[asyncio.Task] = deque()
+    before: Handoff | None = None
+    try:
+        async for chunk in chunks:
+            while len(running) >= 2:  # the chunk two back is done before this one looks anything up
+                await running.popleft()
+            handoff = Handoff(before)
+            running.append(asyncio.create_task(store(chunk, handoff)))
+            await handoff.planned.wait()  # the next chunk must know which subjects this one creates
+            before = handoff
+        while running:
+            await running.popleft()
+    except Exception:
+        # The file could not be read on, or a chunk failed: the chunks handed over before end as they
+        # would have one at a time (stored; or, after a failed one, not stored), then the error is told.
+        while running:
+            with contextlib.suppress(Exception):
+                await running.popleft()
+        raise
+    finally:  # cancelled (interrupted): nothing more is stored
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(BaseException):
+                await task
 
 
 async def _all_or_nothing(engine, chunks, writing, report, errors, bar) -> list[ChunkAck]:
@@ -220,8 +279,8 @@ def _progress(path: Path, total: int | None, progress: bool | None):
 
 
 async def _store_chunk(engine, chunk: CheckedChunk, writing: _Writing, mode, report: ImportReport,
-                       errors: _Errors, connection=None) -> ChunkAck:
-    """Store one checked chunk; count and report its outcomes."""
+                       errors: _Errors, connection=None, handoff=None) -> ChunkAck:
+    """Store one checked chunk; count and report its outcomes (overlapped: after the chunk before's)."""
     from resolvers.collection import Status, submit
 
     outcomes = []
@@ -230,12 +289,17 @@ async def _store_chunk(engine, chunk: CheckedChunk, writing: _Writing, mode, rep
             outcomes = await submit(engine, profile=writing.profile, calendar=writing.calendar,
                                     department=writing.department, user=writing.user, channel="BATCH",
                                     checked=chunk.checked, mode=mode, today=writing.today,
-                                    now=dt.datetime.now(dt.timezone.utc), connection=connection)
+                                    now=dt.datetime.now(dt.timezone.utc), connection=connection, handoff=handoff)
         except Exception as exc:
             if connection is None:
                 raise
             # all-or-nothing: anything raised inside the one transaction aborts the whole import
             raise ImportAborted(f"the import was interrupted and nothing was stored: {exc!r}") from exc
+    elif handoff is not None:
+        handoff.plan(())
+        handoff.written.set()
+    if handoff is not None:
+        await handoff.before_finished()  # report after the chunk before, even with nothing to store
     by_field = writing.by_field
     results = {o.row: (o.status.value, o.record_id, [(*locate(p, by_field), p) for p in o.problems])
                for o in outcomes}

@@ -20,6 +20,7 @@ submission deadlines (XZ-12, XZ-13), and the working-day calendar those deadline
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import enum
@@ -30,8 +31,10 @@ from operator import itemgetter
 from typing import Any, Mapping
 
 import yaml
+from asyncpg.exceptions import ForeignKeyViolationError
 from sqlalchemy import Row, String, and_, any_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import PROVIDER_KINDS, CatalogueItem, JurisdictionProfile, load_profile
@@ -155,6 +158,71 @@ class _RaceLost(Exception):
     """A concurrent call stored a conflicting record between our look-up and our insert."""
 
 
+class BatchBeforeFailed(Exception):
+    """The batch before this one in an overlapped import was not stored: this one is not either."""
+
+
+class Handoff:
+    """One batch of an overlapped import, as the batch after it sees it (`submit(handoff=...)`).
+
+    An import of many batches overlaps them on two connections: while one batch is written and
+    committed, the next is looked up and prepared, so the importing process and the database work
+    at the same time instead of taking turns. Three rules keep that as safe as one batch after
+    the other:
+
+    - the next batch counts the subjects this one creates as known (`creates`, final once
+      `planned` is set): it neither creates them again nor refuses their rows for want of a name;
+    - it writes only once this one has written (`written`), so this batch never waits for a lock
+      the next one holds and the database can always finish it first;
+    - it commits only once this one has committed and been acknowledged (`finished`), so a killed
+      import leaves a prefix of the file's batches, every one acknowledged but perhaps the last.
+
+    What the next batch could not see while it looked (this batch's documents, not yet committed;
+    a subject this batch meant to create and then did not) surfaces as a conflict when it writes:
+    it then rolls back and is stored again the ordinary way once this batch has finished.
+    """
+
+    def __init__(self, before: Handoff | None = None) -> None:
+        self.before = before
+        self.creates: frozenset[str] = frozenset()
+        self.planned, self.written, self.finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.ok = False
+
+    @property
+    def overlapping(self) -> bool:
+        """The batch before is still being stored."""
+        return self.before is not None and not self.before.finished.is_set()
+
+    def plan(self, creates) -> None:
+        if not self.planned.is_set():
+            self.creates = frozenset(creates)
+            self.planned.set()
+
+    def finish(self, ok: bool) -> None:
+        """Committed and acknowledged (ok), or given up: nothing waits for this batch any longer."""
+        if not self.finished.is_set():
+            self.ok = ok
+        self.before = None  # the chain of an import's batches is not kept
+        self.planned.set()
+        self.written.set()
+        self.finished.set()
+
+    async def before_written(self) -> None:
+        if self.before is not None:
+            before = self.before
+            await before.written.wait()
+            if before.finished.is_set() and not before.ok:
+                raise BatchBeforeFailed("the batch before this one was not stored")
+
+    async def before_finished(self) -> None:
+        """Wait until the batch before is committed and acknowledged; raise if it failed."""
+        if self.before is not None:
+            before = self.before
+            await before.finished.wait()
+            if not before.ok:
+                raise BatchBeforeFailed("the batch before this one was not stored")
+
+
 @dataclass
 class _Call:
     """One `submit` call under way."""
@@ -176,7 +244,7 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
                  department: str, user: str | None, channel: SubmissionChannel | str,
                  submissions: list[RecordSubmission] | None = None, checked: list[CheckedSubmission] | None = None,
                  mode: Mode | str, today: dt.date, now: dt.datetime,
-                 connection: AsyncConnection | None = None) -> list[Outcome]:
+                 connection: AsyncConnection | None = None, handoff: Handoff | None = None) -> list[Outcome]:
     """Check and store a batch (the importer calls it per chunk of about 1,000); one outcome per item.
 
     Give `submissions`, or `checked`: what `domain.submissions.check_batch` made of them with the
@@ -188,7 +256,8 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
 
     With `connection`, the batch runs inside the caller's open transaction (an all-or-nothing
     import of many chunks); a concurrent resend then aborts the caller's transaction instead of
-    being retried here.
+    being retried here. With `handoff`, the batch is one of an overlapped import (`Handoff`): it
+    is prepared while the batch before is still being stored, and commits after it.
     """
     channel, mode, now = SubmissionChannel(channel), Mode(mode), _utc(now)
     if checked is None:
@@ -200,27 +269,61 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
                                     channel=channel.value, detail=_log_detail(call))
         return _outcomes(call)
     found_by_checking = [len(c.problems) for c in checked]
+
+    def forget_database_problems() -> None:  # what a rolled-back attempt found in the database
+        for c, count in zip(checked, found_by_checking):
+            del c.problems[count:]
+
+    if handoff is not None and engine.dialect.name != "postgresql":
+        raise ValueError("overlapped batches need PostgreSQL: on SQLite the batch waiting for the one before "
+                         "it to commit would hold the only write lock")
+    if handoff is not None and handoff.overlapping:
+        call = _Call(profile, calendar, department, user, channel, mode, today, now, checked)
+        try:
+            async with engine.begin() as connection:
+                await _store(connection, call, handoff, overlapped=True)
+                await handoff.before_finished()
+                await append_submission_log(connection, user=user, department=department, action="SUBMIT",
+                                            channel=channel.value, detail=_log_detail(call))
+            return _outcomes(call)
+        except _RaceLost:  # met the batch before's rows: stored again below, once that batch is done
+            forget_database_problems()
+    if handoff is not None:
+        await handoff.before_finished()
     for attempt in range(3):
         call = _Call(profile, calendar, department, user, channel, mode, today, now, checked)
         try:
             async with engine.begin() as connection:
-                await _store(connection, call)
+                await _store(connection, call, handoff)
                 await append_submission_log(connection, user=user, department=department, action="SUBMIT",
                                             channel=channel.value, detail=_log_detail(call))
             return _outcomes(call)
         except _RaceLost:  # rolled back; the next attempt sees the other call's records
             if attempt == 2:
                 raise
-            for c, count in zip(checked, found_by_checking):
-                del c.problems[count:]  # what the rolled-back attempt found in the database
+            forget_database_problems()
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _store(connection: AsyncConnection, call: _Call) -> None:
+async def _store(connection: AsyncConnection, call: _Call, handoff: Handoff | None = None,
+                 overlapped: bool = False) -> None:
+    """Look up, classify, write. `overlapped`: the batch before (`handoff.before`) is not committed
+    yet; the subjects it creates count as known, and this batch writes only after it has."""
+    await _classify_and_write(connection, call, handoff, overlapped)
+    if handoff is not None:  # not on a conflict: this batch then writes again before the next may
+        handoff.plan(())  # it had nothing to create, if it did not get that far
+        handoff.written.set()
+
+
+async def _classify_and_write(connection: AsyncConnection, call: _Call, handoff: Handoff | None,
+                              overlapped: bool) -> None:
     sound = [i for i, c in enumerate(call.checked) if not c.problems]
     if not sound:
         return
     subjects = await _known_subjects(connection, sorted({call.checked[i].columns["subject_code"] for i in sound}))
+    if overlapped:
+        for code in handoff.before.creates:
+            subjects.setdefault(code, _CREATED_BEFORE)
     for i in sound:
         c = call.checked[i]
         if c.columns["subject_code"] not in subjects and not c.subject_name:
@@ -231,7 +334,7 @@ async def _store(connection: AsyncConnection, call: _Call) -> None:
     fresh = [i for i in sound if not call.checked[i].problems and i not in call.existing]
     if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
         return
-    await _insert_fresh(connection, call, fresh, subjects)
+    await _insert_fresh(connection, call, fresh, subjects, handoff, overlapped)
     lost = [i for i in fresh if i not in call.stored]
     if lost:  # stored meanwhile by a concurrent call: classify them like any resend
         await _classify_resends(connection, call, lost)
@@ -243,6 +346,9 @@ def _postgres_array(values: list[str]):
     """A list bound as ONE PostgreSQL array parameter: `= ANY(...)` and `unnest(...)` keep one
     plan whatever the chunk's size, where `IN (1,000 values)` is 1,000 parameters to compile and bind."""
     return bindparam("values", values, type_=ARRAY(String()))
+
+
+_CREATED_BEFORE = namedtuple("_KnownSubject", "code ended_on")(None, None)  # by the batch before, uncommitted
 
 
 async def _known_subjects(connection: AsyncConnection, codes: list[str]) -> dict[str, Row]:
@@ -292,12 +398,14 @@ def _record_row(call: _Call, c: CheckedSubmission, known: Row | None, arrival: d
     return {**c.columns, **fact_columns, **arrival}
 
 
-async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int], subjects: dict[str, Row]) -> None:
+async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int], subjects: dict[str, Row],
+                        handoff: Handoff | None = None, overlapped: bool = False) -> None:
     """Creates unknown subjects, inserts the records; fills `call.stored`.
 
     A record needs no version row yet: until it first changes, the record itself is version 1
     (`versions_of`). Rows go in key order, so that concurrent calls wait for each other instead
-    of deadlocking.
+    of deadlocking. Overlapped (`Handoff`), the rows are prepared while the batch before is
+    still writing, and written once it has; a conflict with its rows sends this batch round again.
     """
     new_subjects: dict[str, dict] = {}
     rows: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
@@ -315,17 +423,28 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
     keys = sorted(rows)
     subject_rows = [new_subjects[code] for code in sorted(new_subjects)]
     record_rows = [rows[key][1] for key in keys]
-    if connection.dialect.name == "postgresql" and len(record_rows) >= COPY_FROM_ROWS:
-        ids = await _copy_new(connection, subject_rows, record_rows,
-                              [call.checked[rows[key][0]].content_json for key in keys])
-        call.stored = {rows[key][0]: rid for key, rid in zip(keys, ids)}
-        return
-    insert = dialect_insert(connection)
-    if subject_rows:
-        await connection.execute(insert(S).on_conflict_do_nothing(index_elements=["code"]), subject_rows)
-    result = await connection.execute(insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
-        R.c.id, R.c.catalogue_item_code, R.c.document_number), record_rows)
-    call.stored = {rows[(r.catalogue_item_code, r.document_number)][0]: r.id for r in result}
+    by_copy = connection.dialect.name == "postgresql" and len(record_rows) >= COPY_FROM_ROWS
+    if by_copy:
+        record_rows = _copy_values(record_rows, [call.checked[rows[key][0]].content_json for key in keys])
+    if handoff is not None:
+        handoff.plan(new_subjects)
+    if overlapped:
+        await handoff.before_written()
+    try:
+        if by_copy:
+            ids = await _copy_new(connection, subject_rows, record_rows)
+            call.stored = {rows[key][0]: rid for key, rid in zip(keys, ids)}
+            return
+        insert = dialect_insert(connection)
+        if subject_rows:
+            await connection.execute(insert(S).on_conflict_do_nothing(index_elements=["code"]), subject_rows)
+        result = await connection.execute(insert(R).on_conflict_do_nothing(index_elements=RECORD_KEY).returning(
+            R.c.id, R.c.catalogue_item_code, R.c.document_number), record_rows)
+        call.stored = {rows[(r.catalogue_item_code, r.document_number)][0]: r.id for r in result}
+    except (IntegrityError, ForeignKeyViolationError):
+        if overlapped:  # a subject the batch before meant to create and did not
+            raise _RaceLost() from None
+        raise
 
 
 # Fewer records go by INSERT … ON CONFLICT DO NOTHING: one round trip where COPY takes several, and
@@ -338,24 +457,30 @@ _CONTENT_AT = _RECORD_COLUMNS.index("content")
 _RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, $1)"
 
 
-async def _copy_new(connection: AsyncConnection, subjects: list[dict], records: list[dict],
-                    contents: list[str | None]) -> list[int]:
-    """PostgreSQL: COPY new subjects and records straight into their tables; the records' ids.
-
-    COPY sends rows in binary with no per-parameter work on either side: several times faster
-    than a multi-row INSERT for an import. It has no ON CONFLICT: the look-ups before found none,
-    so a conflict means a concurrent call stored the same subject or document meanwhile, and the
-    whole call is retried (`_RaceLost`) and then sees that call's rows as resends. `contents`: each
-    record's content as JSON when the checking process encoded it already (else None).
-    """
-    from asyncpg.exceptions import DeadlockDetectedError, UniqueViolationError
-
-    raw = (await connection.get_raw_connection()).driver_connection  # asyncpg's, in the same transaction
+def _copy_values(records: list[dict], contents: list[str | None]) -> list[list]:
+    """Records as COPY rows (column order `_RECORD_COLUMNS`), content as JSON text: `contents` holds
+    what the checking process encoded already (None where it did not)."""
     values = []
     for row, content in zip(records, contents):
         record = list(_record_values(row))
         record[_CONTENT_AT] = content if content is not None else json.dumps(row["content"], ensure_ascii=False)
         values.append(record)
+    return values
+
+
+async def _copy_new(connection: AsyncConnection, subjects: list[dict], values: list[list]) -> list[int]:
+    """PostgreSQL: COPY new subjects and records (`_copy_values`) straight into their tables; the
+    records' ids.
+
+    COPY sends rows in binary with no per-parameter work on either side: several times faster
+    than a multi-row INSERT for an import. It has no ON CONFLICT: the look-ups before found none,
+    so a conflict means a concurrent call (or the batch before, overlapped) stored the same subject
+    or document meanwhile, and the whole call is retried (`_RaceLost`) and then sees that call's
+    rows as resends.
+    """
+    from asyncpg.exceptions import DeadlockDetectedError, UniqueViolationError
+
+    raw = (await connection.get_raw_connection()).driver_connection  # asyncpg's, in the same transaction
     try:
         if subjects:
             await raw.copy_records_to_table("subjects", columns=_SUBJECT_COLUMNS,
