@@ -39,7 +39,8 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 class RecordSubmission:
     """One record as a provider submits it, by any route. Dates are dates or 'YYYY-MM-DD' text.
 
-    `subject_name` is needed only for a subject the gateway does not know yet (it is created);
+    `subject_name` is needed only for a subject the gateway does not know yet (it is created), on
+    one submission of a batch for it;
     `row` is the spreadsheet row the item came from, echoed in its outcome.
     """
 

@@ -324,22 +324,37 @@ async def _classify_and_write(connection: AsyncConnection, call: _Call, handoff:
     if overlapped:
         for code in handoff.before.creates:
             subjects.setdefault(code, _CREATED_BEFORE)
-    for i in sound:
-        c = call.checked[i]
-        if c.columns["subject_code"] not in subjects and not c.subject_name:
-            shown = shown_code(c.columns["subject_code"], c.subject_kind)
-            c.problems.append(Problem("subjectName", f"subject {shown} is not known yet: give subjectName to "
-                                                     "create it"))
-    await _classify_resends(connection, call, [i for i in sound if not call.checked[i].problems])
+    await _classify_resends(connection, call, sound)
     fresh = [i for i in sound if not call.checked[i].problems and i not in call.existing]
+    names = _new_subject_names(call, fresh, subjects)
+    if len(names) < len({call.checked[i].columns["subject_code"] for i in fresh} - subjects.keys()):
+        for i in fresh:
+            c = call.checked[i]
+            if c.columns["subject_code"] not in subjects and c.columns["subject_code"] not in names:
+                shown = shown_code(c.columns["subject_code"], c.subject_kind)
+                c.problems.append(Problem("subjectName", f"subject {shown} is not known yet: give subjectName "
+                                                         "to create it"))
+        fresh = [i for i in fresh if not call.checked[i].problems]
     if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
         return
-    await _insert_fresh(connection, call, fresh, subjects, handoff, overlapped)
+    await _insert_fresh(connection, call, fresh, subjects, names, handoff, overlapped)
     lost = [i for i in fresh if i not in call.stored]
     if lost:  # stored meanwhile by a concurrent call: classify them like any resend
         await _classify_resends(connection, call, lost)
         if call.mode is Mode.ALL_OR_NOTHING and any(call.checked[i].problems for i in lost):
             raise _RaceLost()
+
+
+def _new_subject_names(call: _Call, fresh: list[int], subjects: Mapping[str, Any]) -> dict[str, str]:
+    """The subjects these records create, with the name the first record naming each gives: one
+    named row of a batch is enough for the subject's other rows, as it would be had they come in
+    a later batch (so an import's outcome does not depend on where its chunks end)."""
+    names: dict[str, str] = {}
+    for i in fresh:
+        c = call.checked[i]
+        if c.subject_name and c.columns["subject_code"] not in subjects:
+            names.setdefault(c.columns["subject_code"], c.subject_name)
+    return names
 
 
 def _postgres_array(values: list[str]):
@@ -399,7 +414,7 @@ def _record_row(call: _Call, c: CheckedSubmission, known: Row | None, arrival: d
 
 
 async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[int], subjects: dict[str, Row],
-                        handoff: Handoff | None = None, overlapped: bool = False) -> None:
+                        names: dict[str, str], handoff: Handoff | None = None, overlapped: bool = False) -> None:
     """Creates unknown subjects, inserts the records; fills `call.stored`.
 
     A record needs no version row yet: until it first changes, the record itself is version 1
@@ -417,7 +432,7 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
         code = c.columns["subject_code"]
         known = subjects.get(code)
         if known is None and code not in new_subjects:
-            new_subjects[code] = {"code": code, "kind": c.subject_kind.value, "name": c.subject_name,
+            new_subjects[code] = {"code": code, "kind": c.subject_kind.value, "name": names[code],
                                   "status": "ACTIVE", "ended_on": None, "created_at": call.now}
         rows[(c.columns["catalogue_item_code"], c.columns["document_number"])] = (i, _record_row(call, c, known, arrival))
     keys = sorted(rows)

@@ -50,7 +50,7 @@ class RecordInput:
         "code (GB 32100); its check character is verified and its kind must suit the catalogue item."))
     subject_name: Optional[str] = strawberry.field(default=None, description=(
         "The subject's name (at most 200 characters). Required only when the gateway does not know the "
-        "subject yet: it is then created."))
+        "subject yet (it is then created), and then on one input of the call for that subject."))
     catalogue_item: Optional[str] = strawberry.field(default=None, description=(
         "Required. The catalogue item's code, e.g. HC-13-6-PENALTY. It must be in force on decidedOn and "
         "list your department among its providers; information outside the catalogue is refused (HC-8)."))

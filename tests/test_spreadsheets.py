@@ -266,6 +266,25 @@ async def test_an_unreadable_file_is_refused_with_its_fault_and_no_report(db, tm
     assert not (tmp_path / "short.errors.csv").exists()
 
 
+async def test_where_chunks_end_changes_no_outcome(db, tmp_path):
+    """A new subject named on its first row only: its later rows are stored whether they fall in
+    the same chunk or a later one; a subject named nowhere is refused either way."""
+    prefix = f"EDGE{db.dialect.name[:2].upper()}"
+    outcomes = {}
+    for size in (1, 2, 5):
+        base = 600 + 10 * size  # subjects of its own: each import creates them anew
+        named, nameless = good_row(prefix, base + 1), good_row(prefix, base + 5)
+        rows = [named, {**good_row(prefix, base + 2), "subjectCode": named["subjectCode"], "subjectName": None},
+                good_row(prefix, base + 3),
+                {**good_row(prefix, base + 4), "subjectCode": named["subjectCode"], "subjectName": None},
+                {**nameless, "subjectName": None}]
+        path = write_csv(tmp_path / f"edge{size}.csv", rows, labels=True)
+        report = await import_file(db, path, profile=PROFILE, department=DEPARTMENT, user="clerk", item=ITEM.code,
+                                   chunk_size=size, keep_outcomes=len(rows))
+        outcomes[size] = [o["status"] for o in report.outcomes]
+    assert outcomes[1] == outcomes[2] == outcomes[5] == ["STORED"] * 4 + ["REJECTED"]
+
+
 async def test_all_or_nothing_stores_a_clean_file_in_one_go(db, tmp_path):
     prefix = f"CLEAN{db.dialect.name[:2].upper()}"
     rows = [good_row(prefix, i) for i in range(401, 413)]

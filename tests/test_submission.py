@@ -254,6 +254,16 @@ async def test_an_unknown_subject_needs_a_name(client):
     assert outcome["status"] == "REJECTED" and outcome["errors"][0]["field"] == "subjectName"
 
 
+async def test_one_named_input_is_enough_for_a_new_subject(client, engine):
+    """A call that creates a subject names it once; its other inputs may leave the name out."""
+    unnamed = penalty(432, subjectCode=org(431), subjectName=None)
+    result = await submit(client, [unnamed, penalty(431), penalty(433, subjectCode=org(431), subjectName=None)])
+    assert [o["status"] for o in result["outcomes"]] == ["STORED"] * 3
+    async with engine.connect() as connection:
+        name = (await connection.execute(select(Subject.name).where(Subject.code == org(431)))).scalar()
+    assert name == penalty(431)["subjectName"]
+
+
 async def test_each_call_writes_one_submission_log_entry(client, engine):
     before = await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "SUBMIT")
     items, _ = faulty_batch(440)
