@@ -36,7 +36,7 @@ def add_calendar_command(subparsers: argparse._SubParsersAction,
 
 def _add_holidays(args: argparse.Namespace, settings: Settings) -> int:
     from domain.working_days import ScheduleError
-    from resolvers.collection import add_calendar_year
+    from resolvers.calendar_years import add_calendar_year
     from store.bootstrap import initialise
     from store.engine import create_engine
 

@@ -128,7 +128,8 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     prepared while the one before is written and committed (`resolvers.collection.Handoff`);
     PostgreSQL only (SQLite has one writer at a time), where None means yes.
     """
-    from resolvers.collection import Mode, working_day_calendar
+    from resolvers.calendar_years import working_day_calendar
+    from resolvers.collection import Mode
 
     path = Path(path)
     code = item or file_item_code(path)

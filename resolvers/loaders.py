@@ -158,7 +158,7 @@ class Loaders:
         return [pages[key] for key in keys]
 
     async def _record_versions(self, record_ids: list[int]) -> list[list[Row]]:
-        from resolvers.collection import record_versions
+        from resolvers.correction import record_versions
 
         return await record_versions(self.ctx.engine, list(record_ids))
 

@@ -20,7 +20,7 @@ from strawberry.types import Info
 from domain.enums import SubmissionChannel as ChannelValue
 from domain.masking import mask_person_name
 from domain.submissions import RecordSubmission
-from resolvers import collection
+from resolvers import calendar_years, collection, correction, lateness
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
 from schema.enums import SubmissionChannel
@@ -313,7 +313,7 @@ async def submit_records(info: Info, input: list[RecordInput],
         raise BadUserInput("channel BATCH is the spreadsheet upload's; use API for systems, MANUAL for entry by hand")
     outcomes = await collection.submit(
         ctx.engine, profile=ctx.profile,
-        calendar=await collection.working_day_calendar(ctx.engine), department=department, user=user,
+        calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
         channel=channel, submissions=[_submission(i) for i in input], mode=collection.Mode(mode.value),
         today=ctx.today, now=dt.datetime.now(dt.timezone.utc))
     counts = {s: sum(o.status is s for o in outcomes) for s in collection.Status}
@@ -326,11 +326,11 @@ async def submit_records(info: Info, input: list[RecordInput],
                   for o in outcomes])
 
 
-def _changes(changes: CorrectionInput) -> collection.RecordChanges:
+def _changes(changes: CorrectionInput) -> correction.RecordChanges:
     values = {name: getattr(changes, name) for name in (
         "document_number", "issuing_authority", "decided_on", "act_ended_on", "valid_from", "valid_until",
         "content", "consent_ref")}
-    return collection.RecordChanges(**{k: collection.KEEP if v is strawberry.UNSET else v for k, v in values.items()})
+    return correction.RecordChanges(**{k: correction.KEEP if v is strawberry.UNSET else v for k, v in values.items()})
 
 
 async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput, reason: str) -> CreditRecord:
@@ -342,9 +342,9 @@ async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput
         raise BadUserInput(f"record id {str(id)[:40]!r} is not a whole number") from None
     if not 0 < record_id < 2 ** 63:
         raise BadUserInput(f"no record {record_id}")
-    row = await collection.correct(
+    row = await correction.correct(
         ctx.engine, profile=ctx.profile,
-        calendar=await collection.working_day_calendar(ctx.engine), department=department, user=user,
+        calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
         record_id=record_id, changes=_changes(changes), reason=reason, today=ctx.today,
         now=dt.datetime.now(dt.timezone.utc))
     return record_object(row)
@@ -357,8 +357,8 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
                            department: Optional[strawberry.ID] = None, first: int = 20,
                            after: Optional[str] = None) -> LateSubmissionConnection:
     scope = _lateness_scope(info.context, str(department) if department else None)
-    page = await collection.late_submissions(info.context.engine, scope, from_, to, first, after)
-    edges = [LateSubmissionEdge(cursor=collection.late_cursor(r), node=LateSubmission(row=r)) for r in page.rows]
+    page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after)
+    edges = [LateSubmissionEdge(cursor=lateness.late_cursor(r), node=LateSubmission(row=r)) for r in page.rows]
     return LateSubmissionConnection(total_count=page.total, edges=edges, page_info=PageInfo(
         has_next_page=page.has_next, has_previous_page=bool(after),
         start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
@@ -367,7 +367,7 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
 async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")],
                                   to: dt.date) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
-    rows = await collection.lateness_summary(info.context.engine, from_, to, scope)
+    rows = await lateness.lateness_summary(info.context.engine, from_, to, scope)
     return [DepartmentLateness(department=r.department, name=r.name, submitted=r.submitted, late=r.late,
                                late_working_days=r.late_working_days,
                                max_late_working_days=r.max_late_working_days) for r in rows]
@@ -380,7 +380,7 @@ async def record_versions(root: CreditRecord, info: Info) -> list[RecordVersionT
     """`CreditRecord.versions`: the provider, the subject and auditors (policy field:CreditRecord.versions)."""
     ctx: RequestContext = info.context
     ctx.access.require_field("CreditRecord.versions", root.row, info.path.as_list())
-    rows = collection.versions_of(root.row, await ctx.loaders.record_versions.load(root.row.id))
+    rows = correction.versions_of(root.row, await ctx.loaders.record_versions.load(root.row.id))
     masked: frozenset = frozenset()
     if not ctx.scope.sees_personal_data_of(root.row.subject_code):
         item = ctx.reference.items.get(root.row.catalogue_item_code)

@@ -1630,7 +1630,7 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
 
     `taken_codes` / `taken_documents` are what the database already holds (kept unique against);
     record ids start at `first_record_id` so annotations can point at them. No version rows:
-    a record that never changed is its own version 1 (`resolvers.collection.versions_of`).
+    a record that never changed is its own version 1 (`resolvers.correction.versions_of`).
     """
     today = today or REFERENCE_DATE
     rng = random.Random(seed)

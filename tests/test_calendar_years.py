@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from domain.identifiers import credit_code_check_char
 from domain.working_days import ScheduleError
 from gateway.calendar_cli import add_calendar_command
-from resolvers.collection import add_calendar_year, working_day_calendar
+from resolvers.calendar_years import add_calendar_year, working_day_calendar
 from store.models import CalendarYear, Record, SubmissionLogEntry
 from tests.conftest import app_for, graphql, make_token
 from tests.test_working_days import HYPOTHETICAL_2027  # the same made-up 2027 arrangement

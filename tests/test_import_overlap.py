@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 
 import resolvers.collection as collection
 from gateway.spreadsheet_import import import_file
+from resolvers.calendar_years import working_day_calendar
 from resolvers.collection import BatchBeforeFailed, Handoff, Status, submit
 from store.bootstrap import initialise
 from store.engine import create_engine
@@ -127,7 +128,7 @@ def penalty(prefix: str, serial: int, named: bool) -> collection.RecordSubmissio
 
 async def submit_after(db, before: Handoff, submissions) -> asyncio.Task:
     return asyncio.create_task(submit(
-        db, profile=PROFILE, calendar=await collection.working_day_calendar(db), department=DEPARTMENT,
+        db, profile=PROFILE, calendar=await working_day_calendar(db), department=DEPARTMENT,
         user="overlap-fallback", channel="BATCH", submissions=submissions, mode="BEST_EFFORT",
         today=dt.date(2025, 6, 3), now=dt.datetime.now(dt.timezone.utc), handoff=Handoff(before)))
 
@@ -188,7 +189,7 @@ async def test_a_subject_the_batch_before_did_not_create_after_all(db, size):
 
 
 async def test_nothing_is_stored_after_a_batch_that_failed(db):
-    prefix = f"FF"
+    prefix = "FF"
     submissions = [penalty(prefix, serials(40_000), named=True)]
     before = Handoff()
     before.plan(())

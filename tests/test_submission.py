@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.identifiers import credit_code_check_char, resident_id_check_char
-from resolvers.collection import BEIJING
+from resolvers.record_columns import BEIJING
 from store.models import Record, RecordVersion, Subject, SubmissionLogEntry
 from tests.conftest import TODAY, app_for, graphql, make_token
 
@@ -542,13 +542,13 @@ async def test_concurrent_resends_store_each_record_once(engine, size, monkeypat
     more go by COPY, where the loser's conflict rolls its attempt back and it is retried."""
     import asyncio
 
-    from resolvers import collection
+    from resolvers import calendar_years, collection
 
     assert (40 < collection.COPY_FROM_ROWS <= 150), "both ways of storing are exercised"
     first_serial = 800 if size == 40 else 2000
 
-    profile = await collection.deployment_profile(engine)
-    calendar = await collection.working_day_calendar(engine)
+    profile = await calendar_years.deployment_profile(engine)
+    calendar = await calendar_years.working_day_calendar(engine)
 
     async def call(items, mode):
         return await collection.submit(engine, profile=profile, calendar=calendar, department="SCJG",
