@@ -19,7 +19,7 @@ from resolvers.calendar_years import working_day_calendar
 from resolvers.collection import BatchBeforeFailed, Handoff, Status, submit
 from store.bootstrap import initialise
 from store.engine import create_engine
-from store.models import Subject, SubmissionLogEntry
+from store.models import Record, Subject, SubmissionLogEntry
 from tests.conftest import PG_HINT
 from tests.test_spreadsheets import DEPARTMENT, ITEM, PROFILE, good_row, report_rows, scratch_postgres, \
     write_csv
@@ -215,3 +215,33 @@ async def test_sqlite_stores_one_chunk_after_the_other(tmp_path):
         assert report.stored == 1  # by default, without overlapping
     finally:
         await engine.dispose()
+
+
+async def test_two_imports_of_the_same_rows_at_once_store_each_record_once(db, tmp_path):
+    """Two clerks import the same rows at the same moment, one file in the other's reverse order,
+    so that their overlapped chunks meet half-way and conflict both ways: no deadlock, and every
+    record is stored once, by one of them, the other seeing it UNCHANGED."""
+    base = serials(60_000)
+    rows = [good_row("TWICE", base + i) for i in range(1_200)]
+    rows[650] = {**rows[150]}  # a document repeated in a later chunk
+    forward = write_csv(tmp_path / "forward.csv", rows, labels=True)
+    backward = write_csv(tmp_path / "backward.csv", rows[::-1], labels=True)
+
+    async def run(path, user: str):
+        return await import_file(db, path, profile=PROFILE, department=DEPARTMENT, user=user, item=ITEM.code,
+                                 chunk_size=120, keep_outcomes=len(rows), report_path=tmp_path / f"{user}.csv")
+
+    first, second = await asyncio.wait_for(asyncio.gather(run(forward, "clerk-a"), run(backward, "clerk-b")), 120)
+    documents = {r["documentNumber"] for r in rows}
+    assert first.stored + second.stored == len(documents)
+    assert first.stored and second.stored, "the imports met: each stored part of the rows"
+    for report in (first, second):
+        assert report.rejected == 0 and report.rows == len(rows)
+        assert {o["status"] for o in report.outcomes} <= {"STORED", "UNCHANGED"}
+    for a, b in zip(first.outcomes, second.outcomes[::-1]):
+        assert a["recordId"] == b["recordId"]  # the same record, whoever stored it
+    assert len({o["recordId"] for o in first.outcomes}) == len(documents)
+    async with db.connect() as connection:
+        stored = (await connection.execute(select(Record.document_number).where(
+            Record.document_number.like("TWICE%")))).scalars().all()
+    assert sorted(stored) == sorted(documents)
