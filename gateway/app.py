@@ -263,6 +263,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
         finally:
             if sync is not None:
                 await sync.stop()
+            if gateway.query_log is not None:
+                await gateway.query_log.close()
             if owned_engine:
                 await engine.dispose()
 

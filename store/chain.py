@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import Table, select, text, update
+from sqlalchemy import Connection, Table, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from store.models import QueryLogEntry, Setting, SubmissionLogEntry
@@ -59,23 +59,24 @@ def anchor_key(table_name: str) -> str:
     return f"{table_name}_anchor"
 
 
-async def _lock_and_head(connection: AsyncConnection, table: Table) -> str:
+def _lock_and_head(connection: Connection, table: Table) -> str:
     if connection.dialect.name == "postgresql":
-        await connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})"))
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})"))
     else:  # take SQLite's write lock before reading the head, so no other writer slips in between
-        await connection.execute(update(Setting.__table__).where(Setting.key == "profile").values(key="profile"))
-    last = (await connection.execute(select(table.c.entry_hash).order_by(table.c.seq.desc()).limit(1))).scalar()
+        connection.execute(update(Setting.__table__).where(Setting.key == "profile").values(key="profile"))
+    last = connection.execute(select(table.c.entry_hash).order_by(table.c.seq.desc()).limit(1)).scalar()
     if last is not None:
         return last
-    anchor = (await connection.execute(select(Setting.value).where(Setting.key == anchor_key(table.name)))).scalar()
+    anchor = connection.execute(select(Setting.value).where(Setting.key == anchor_key(table.name))).scalar()
     return anchor.split(":", 1)[1] if anchor else GENESIS
 
 
-async def append(connection: AsyncConnection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
-    """Append entries in order; returns their sequence numbers. Call inside a transaction."""
+def append_blocking(connection: Connection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
+    """`append` on a synchronous connection: the one implementation (the query log's writer
+    thread calls it directly; `append` runs it on an async connection)."""
     if not entries:
         return []
-    prev = await _lock_and_head(connection, table)
+    prev = _lock_and_head(connection, table)
     rows = []
     for entry in entries:
         row = {**entry, "at": entry.get("at") or dt.datetime.now(dt.timezone.utc)}
@@ -84,8 +85,15 @@ async def append(connection: AsyncConnection, table: Table, entries: Sequence[di
         row["prev_hash"] = prev
         row["entry_hash"] = prev = entry_hash(table.name, row, prev)
         rows.append(row)
-    result = await connection.execute(table.insert().returning(table.c.seq, sort_by_parameter_order=True), rows)
+    result = connection.execute(table.insert().returning(table.c.seq, sort_by_parameter_order=True), rows)
     return [r.seq for r in result]
+
+
+async def append(connection: AsyncConnection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
+    """Append entries in order; returns their sequence numbers. Call inside a transaction."""
+    if not entries:
+        return []
+    return await connection.run_sync(append_blocking, table, entries)
 
 
 async def append_submission_log(connection: AsyncConnection, *, user: str | None, department: str | None,
