@@ -148,6 +148,9 @@ def _release(thread: ThreadPoolExecutor, blocking: Engine) -> None:
     blocking.dispose()
 
 
+_INSERT_SUBJECTS = QueryLogSubject.__table__.insert()
+
+
 def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[str, str]) -> None:
     """One transaction's statements: new query texts, the chained entries, the subjects they touched."""
     if documents:
@@ -157,7 +160,7 @@ def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[s
     touched = [{"seq": seq, "subject_code": code}
                for seq, item in zip(seqs, batch) for code in sorted(set(item.subjects))]
     if touched:
-        connection.execute(QueryLogSubject.__table__.insert(), touched)
+        connection.execute(_INSERT_SUBJECTS, touched)
 
 
 def outcome_of(status: int, errors: list[dict], has_data: bool) -> str:

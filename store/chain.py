@@ -10,6 +10,7 @@ entry commit together or not at all.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
@@ -59,16 +60,27 @@ def anchor_key(table_name: str) -> str:
     return f"{table_name}_anchor"
 
 
-def _lock_and_head(connection: Connection, table: Table) -> str:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})"))
+@functools.cache
+def _statements(table: Table, dialect: str) -> tuple:
+    """An append's statements, built once (building them cost more than running them on SQLite):
+    the lock that serialises appends, the head, the anchor, the insert."""
+    if dialect == "postgresql":
+        lock = text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})")
     else:  # take SQLite's write lock before reading the head, so no other writer slips in between
-        connection.execute(update(Setting.__table__).where(Setting.key == "profile").values(key="profile"))
-    last = connection.execute(select(table.c.entry_hash).order_by(table.c.seq.desc()).limit(1)).scalar()
+        lock = update(Setting.__table__).where(Setting.key == "profile").values(key="profile")
+    return (lock, select(table.c.entry_hash).order_by(table.c.seq.desc()).limit(1),
+            select(Setting.value).where(Setting.key == anchor_key(table.name)),
+            table.insert().returning(table.c.seq, sort_by_parameter_order=True))
+
+
+def _lock_and_head(connection: Connection, table: Table) -> str:
+    lock, head, anchor, _ = _statements(table, connection.dialect.name)
+    connection.execute(lock)
+    last = connection.execute(head).scalar()
     if last is not None:
         return last
-    anchor = connection.execute(select(Setting.value).where(Setting.key == anchor_key(table.name))).scalar()
-    return anchor.split(":", 1)[1] if anchor else GENESIS
+    anchored = connection.execute(anchor).scalar()
+    return anchored.split(":", 1)[1] if anchored else GENESIS
 
 
 def append_blocking(connection: Connection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
@@ -85,7 +97,7 @@ def append_blocking(connection: Connection, table: Table, entries: Sequence[dict
         row["prev_hash"] = prev
         row["entry_hash"] = prev = entry_hash(table.name, row, prev)
         rows.append(row)
-    result = connection.execute(table.insert().returning(table.c.seq, sort_by_parameter_order=True), rows)
+    result = connection.execute(_statements(table, connection.dialect.name)[3], rows)
     return [r.seq for r in result]
 
 
