@@ -51,6 +51,7 @@ def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeou
     finally:
         process.terminate()
         try:
-            process.wait(timeout=10)
+            process.communicate(timeout=10)  # waits, and closes its output pipe
         except subprocess.TimeoutExpired:
             process.kill()
+            process.communicate()
