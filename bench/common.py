@@ -17,8 +17,9 @@ from store.engine import create_engine
 from store.models import Record, Subject
 
 
-def org_code(serial: int) -> str:
-    body = f"91371002MB{serial:07d}"
+def org_code(serial: int, series: str = "MB") -> str:
+    """Organisation `serial` of a benchmark's series (MB here, MR for the import benchmark)."""
+    body = f"91371002{series}{serial:07d}"
     return body + credit_code_check_char(body)
 
 

@@ -16,6 +16,7 @@ import asyncio
 import cProfile
 import csv
 import datetime as dt
+import functools
 import os
 import pstats
 import resource
@@ -23,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import common
 from domain.catalogue import load_profile
-from domain.identifiers import credit_code_check_char
 from gateway.spreadsheet_import import import_file
 from gateway.spreadsheets import DATA_SHEET, ITEM_MARKER, layout
 from store.bootstrap import initialise
@@ -34,9 +35,7 @@ ITEM_CODE = "HC-13-6-PENALTY"
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/credit_gateway_bench_import"
 
 
-def org_code(serial: int) -> str:
-    body = f"91371002MR{serial:07d}"
-    return body + credit_code_check_char(body)
+org_code = functools.partial(common.org_code, series="MR")
 
 
 def rows(item, count: int):

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import sqlite3
 
 import httpx
 import pytest
 from sqlalchemy import delete, func, select
 
-from domain.identifiers import credit_code_check_char
 from domain.working_days import ScheduleError
 from gateway.calendar_cli import add_calendar_command
 from resolvers.calendar_years import add_calendar_year, working_day_calendar
 from store.models import CalendarYear, Record, SubmissionLogEntry
+from tests import world
 from tests.conftest import app_for, graphql, make_token
 from tests.test_working_days import HYPOTHETICAL_2027  # the same made-up 2027 arrangement
 
@@ -29,9 +30,7 @@ mutation($input: [RecordInput!]!) { submitRecords(input: $input, mode: BEST_EFFO
 TOKEN = make_token(user="cal-scjg", department="SCJG", roles=["officer"])
 
 
-def org(serial: int) -> str:
-    body = f"91371002QU{serial:07d}"
-    return body + credit_code_check_char(body)
+org = functools.partial(world.org_code, series="QU")
 
 
 async def submit_decided_on_christmas_eve(engine, serial: int) -> int:

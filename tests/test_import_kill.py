@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import functools
 import os
 import re
 import signal
@@ -19,10 +20,10 @@ import pytest
 from sqlalchemy import select
 
 from domain.catalogue import load_profile
-from domain.identifiers import credit_code_check_char
 from gateway.spreadsheets import layout
 from store.engine import create_engine
 from store.models import Record, RecordVersion, SubmissionLogEntry
+from tests import world
 from tests.conftest import PG_HINT
 from tests.test_spreadsheets import scratch_postgres
 
@@ -33,9 +34,7 @@ ITEM = load_profile("huancui").item("HC-13-6-PENALTY")
 ACK = re.compile(r"^committed rows (\d+)-(\d+): (\d+) stored, (\d+) unchanged, (\d+) rejected; ids (\S+)$")
 
 
-def org_code(serial: int) -> str:
-    body = f"91371002MK{serial:07d}"  # MA world, MB bench, MD test_spreadsheets
-    return body + credit_code_check_char(body)
+org_code = functools.partial(world.org_code, series="MK")
 
 
 def content(serial: int) -> dict:

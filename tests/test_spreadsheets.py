@@ -8,6 +8,7 @@ set (never the shared test database itself, which other tests read).
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from pathlib import Path
 
@@ -17,13 +18,14 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from domain.catalogue import load_profile
-from domain.identifiers import credit_code_check_char, resident_id_check_char
+from domain.identifiers import resident_id_check_char
 from gateway.spreadsheet_import import import_file
 from gateway.spreadsheets import HEADER_ROWS, SpreadsheetError, file_item_code, layout, read_rows, write_template
 from gateway.upload import upload_route
 from store.bootstrap import initialise
 from store.engine import create_engine
 from store.models import Record
+from tests import world
 from tests.conftest import PG_HINT, app_for, make_token
 from tests.conftest import test_settings as settings_for_tests
 
@@ -33,9 +35,7 @@ DEPARTMENT = "SCJG"
 AUTHORITY = "环翠区市场监督管理局"
 
 
-def org_code(serial: int) -> str:
-    body = f"91371002MD{serial:07d}"  # MA: tests/world.py, MB: bench/common.py
-    return body + credit_code_check_char(body)
+org_code = functools.partial(world.org_code, series="MD")
 
 
 def person_code(serial: int) -> str:

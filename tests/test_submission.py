@@ -11,14 +11,16 @@ Subjects here are built from their own prefixes (organisations 91371002QT…, pe
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import httpx
 import pytest
 from sqlalchemy import func, select
 
-from domain.identifiers import credit_code_check_char, resident_id_check_char
+from domain.identifiers import resident_id_check_char
 from resolvers.record_columns import BEIJING
 from store.models import Record, RecordVersion, Subject, SubmissionLogEntry
+from tests import world
 from tests.conftest import TODAY, app_for, graphql, make_token
 
 ITEM = "HC-13-6-PENALTY"  # BAD, organisations and persons, providers include SCJG and ZJJ; 7 working days
@@ -62,9 +64,7 @@ query($from: Date!, $to: Date!) {
 SCJG = make_token(user="sub-scjg", department="SCJG", roles=["officer"])
 
 
-def org(serial: int) -> str:
-    body = f"91371002QT{serial:07d}"
-    return body + credit_code_check_char(body)
+org = functools.partial(world.org_code, series="QT")
 
 
 def person(serial: int) -> str:

@@ -26,8 +26,10 @@ def person_code(serial: int) -> str:
     return body + resident_id_check_char(body)
 
 
-def org_code(serial: int) -> str:
-    body = f"91371002MA{serial:07d}"
+def org_code(serial: int, series: str = "MA") -> str:
+    """Organisation `serial` of a series of test subjects; each module that writes subjects of its
+    own has its series (MA: this world), so that they never meet in a shared database."""
+    body = f"91371002{series}{serial:07d}"
     return body + credit_code_check_char(body)
 
 
