@@ -129,7 +129,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     PostgreSQL only (SQLite has one writer at a time), where None means yes.
     """
     from resolvers.calendar_years import working_day_calendar
-    from resolvers.collection import Mode
+    from resolvers.collection import Mode, overlap_refusal
 
     path = Path(path)
     code = item or file_item_code(path)
@@ -151,11 +151,11 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     errors = _Errors(report_path, report, max_errors)
     bar = _progress(path, total, progress)
     try:
+        refusal = overlap_refusal(engine)
         if overlap is None:
-            overlap = engine.dialect.name == "postgresql"
-        elif overlap and engine.dialect.name != "postgresql":
-            raise ValueError("overlapping chunks needs PostgreSQL: SQLite has one writer at a time, and the "
-                             "chunk waiting for the one before it to commit would hold it")
+            overlap = refusal is None
+        elif overlap and refusal:
+            raise ValueError(refusal)
         if mode is Mode.BEST_EFFORT and overlap:
             await _overlapped(engine, chunks, writing, report, errors, bar, on_chunk)
         elif mode is Mode.BEST_EFFORT:
@@ -297,8 +297,7 @@ async def _store_chunk(engine, chunk: CheckedChunk, writing: _Writing, mode, rep
             # all-or-nothing: anything raised inside the one transaction aborts the whole import
             raise ImportAborted(f"the import was interrupted and nothing was stored: {exc!r}") from exc
     elif handoff is not None:
-        handoff.plan(())
-        handoff.written.set()
+        handoff.wrote()
     if handoff is not None:
         await handoff.before_finished()  # report after the chunk before, even with nothing to store
     by_field = writing.by_field

@@ -115,6 +115,11 @@ class Handoff:
             self.creates = frozenset(creates)
             self.planned.set()
 
+    def wrote(self) -> None:
+        """All its rows are in (perhaps none, and then it creates no subject either)."""
+        self.plan(())
+        self.written.set()
+
     def finish(self, ok: bool) -> None:
         """Committed and acknowledged (ok), or given up: nothing waits for this batch any longer."""
         if not self.finished.is_set():
@@ -125,19 +130,26 @@ class Handoff:
         self.finished.set()
 
     async def before_written(self) -> None:
-        if self.before is not None:
-            before = self.before
-            await before.written.wait()
-            if before.finished.is_set() and not before.ok:
-                raise BatchBeforeFailed("the batch before this one was not stored")
+        await self._wait_before("written")
 
     async def before_finished(self) -> None:
         """Wait until the batch before is committed and acknowledged; raise if it failed."""
-        if self.before is not None:
-            before = self.before
-            await before.finished.wait()
-            if not before.ok:
+        await self._wait_before("finished")
+
+    async def _wait_before(self, event: str) -> None:
+        before = self.before
+        if before is not None:
+            await getattr(before, event).wait()
+            if before.finished.is_set() and not before.ok:
                 raise BatchBeforeFailed("the batch before this one was not stored")
+
+
+def overlap_refusal(engine: AsyncEngine) -> str | None:
+    """Why batches of one import cannot overlap (`Handoff`) on this database; None where they can."""
+    if engine.dialect.name == "postgresql":
+        return None
+    return ("overlapping batches needs PostgreSQL: SQLite has one writer at a time, and the batch waiting "
+            "for the one before it to commit would hold it")
 
 
 @dataclass
@@ -191,9 +203,8 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
         for c, count in zip(checked, found_by_checking):
             del c.problems[count:]
 
-    if handoff is not None and engine.dialect.name != "postgresql":
-        raise ValueError("overlapped batches need PostgreSQL: on SQLite the batch waiting for the one before "
-                         "it to commit would hold the only write lock")
+    if handoff is not None and (refusal := overlap_refusal(engine)):
+        raise ValueError(refusal)
     if handoff is not None and handoff.overlapping:
         call = _Call(profile, calendar, department, user, channel, mode, today, now, checked)
         try:
@@ -228,8 +239,7 @@ async def _store(connection: AsyncConnection, call: _Call, handoff: Handoff | No
     yet; the subjects it creates count as known, and this batch writes only after it has."""
     await _classify_and_write(connection, call, handoff, overlapped)
     if handoff is not None:  # not on a conflict: this batch then writes again before the next may
-        handoff.plan(())  # it had nothing to create, if it did not get that far
-        handoff.written.set()
+        handoff.wrote()
 
 
 async def _classify_and_write(connection: AsyncConnection, call: _Call, handoff: Handoff | None,
@@ -244,14 +254,13 @@ async def _classify_and_write(connection: AsyncConnection, call: _Call, handoff:
     await _classify_resends(connection, call, sound)
     fresh = [i for i in sound if not call.checked[i].problems and i not in call.existing]
     names = _new_subject_names(call, fresh, subjects)
-    if len(names) < len({call.checked[i].columns["subject_code"] for i in fresh} - subjects.keys()):
-        for i in fresh:
-            c = call.checked[i]
-            if c.columns["subject_code"] not in subjects and c.columns["subject_code"] not in names:
-                shown = shown_code(c.columns["subject_code"], c.subject_kind)
-                c.problems.append(Problem("subjectName", f"subject {shown} is not known yet: give subjectName "
-                                                         "to create it"))
-        fresh = [i for i in fresh if not call.checked[i].problems]
+    for i in fresh:
+        c = call.checked[i]
+        if c.columns["subject_code"] not in subjects and c.columns["subject_code"] not in names:
+            shown = shown_code(c.columns["subject_code"], c.subject_kind)
+            c.problems.append(Problem("subjectName", f"subject {shown} is not known yet: give subjectName "
+                                                     "to create it"))
+    fresh = [i for i in fresh if not call.checked[i].problems]
     if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
         return
     await _insert_fresh(connection, call, fresh, subjects, names, handoff, overlapped)

@@ -103,8 +103,6 @@ def append_blocking(connection: Connection, table: Table, entries: Sequence[dict
 
 async def append(connection: AsyncConnection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
     """Append entries in order; returns their sequence numbers. Call inside a transaction."""
-    if not entries:
-        return []
     return await connection.run_sync(append_blocking, table, entries)
 
 

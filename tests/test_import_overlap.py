@@ -20,18 +20,14 @@ from resolvers.collection import BatchBeforeFailed, Handoff, Status, submit
 from store.bootstrap import initialise
 from store.engine import create_engine
 from store.models import Record, Subject, SubmissionLogEntry
-from tests.conftest import PG_HINT
-from tests.test_spreadsheets import DEPARTMENT, ITEM, PROFILE, good_row, report_rows, scratch_postgres, \
-    write_csv
+from tests.conftest import scratch_url
+from tests.test_spreadsheets import DEPARTMENT, ITEM, PROFILE, good_row, report_rows, write_csv
 
 
 @pytest.fixture(scope="module")
-async def db():
+async def db(tmp_path_factory):
     """PostgreSQL only: on SQLite, one writer at a time, imports store one chunk after the other."""
-    url = await scratch_postgres("overlap")
-    if url is None:
-        pytest.skip(PG_HINT)
-    engine = create_engine(url)
+    engine = create_engine(await scratch_url("postgresql", tmp_path_factory.getbasetemp(), "overlap"))
     await initialise(engine, "huancui")
     yield engine
     await engine.dispose()
