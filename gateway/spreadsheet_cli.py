@@ -63,10 +63,13 @@ def _fail(message: str) -> int:
 
 
 def _item(profile, code: str):
-    if code not in profile.items:
-        near = [c for c in profile.items if code.upper() in c] or list(profile.items)
-        return None, _fail(f"no catalogue item {code!r} in profile {profile.code}; items: {', '.join(near)}")
-    return profile.items[code], 0
+    from gateway.spreadsheet_import import catalogue_item
+    from gateway.spreadsheets import SpreadsheetError
+
+    try:
+        return catalogue_item(profile, code), 0
+    except SpreadsheetError as exc:
+        return None, _fail(str(exc))
 
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
@@ -89,7 +92,8 @@ def _template(args: argparse.Namespace, settings: Settings) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from domain.catalogue import load_profile
-    from gateway.spreadsheets import SpreadsheetError, file_item_code
+    from gateway.spreadsheet_import import ItemNotNamed, item_of
+    from gateway.spreadsheets import SpreadsheetError
 
     profile = load_profile(settings.profile)
     path = Path(args.file)
@@ -100,21 +104,12 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
                      f"{', '.join(profile.departments)}")
     if args.chunk_size < 1:
         return _fail("--chunk-size must be at least 1")
-    try:
-        named = file_item_code(path)
+    try:  # before the database is touched
+        item = item_of(path, profile, args.department, args.item)
+    except ItemNotNamed as exc:
+        return _fail(f"{exc} (--item ITEM)")
     except SpreadsheetError as exc:
         return _fail(str(exc))
-    if args.item and named and args.item != named:
-        return _fail(f"{path.name} is a template for {named}, not {args.item}")
-    code = args.item or named
-    if not code:
-        return _fail(f"{path.name} does not say which catalogue item it holds: pass --item ITEM")
-    item, failed = _item(profile, code)
-    if item is None:
-        return failed
-    if not item.may_submit(args.department):
-        return _fail(f"department {args.department} does not provide {item.code}; its providers are "
-                     f"{', '.join(item.providers)}")
     progress = {"auto": None, "always": True, "never": False}[args.progress]
     return asyncio.run(_run_import(settings, profile, item, path, args, progress))
 

@@ -77,6 +77,39 @@ class ImportReport:
                 f"{self.unchanged} unchanged, {self.rejected} rejected, {self.not_stored} not stored")
 
 
+class ItemNotNamed(SpreadsheetError):
+    """Neither the caller nor the file says which catalogue item the file holds."""
+
+
+class NotAProvider(SpreadsheetError):
+    """The importing department does not provide the file's catalogue item (XZ-12: providers only)."""
+
+
+def catalogue_item(profile, code: str) -> CatalogueItem:
+    """The profile's item `code`; an unknown code is refused naming the items it may have meant."""
+    if code not in profile.items:
+        near = [c for c in profile.items if code.upper() in c] or list(profile.items)
+        raise SpreadsheetError(f"no catalogue item {code!r} in profile {profile.code}; items: {', '.join(near)}")
+    return profile.items[code]
+
+
+def item_of(path: Path, profile, department: str, named: str | None = None) -> CatalogueItem:
+    """The catalogue item a file is imported as: the one `named`, which must agree with the one the
+    file says it holds (a template's marker), or else that one; it must exist and `department` must
+    provide it. Every route (CLI, upload) asks this before anything is read or stored."""
+    marked = file_item_code(path)
+    if named and marked and named != marked:
+        raise SpreadsheetError(f"{path.name} is a template for {marked}, not {named}")
+    code = named or marked
+    if not code:
+        raise ItemNotNamed(f"{path.name} does not say which catalogue item it holds: name the item")
+    item = catalogue_item(profile, code)
+    if not item.may_submit(department):
+        raise NotAProvider(f"department {department} does not provide {item.code}; its providers are "
+                           f"{', '.join(item.providers)}")
+    return item
+
+
 class ImportAborted(RuntimeError):
     """An all-or-nothing import met a concurrent submission of the same documents: nothing stored."""
 
@@ -113,7 +146,8 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
                       on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
                       today: dt.date | None = None, parallel: bool | None = None,
                       overlap: bool | None = None) -> ImportReport:
-    """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH).
+    """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH), as the
+    catalogue item `item_of` finds for it (refused before anything is stored otherwise).
 
     Best effort: each chunk is one transaction; after its commit `on_chunk(ChunkAck)` says which
     rows it stored, so a killed import leaves exactly the acknowledged chunks. All or nothing: the
@@ -132,11 +166,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     from resolvers.collection import Mode, overlap_refusal
 
     path = Path(path)
-    code = item or file_item_code(path)
-    if not code:
-        raise SpreadsheetError(f"{path.name} does not say which catalogue item it holds; name the item")
-    if code not in profile.items:
-        raise SpreadsheetError(f"no catalogue item {code!r} in profile {profile.code}")
+    code = item_of(path, profile, department, item).code
     mode = Mode.ALL_OR_NOTHING if all_or_nothing else Mode.BEST_EFFORT
     report_path = Path(report_path) if report_path else path.with_name(path.stem + ".errors.csv")
     report = ImportReport(path, code, mode.value, report_path, keep_outcomes=keep_outcomes)

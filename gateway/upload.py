@@ -29,8 +29,8 @@ from starlette.routing import Route
 
 from gateway.identity import AuthenticationError, authentication_error_response
 from gateway.responses import error_response as _error
-from gateway.spreadsheet_import import ImportAborted, ImportReport, import_file
-from gateway.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError, file_item_code
+from gateway.spreadsheet_import import ImportAborted, ImportReport, ItemNotNamed, NotAProvider, import_file
+from gateway.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError
 
 log = logging.getLogger("gateway.upload")
 
@@ -124,21 +124,17 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
                 await run_in_threadpool(shutil.copyfileobj, upload.file, out)
             body.close()
             try:
-                item_code = str(form.get("catalogueItem") or "").strip() or file_item_code(saved)
-                if not item_code:
-                    return _error(400, "say which catalogue item the file is for (catalogueItem)", "BAD_UPLOAD")
-                item = gateway.profile.items.get(item_code)
-                if item is None:
-                    return _error(422, f"no catalogue item {item_code!r}", "BAD_UPLOAD")
-                if not item.may_submit(principal.department):
-                    return _error(403, f"department {principal.department} does not provide {item.code} "
-                                       f"(providers: {', '.join(item.providers)})", "FORBIDDEN")
+                named = str(form.get("catalogueItem") or "").strip() or None
                 report = await import_file(
                     gateway.engine, saved, profile=gateway.profile, department=principal.department,
-                    user=principal.user, item=item_code, all_or_nothing=mode == "ALL_OR_NOTHING",
+                    user=principal.user, item=named, all_or_nothing=mode == "ALL_OR_NOTHING",
                     progress=False, report_path=folder / "errors.csv", max_errors=MAX_ERRORS,
                     keep_outcomes=MAX_OUTCOMES, chunk_size=UPLOAD_CHUNK, parallel=False,
                     today=gateway.today())
+            except ItemNotNamed as exc:
+                return _error(400, f"{exc} (catalogueItem)", "BAD_UPLOAD")
+            except NotAProvider as exc:
+                return _error(403, str(exc), "FORBIDDEN")
             except SpreadsheetError as exc:
                 return _error(422, str(exc), "BAD_UPLOAD")
             except ImportAborted as exc:
