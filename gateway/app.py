@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -20,16 +21,18 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
-from strawberry.asgi import GraphQL
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types.graphql import OperationType
 
 from domain.principal import Principal
 from gateway.graphiql import graphiql_response, static_files_app
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
-from gateway.responses import error_response as _error
+from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_code, encode, is_request_error, \
+    negotiate, read_params
 from gateway.settings import Settings
 from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -38,9 +41,10 @@ from gateway.query_log import QueryLogUnavailable, QueryLogWriter, build_entry
 from policies.engine import PolicyEngine
 from policies.storage import policy_engine
 from resolvers.access import build_access
-from resolvers.context import RequestContext
+from resolvers.context import Operation, RequestContext
 from resolvers.reference import reference_data
 from schema.build import build_schema
+from store.availability import is_database_unavailable
 from store.engine import create_engine
 
 log = logging.getLogger("gateway")
@@ -72,128 +76,139 @@ def _request_id(request: Request) -> str:
     return given if _REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
-def _json_errors(response: Response) -> list[dict]:
-    import json
-
-    try:
-        return json.loads(response.body).get("errors", [])
-    except Exception:
-        return []
-
-
-class GraphQLHandler(GraphQL):
-    """strawberry's ASGI handler with our context; its own GraphiQL (CDN-based) is off."""
-
-    async def get_context(self, request: Request, response: Response) -> RequestContext:  # type: ignore[override]
-        return request.state.context
-
-    async def process_result(self, request: Request, result):  # type: ignore[override]
-        """Adds the request's notices (e.g. records withheld for want of a purpose) as errors."""
-        response = await super().process_result(request, result)
-        context = request.state.context
-        access = context.access
-        if access is not None and access.notices and context.observed.records_read:
-            response.setdefault("errors", [])
-            response["errors"] += [{"message": n, "extensions": {"code": "PURPOSE_REQUIRED"}} for n in access.notices]
-        context.operation.errors = response.get("errors") or []
-        context.operation.has_data = response.get("data") is not None
-        return response
-
-
 class GraphQLEndpoint:
-    """`/graphql`: the page for browsers, GraphQL over HTTP (GET and POST) for everyone else."""
+    """`/graphql`: the page for browsers, GraphQL over HTTP (GET and POST) for everyone else.
 
-    def __init__(self, gateway: Gateway, handler: GraphQLHandler) -> None:
+    Every answer — data, a refused token, a malformed body, an unreachable database — is JSON with
+    `extensions.code`, counted once in /metrics, and written to the query log before it leaves (HC-35):
+    when the log cannot be written nothing is answered but a 503.
+    """
+
+    def __init__(self, gateway: Gateway, schema) -> None:
         self.gateway = gateway
-        self.handler = handler
+        self.schema = schema
 
     async def __call__(self, scope, receive, send) -> None:
         request = Request(scope, receive)
-        started, clock = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-        request_id = _request_id(request)
-        with LATENCY.time():
-            response = await self._prepare(request)
-            if isinstance(response, HTMLResponse):  # the GraphiQL page: not an operation
-                await response(scope, receive, send)
-                return
-            if response is None:
-                status, messages = await self._execute(scope, receive)
-                context: RequestContext = request.state.context
-                principal, errors, has_data = context.principal, context.operation.errors, context.operation.has_data
-            else:  # refused before any GraphQL work: bad token, bad header
-                status, messages = response.status_code, None
-                context, principal = None, getattr(request.state, "principal", Principal.anonymous())
-                errors, has_data = _json_errors(response), False
-            REQUESTS.labels(str(status)).inc()
-            if self.gateway.query_log is not None:
-                entry = self._entry(request, request_id, started, clock, context, principal, status, errors, has_data)
-                try:
-                    await self.gateway.query_log.append(entry, context.operation.document if context else None,
-                                                        sorted(context.observed.subjects) if context else [])
-                except QueryLogUnavailable:
-                    REQUESTS.labels("503").inc()
-                    await _error(503, "the query log cannot be written, so nothing is answered (HC-35); "
-                                      "try again later", "QUERY_LOG_UNAVAILABLE")(scope, receive, send)
-                    return
-            if messages is None:
-                await response(scope, receive, send)
-                return
-            for message in messages:
-                if message["type"] == "http.response.start":
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"x-request-id", request_id.encode())]}
-                await send(message)
-
-    async def _execute(self, scope, receive) -> tuple[int, list[dict]]:
-        """Run strawberry's handler, holding its response until the query log has the entry."""
-        messages: list[dict] = []
-
-        async def hold(message) -> None:
-            messages.append(message)
-
-        await self.handler(scope, receive, hold)
-        status = next((m["status"] for m in messages if m["type"] == "http.response.start"), 500)
-        return status, messages
-
-    def _entry(self, request: Request, request_id: str, started: dt.datetime, clock: float,
-               context: RequestContext | None, principal: Principal, status: int, errors: list, has_data: bool):
-        from resolvers.context import Operation
-
-        authorization_id = None
-        if context is not None and context.access is not None:
-            authorization_id = next((r.authorization_id for r in context.access.scope.subjects
-                                     if r.authorization_id and r.subject_code in context.observed.subjects), None)
-        return build_entry(
-            request_id=request_id, started=started, duration_ms=(time.perf_counter() - clock) * 1000,
-            principal=principal, client=request.client.host if request.client else None,
-            operation=context.operation if context else Operation(),
-            purpose=context.purpose if context else None, basis=context.basis if context else None,
-            authorization_id=authorization_id,
-            subjects=sorted(context.observed.subjects) if context else [],
-            record_ids=sorted(context.observed.record_ids) if context else [],
-            status=status, errors=errors, has_data=has_data,
-        )
-
-    async def _prepare(self, request: Request) -> Response | None:
         settings = self.gateway.settings
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and settings.graphiql:
-            return graphiql_response()
-        if request.method not in ("GET", "POST"):
-            return _error(405, f"method {request.method} is not allowed: use GET or POST", "METHOD_NOT_ALLOWED")
+            await graphiql_response()(scope, receive, send)
+            return
+        exchange = _Exchange(request_id=_request_id(request), started=dt.datetime.now(dt.timezone.utc),
+                             clock=time.perf_counter())
         try:
-            principal = await self._principal(request.headers.get("authorization"))
-        except AuthenticationError as err:
-            return authentication_error_response(err)
-        request.state.principal = principal
+            answer = await self._answer(request, exchange)
+        except ClientDisconnect:  # the client went away before it sent its request: nothing to answer
+            return
+        except Exception:
+            log.exception("request %s failed unexpectedly", exchange.request_id)
+            answer = _Answer.refusal(500, "INTERNAL_SERVER_ERROR", "the gateway failed unexpectedly and logged it; "
+                                                                   "quote the X-Request-Id when you report it")
+        answer = await self._logged(request, exchange, answer)
+        REQUESTS.labels(str(answer.status)).inc()
+        LATENCY.observe(time.perf_counter() - exchange.clock)
+        await answer.response(exchange.request_id)(scope, receive, send)
+
+    async def _answer(self, request: Request, exchange: "_Exchange") -> "_Answer":
+        settings = self.gateway.settings
         try:
-            purpose = parse_purpose(request.headers.get(PURPOSE_HEADER))
-            basis = parse_basis(request.headers.get(BASIS_HEADER))
-        except BadRequestHeader as err:
-            return _error(400, str(err), "BAD_REQUEST_HEADER")
-        gateway = self.gateway
+            if request.method not in ("GET", "POST"):
+                raise HTTPRefusal(405, "METHOD_NOT_ALLOWED", f"method {request.method} is not allowed: use GET or POST",
+                                  headers={"Allow": "GET, POST"})
+            exchange.media_type = negotiate(request.headers.get("accept"))
+            try:
+                exchange.principal = await self._principal(request.headers.get("authorization"))
+            except AuthenticationError as err:
+                return _Answer.from_response(authentication_error_response(err), exchange.media_type)
+            try:
+                purpose = parse_purpose(request.headers.get(PURPOSE_HEADER))
+                basis = parse_basis(request.headers.get(BASIS_HEADER))
+            except BadRequestHeader as err:
+                raise HTTPRefusal(400, "BAD_REQUEST_HEADER", str(err)) from None
+            params = await read_params(request, settings.max_request_bytes)
+            exchange.operation = Operation(document=params.query, name=params.operation_name)
+            try:
+                context = await self._context(exchange.principal, purpose, basis)
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                log.error("request %s: the database is unreachable: %s", exchange.request_id, exc)
+                return _Answer.database_unavailable(exchange.media_type)
+            exchange.context = context
+            context.operation = exchange.operation
+            allowed = (OperationType.QUERY,) if request.method == "GET" else (OperationType.QUERY, OperationType.MUTATION)
+            try:
+                result = await self.schema.execute(params.query, variable_values=params.variables,
+                                                   context_value=context, operation_name=params.operation_name,
+                                                   allowed_operation_types=allowed)
+            except InvalidOperationTypeError as err:
+                if request.method == "GET" and err.operation_type == OperationType.MUTATION:
+                    raise HTTPRefusal(405, "METHOD_NOT_ALLOWED", "a mutation cannot be sent with GET: use POST",
+                                      headers={"Allow": "POST"}) from None
+                raise HTTPRefusal(400, "BAD_REQUEST",
+                                  f"{err.operation_type.value} operations are not served here") from None
+            except CannotGetOperationTypeError:
+                raise HTTPRefusal(400, "BAD_REQUEST", "the document has no operation named "
+                                                      f"{params.operation_name!r}" if params.operation_name else
+                                  "the document has several operations: name one in operationName") from None
+        except HTTPRefusal as refusal:
+            return _Answer.refusal(refusal.status, refusal.code, refusal.message,
+                                   media_type=exchange.media_type, headers=refusal.headers)
+        if context.operation.database_failure:
+            log.error("request %s: the database failed during execution", exchange.request_id)
+            return _Answer.database_unavailable(exchange.media_type)
+        return self._result_answer(result, context, exchange.media_type)
+
+    def _result_answer(self, result, context: RequestContext, media_type: str) -> "_Answer":
+        executed = context.operation.executed
+        errors = []
+        for error in result.errors or []:
+            formatted = error.formatted
+            extensions = formatted.setdefault("extensions", {})
+            extensions.setdefault("code", default_code(error, executed))
+            errors.append(formatted)
+        access = context.access
+        if access is not None and access.notices and context.observed.records_read:
+            errors += [{"message": n, "extensions": {"code": "PURPOSE_REQUIRED"}} for n in access.notices]
+        body: dict = {}
+        request_error = is_request_error(result.errors or [], result.data)
+        if not (request_error and media_type == GRAPHQL_RESPONSE):
+            body["data"] = result.data
+        if errors:
+            body["errors"] = errors
+        status = 400 if request_error and media_type == GRAPHQL_RESPONSE else 200
+        return _Answer(status=status, body=body, media_type=media_type)
+
+    async def _logged(self, request: Request, exchange: "_Exchange", answer: "_Answer") -> "_Answer":
+        """The answer once its query-log entry is committed, or the 503 that replaces it."""
+        query_log = self.gateway.query_log
+        if query_log is None:
+            return answer
+        context = exchange.context
+        errors = answer.body.get("errors") or []
+        entry = build_entry(
+            request_id=exchange.request_id, started=exchange.started,
+            duration_ms=(time.perf_counter() - exchange.clock) * 1000,
+            principal=exchange.principal, client=request.client.host if request.client else None,
+            operation=exchange.operation, purpose=context.purpose if context else None,
+            basis=context.basis if context else None, authorization_id=_authorization_used(context),
+            subjects=sorted(context.observed.subjects) if context else [],
+            record_ids=sorted(context.observed.record_ids) if context else [],
+            status=answer.status, errors=errors, has_data=answer.body.get("data") is not None,
+        )
+        try:
+            await query_log.append(entry, exchange.operation.document,
+                                   sorted(context.observed.subjects) if context else [])
+        except QueryLogUnavailable:
+            return _Answer.refusal(503, "QUERY_LOG_UNAVAILABLE", "the query log cannot be written, so nothing is "
+                                   "answered (HC-35); try again later", media_type=answer.media_type)
+        return answer
+
+    async def _context(self, principal: Principal, purpose, basis) -> RequestContext:
+        gateway, settings = self.gateway, self.gateway.settings
         access = await build_access(gateway.engine, gateway.policies, principal, purpose, basis,
                                     dt.datetime.now(dt.timezone.utc))
-        request.state.context = RequestContext(
+        return RequestContext(
             engine=gateway.engine,
             principal=principal,
             purpose=purpose,
@@ -205,7 +220,6 @@ class GraphQLEndpoint:
             max_page_size=settings.max_page_size,
             max_list_codes=settings.max_list_codes,
         )
-        return None
 
     async def _principal(self, authorization: str | None) -> Principal:
         if authorization is None:
@@ -213,6 +227,58 @@ class GraphQLEndpoint:
         if self.gateway.settings.jwks_url:  # may fetch keys over the network: keep it off the event loop
             return await run_in_threadpool(self.gateway.verifier.verify, authorization)
         return self.gateway.verifier.verify(authorization)
+
+
+def _authorization_used(context: RequestContext | None) -> int | None:
+    """The written authorisation (HC-22) that opened a subject the answer is about, if any."""
+    if context is None or context.access is None:
+        return None
+    return next((r.authorization_id for r in context.access.scope.subjects
+                 if r.authorization_id and r.subject_code in context.observed.subjects), None)
+
+
+@dataclass
+class _Exchange:
+    """One request as the query log sees it, filled in as it is answered."""
+
+    request_id: str
+    started: dt.datetime
+    clock: float
+    media_type: str = JSON
+    principal: Principal = field(default_factory=Principal.anonymous)
+    operation: Operation = field(default_factory=Operation)
+    context: RequestContext | None = None
+
+
+@dataclass
+class _Answer:
+    """What the client will get: a status and a GraphQL-shaped JSON body, in the negotiated media type."""
+
+    status: int
+    body: dict
+    media_type: str = JSON
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def refusal(cls, status: int, code: str, message: str, *, media_type: str = JSON,
+                headers: dict[str, str] | None = None) -> "_Answer":
+        return cls(status, {"errors": [{"message": message, "extensions": {"code": code}}]}, media_type,
+                   dict(headers or {}))
+
+    @classmethod
+    def database_unavailable(cls, media_type: str) -> "_Answer":
+        return cls.refusal(503, "DATABASE_UNAVAILABLE", "the database cannot be reached, so nothing is answered; "
+                                                        "try again later", media_type=media_type,
+                           headers={"Retry-After": "5"})
+
+    @classmethod
+    def from_response(cls, response: Response, media_type: str) -> "_Answer":
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+        return cls(response.status_code, json.loads(response.body), media_type, headers)
+
+    def response(self, request_id: str) -> Response:
+        return Response(encode(self.body), status_code=self.status, media_type=f"{self.media_type}; charset=utf-8",
+                        headers={**self.headers, "Cache-Control": "no-store", "X-Request-Id": request_id})
 
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifier: TokenVerifier | None = None,
@@ -234,20 +300,30 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
                       query_log=QueryLogWriter(engine) if query_log else None, today=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens)
-    handler = GraphQLHandler(schema, graphql_ide=None, allow_queries_via_get=True)
-    endpoint = GraphQLEndpoint(gateway, handler)
+    endpoint = GraphQLEndpoint(gateway, schema)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
     async def readyz(_request: Request) -> Response:
+        """Ready when the database answers and the query log can be written: a gateway that could only
+        answer 503 (HC-35) is not ready, whatever its database reads."""
         try:
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
         except Exception as exc:  # the database is down or unreachable: not ready
             log.warning("readiness check failed: %s", exc)
-            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ready", "database": "reachable"})
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503,
+                                headers={"Cache-Control": "no-store"})
+        if gateway.query_log is not None:
+            try:
+                await gateway.query_log.probe()
+            except Exception as exc:
+                log.warning("readiness check: the query log cannot be written: %s", exc)
+                return JSONResponse({"status": "unavailable", "database": "reachable", "queryLog": "unwritable"},
+                                    status_code=503, headers={"Cache-Control": "no-store"})
+        return JSONResponse({"status": "ready", "database": "reachable", "queryLog": "writable"},
+                            headers={"Cache-Control": "no-store"})
 
     async def metrics(_request: Request) -> Response:
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
@@ -270,7 +346,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
 
     app = Starlette(
         routes=[
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/graphql", endpoint),  # every method: the endpoint answers others with a JSON 405
             upload_route(settings),
             Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
             Route("/healthz", healthz),

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_resident_id
 from resolvers.context import Operation
-from store.chain import QUERY_LOG, append_blocking
+from store.chain import QUERY_LOG, append_blocking, probe_writable
 from store.engine import blocking_sqlite_engine, dialect_insert
 from store.models import QueryDocument, QueryLogSubject
 
@@ -141,6 +141,20 @@ class QueryLogWriter:
     def _write_blocking(self, batch: list[_Pending], documents: dict[str, str]) -> None:
         with self._blocking.begin() as connection:
             _write_rows(connection, batch, documents)
+
+    async def probe(self) -> None:
+        """A committed write on the log's own path (the lock every append takes first), for /readyz:
+        raises when the log could not be written — read-only, full, locked or unreachable."""
+        if self._blocking is not None:
+            await asyncio.get_running_loop().run_in_executor(self._thread, _probe_blocking, self._blocking)
+        else:
+            async with self.engine.begin() as connection:
+                await connection.run_sync(probe_writable)
+
+
+def _probe_blocking(blocking: Engine) -> None:
+    with blocking.begin() as connection:
+        probe_writable(connection)
 
 
 def _release(thread: ThreadPoolExecutor, blocking: Engine) -> None:

@@ -38,6 +38,8 @@ class Operation:
     variables: dict = field(default_factory=dict)
     has_data: bool = False
     errors: list = field(default_factory=list)
+    executed: bool = False  # the document parsed and validated, and execution began
+    database_failure: bool = False  # a resolver met an unreachable database: the request is a 503
 
 
 @dataclass

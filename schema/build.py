@@ -15,6 +15,7 @@ from strawberry.extensions import (
 )
 
 from schema.query import Mutation, Query
+from store.availability import is_database_unavailable
 from schema.records import RECORD_TYPES
 
 # Errors with one of these codes were written for the client; anything else is masked.
@@ -55,14 +56,38 @@ class OperationCapture(SchemaExtension):
                 definition = get_first_operation(execution.graphql_document)
                 operation.name = definition.name.value if definition and definition.name else None
 
+    def on_execute(self):
+        """Reached only when the document parsed and validated: errors without a path after this
+        point are the variables' (BAD_USER_INPUT), before it the document's."""
+        operation = getattr(self.execution_context.context, "operation", None)
+        if operation is not None:
+            operation.executed = True
+        yield
+
 
 class GatewaySchema(strawberry.federation.Schema):
-    """Logs unexpected errors with their stack trace; errors written for the client are not failures."""
+    """Logs unexpected errors with their stack trace; errors written for the client are not failures.
+
+    A resolver that met an unreachable database marks the operation, so that the request is answered
+    503 as a whole instead of with a `null` that would mean "not found" (SPEC 3.6).
+    """
 
     def process_errors(self, errors, execution_context=None) -> None:
+        operation = getattr(getattr(execution_context, "context", None), "operation", None)
+        if operation is not None and any(is_database_unavailable(e.original_error) for e in errors):
+            operation.database_failure = True
         unexpected = [e for e in errors if _should_mask(e)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+
+class MaskUnexpected(MaskErrors):
+    """strawberry's masking, with the code every error the gateway writes carries."""
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
+        return masked
 
 
 def limits_extension(max_depth: int, max_aliases: int) -> type[SchemaExtension]:
@@ -93,6 +118,7 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: in
             lambda: ParserCache(maxsize=512),
             limits_extension(max_depth, max_aliases),
             lambda: ValidationCache(maxsize=512),
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message="Unexpected error: the gateway logged it"),
+            lambda: MaskUnexpected(should_mask_error=_should_mask,
+                                   error_message="Unexpected error: the gateway logged it"),
         ],
     )

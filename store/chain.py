@@ -73,6 +73,16 @@ def _statements(table: Table, dialect: str) -> tuple:
             table.insert().returning(table.c.seq, sort_by_parameter_order=True))
 
 
+_TOUCH_PROFILE = update(Setting.__table__).where(Setting.key == "profile").values(key="profile")
+
+
+def probe_writable(connection: Connection) -> None:
+    """A real write in the database that holds the logs (rewriting the profile row as it is), for a
+    readiness check: it fails as an append would when the database is read-only, full or locked."""
+    if connection.execute(_TOUCH_PROFILE).rowcount != 1:
+        raise RuntimeError("the settings table has no profile row: the database was not initialised")
+
+
 def _lock_and_head(connection: Connection, table: Table) -> str:
     lock, head, anchor, _ = _statements(table, connection.dialect.name)
     connection.execute(lock)
