@@ -28,6 +28,7 @@ from strawberry.asgi import GraphQL
 from domain.principal import Principal
 from gateway.graphiql import graphiql_response, static_files_app
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
+from gateway.proxies import forwarded_headers_middleware
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
 from gateway.responses import error_response as _error
 from gateway.settings import Settings
@@ -278,6 +279,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             Route("/metrics", metrics),
         ],
         lifespan=lifespan,
+        middleware=forwarded_headers_middleware(settings.trusted_proxies),
     )
     app.state.gateway = gateway
     return app

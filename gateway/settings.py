@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.proxies import parse_trusted_proxies
+
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -39,6 +41,8 @@ class Settings:
     graphiql: bool = True
     policy_file: Path | None = None  # default: the shipped policies/default.csv
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses, CIDR ranges); none by default.
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -68,4 +72,5 @@ class Settings:
             graphiql=_bool(env.get("GRAPHIQL"), True),
             policy_file=Path(env["POLICY_FILE"]) if env.get("POLICY_FILE") else None,
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
         )
