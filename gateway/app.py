@@ -30,6 +30,7 @@ from strawberry.types.graphql import OperationType
 from domain.principal import Principal
 from gateway.graphiql import graphiql_response, static_files_app
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
+from gateway.proxies import forwarded_headers_middleware
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
 from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_code, encode, is_request_error, \
     negotiate, read_params
@@ -354,6 +355,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             Route("/metrics", metrics),
         ],
         lifespan=lifespan,
+        middleware=forwarded_headers_middleware(settings.trusted_proxies),
     )
     app.state.gateway = gateway
     return app

@@ -76,7 +76,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
     uvicorn.run("gateway.startup:app_from_env", factory=True, host=host, port=port, workers=args.workers,
-                log_level=args.log_level, access_log=False)
+                log_level=args.log_level, access_log=False,
+                proxy_headers=False)  # forwarded headers: only from TRUSTED_PROXIES (gateway/proxies.py)
     return 0
 
 

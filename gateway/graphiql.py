@@ -55,7 +55,10 @@ PAGE_TITLE = "公共信用信息网关 · GraphiQL"
 
 DEFAULT_QUERY = """\
 # Public credit information gateway. Add a token in Headers to see more than PUBLIC records.
-# Headers example: {"Authorization": "Bearer <token>", "X-Query-Purpose": "...", "X-Query-Basis": "..."}
+# Headers example: {"Authorization": "Bearer <token>", "X-Query-Purpose": "licensing",
+#                   "X-Query-Basis": "环发改函〔2026〕12号"}
+# Chinese values may be typed as they are: this page sends every header value that is not
+# plain ASCII as percent-encoded UTF-8 (encodeURIComponent), which the gateway decodes.
 {
   catalogue { code name category visibility }
 }

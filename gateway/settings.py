@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gateway.proxies import parse_trusted_proxies
+
 
 def _bool(value: str | None, default: bool) -> bool:
     if value is None or value == "":
@@ -41,6 +43,8 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     # A GraphQL request's body (or GET query string): 1,000 submitted records fit in well under 4 MB.
     max_request_bytes: int = 4 * 1024 * 1024
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses, CIDR ranges); none by default.
+    trusted_proxies: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -71,4 +75,5 @@ class Settings:
             policy_file=Path(env["POLICY_FILE"]) if env.get("POLICY_FILE") else None,
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
+            trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
         )
