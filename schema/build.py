@@ -14,6 +14,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.entities import FederationEntities
 from schema.query import Mutation, Query
 from schema.records import RECORD_TYPES
 
@@ -56,8 +57,10 @@ class OperationCapture(SchemaExtension):
                 operation.name = definition.name.value if definition and definition.name else None
 
 
-class GatewaySchema(strawberry.federation.Schema):
-    """Logs unexpected errors with their stack trace; errors written for the client are not failures."""
+class GatewaySchema(FederationEntities, strawberry.federation.Schema):
+    """Logs unexpected errors with their stack trace; errors written for the client are not failures.
+
+    `_entities` is schema/entities.py's (representations read, not edited; same rules as `subject`)."""
 
     def process_errors(self, errors, execution_context=None) -> None:
         unexpected = [e for e in errors if _should_mask(e)]
