@@ -39,6 +39,8 @@ class Settings:
     graphiql: bool = True
     policy_file: Path | None = None  # default: the shipped policies/default.csv
     max_upload_bytes: int = 20 * 1024 * 1024
+    # Subjects' opaque ids (SPEC 3.1): 128 hex characters, the same on every host; default: data_dir/subject-id-key.
+    subject_id_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -68,4 +70,5 @@ class Settings:
             graphiql=_bool(env.get("GRAPHIQL"), True),
             policy_file=Path(env["POLICY_FILE"]) if env.get("POLICY_FILE") else None,
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            subject_id_key=env.get("SUBJECT_ID_KEY") or None,
         )
