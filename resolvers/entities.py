@@ -49,7 +49,7 @@ def _reference(index: int, representation: Any, keys: Mapping[str, Sequence[str]
                             f"{{\"__typename\": \"Subject\", \"id\": \"…\"}}", index=index, fault="NOT_AN_OBJECT")
     typename = representation.get("__typename")
     if not isinstance(typename, str) or typename not in keys:
-        shown = repr(typename) if isinstance(typename, str) else "missing" if typename is None else \
+        shown = repr(typename[:40]) if isinstance(typename, str) else "missing" if typename is None else \
             f"a {_json_type(typename)}"
         return BadUserInput(f"{where}.__typename is {shown}; this subgraph resolves {', '.join(sorted(keys))}",
                             index=index, fault="TYPENAME")

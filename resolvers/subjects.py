@@ -20,8 +20,8 @@ def parse_subject_code(code: str) -> str:
     A masked code (`110105********002X`) matches nothing: many persons share it (SPEC 3.1).
     """
     if isinstance(code, str) and "*" in code:
-        raise BadUserInput(f"{code} is a masked code, which is never a key: many persons share it (SPEC 3.1); "
-                           "ask with the full code, or with the subject's `id`", fault="MASKED",
+        raise BadUserInput("the code is masked (it contains '*'), and a masked code is never a key: many persons "
+                           "share it (SPEC 3.1); ask with the full code, or with the subject's `id`", fault="MASKED",
                            messageZh="脱敏后的代码不能作为查询键，请使用完整代码或主体的 id") from None
     try:
         normalised, _kind = validate_subject_code(code)
