@@ -37,6 +37,7 @@ from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_co
 from gateway.settings import Settings
 from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
+from domain.subject_ids import SubjectIds
 from gateway.policy_sync import PolicySync
 from gateway.query_log import QueryLogUnavailable, QueryLogWriter, build_entry
 from policies.engine import PolicyEngine
@@ -65,6 +66,7 @@ class Gateway:
     profile: JurisdictionProfile
     policies: PolicyEngine
     query_log: QueryLogWriter | None
+    subject_ids: SubjectIds
     today: Callable[[], dt.date] = dt.date.today
 
 
@@ -220,6 +222,7 @@ class GraphQLEndpoint:
             profile=gateway.profile,
             max_page_size=settings.max_page_size,
             max_list_codes=settings.max_list_codes,
+            subject_ids=gateway.subject_ids,
         )
 
     async def _principal(self, authorization: str | None) -> Principal:
@@ -298,7 +301,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     profile = load_profile(settings.profile)
     policies = policies or policy_engine(profile)
     gateway = Gateway(settings=settings, engine=engine, verifier=verifier, profile=profile, policies=policies,
-                      query_log=QueryLogWriter(engine) if query_log else None, today=today)
+                      query_log=QueryLogWriter(engine) if query_log else None,
+                      subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir), today=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens)
     endpoint = GraphQLEndpoint(gateway, schema)

@@ -45,6 +45,8 @@ class Settings:
     max_request_bytes: int = 4 * 1024 * 1024
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses, CIDR ranges); none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Subjects' opaque ids (SPEC 3.1): 128 hex characters, the same on every host; default: data_dir/subject-id-key.
+    subject_id_key: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -76,4 +78,5 @@ class Settings:
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
             trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
+            subject_id_key=env.get("SUBJECT_ID_KEY") or None,
         )

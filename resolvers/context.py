@@ -14,6 +14,7 @@ from resolvers.scope import PUBLIC_SCOPE, RecordScope
 
 if TYPE_CHECKING:
     from domain.catalogue import JurisdictionProfile
+    from domain.subject_ids import SubjectIds
     from resolvers.access import Access
     from resolvers.reference import ReferenceData
 
@@ -54,6 +55,7 @@ class RequestContext:
     profile: "JurisdictionProfile | None" = None  # the deployment's, loaded once at start
     max_page_size: int = 100
     max_list_codes: int = 100
+    subject_ids: "SubjectIds | None" = None  # the deployment's, for Subject.id and federation keys (SPEC 3.1)
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)

@@ -1,4 +1,4 @@
-"""Finding subjects: by code (validated, HC-7) and by name."""
+"""Finding subjects: by code (validated, HC-7), by opaque id (SPEC 3.1) and by name."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from sqlalchemy import Row, select
 
 from domain.enums import SubjectKind
 from domain.identifiers import InvalidIdentifier, validate_subject_code
+from domain.subject_ids import InvalidSubjectId
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from store.models import Subject
@@ -14,7 +15,14 @@ S = Subject.__table__.c
 
 
 def parse_subject_code(code: str) -> str:
-    """A normalised code, or a BAD_USER_INPUT error naming the code and its fault."""
+    """A normalised code, or a BAD_USER_INPUT error naming the code and its fault.
+
+    A masked code (`110105********002X`) matches nothing: many persons share it (SPEC 3.1).
+    """
+    if isinstance(code, str) and "*" in code:
+        raise BadUserInput("the code is masked (it contains '*'), and a masked code is never a key: many persons "
+                           "share it (SPEC 3.1); ask with the full code, or with the subject's `id`", fault="MASKED",
+                           messageZh="脱敏后的代码不能作为查询键，请使用完整代码或主体的 id") from None
     try:
         normalised, _kind = validate_subject_code(code)
     except InvalidIdentifier as exc:
@@ -31,6 +39,21 @@ def _touched(ctx: RequestContext, rows) -> None:
 
 async def subject_by_code(ctx: RequestContext, code: str) -> Row | None:
     row = await ctx.loaders.subject.load(parse_subject_code(code))
+    _touched(ctx, [row])
+    return row
+
+
+def parse_subject_id(ctx: RequestContext, subject_id: str) -> str:
+    """The code behind an opaque id, or a BAD_USER_INPUT error saying the id is not one of ours."""
+    try:
+        return ctx.subject_ids.code_of(subject_id)
+    except InvalidSubjectId as exc:
+        raise BadUserInput(str(exc), fault="SUBJECT_ID") from None
+
+
+async def subject_by_id(ctx: RequestContext, subject_id: str) -> Row | None:
+    """By id, exactly as by code: the id only names the code (same rules, masking and log)."""
+    row = await ctx.loaders.subject.load(parse_subject_id(ctx, subject_id))
     _touched(ctx, [row])
     return row
 

@@ -14,6 +14,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from schema.entities import FederationEntities
 from schema.query import Mutation, Query
 from store.availability import is_database_unavailable
 from schema.records import RECORD_TYPES
@@ -65,11 +66,12 @@ class OperationCapture(SchemaExtension):
         yield
 
 
-class GatewaySchema(strawberry.federation.Schema):
+class GatewaySchema(FederationEntities, strawberry.federation.Schema):
     """Logs unexpected errors with their stack trace; errors written for the client are not failures.
 
     A resolver that met an unreachable database marks the operation, so that the request is answered
-    503 as a whole instead of with a `null` that would mean "not found" (SPEC 3.6).
+    503 as a whole instead of with a `null` that would mean "not found" (SPEC 3.6). `_entities` is
+    schema/entities.py's (representations read, not edited; same rules as `subject`).
     """
 
     def process_errors(self, errors, execution_context=None) -> None:

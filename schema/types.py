@@ -162,12 +162,22 @@ class CreditRecordConnection:
         return await record_resolvers.record_count(info.context, self.page.subject_code, self.page.filter)
 
 
-@strawberry.federation.type(name="Subject", keys=["code"], description="信息主体: a natural person or an organisation.")
+@strawberry.federation.type(
+    name="Subject", keys=["id", "code"],
+    description="信息主体: a natural person or an organisation. A federation entity keyed by `id` (stable, "
+                "opaque, never masked) and by `code` (masked for persons unless the reader may see it: "
+                "join on `id`).")
 class SubjectType:
     row: strawberry.Private[Row]
 
     def _personal_visible(self, info: Info) -> bool:
         return self.row.kind != Kind.NATURAL_PERSON.value or info.context.scope.sees_personal_data_of(self.row.code)
+
+    @strawberry.field(description="A stable opaque id: the same for every reader, worker and restart, never "
+                                  "revealing the code; the key to join or cache a subject on (SPEC 3.1).")
+    def id(self, info: Info) -> strawberry.ID:
+        info.context.observed.subjects.add(self.row.code)
+        return strawberry.ID(info.context.subject_ids.id_of(self.row.code))
 
     @strawberry.field(description="Resident ID number or unified social credit code; persons' masked unless the "
                                   "reader is the person, its grantee or a department.")
@@ -223,8 +233,10 @@ class SubjectType:
                                  operation_name=r.operation_name) for r in rows]
 
     @classmethod
-    async def resolve_reference(cls, info: Info, code: strawberry.ID) -> Optional["SubjectType"]:
-        from resolvers.subjects import subject_by_code
+    async def resolve_reference(cls, info: Info, id: Optional[strawberry.ID] = None,
+                                code: Optional[strawberry.ID] = None) -> Optional["SubjectType"]:
+        """A router's representation (schema/entities.py): by `id`, else by `code`, as `subject(code)` reads."""
+        from resolvers.subjects import subject_by_code, subject_by_id
 
-        row = await subject_by_code(info.context, code)
+        row = await (subject_by_id(info.context, id) if id is not None else subject_by_code(info.context, code))
         return cls(row=row) if row is not None else None

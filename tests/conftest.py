@@ -25,6 +25,7 @@ from tests import world
 PG_HINT = ("PostgreSQL cases skipped: set TEST_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/"
            "credit_gateway_test (createdb credit_gateway_test first) to run them")
 TEST_SECRET = b"test-secret-for-the-suite-only-0123456789abcdef"
+TEST_SUBJECT_ID_KEY = "5e" * 64  # subjects' opaque ids (domain/subject_ids.py); never the data folder's
 TODAY = world.TODAY
 
 
@@ -99,7 +100,7 @@ def test_settings(tmp_path: Path | None = None) -> Settings:
 
 def app_for(engine, today: dt.date = TODAY, **settings_overrides):
     settings = Settings(data_dir=Path("/nonexistent"), database_url="unused", load_demo_on_empty=False,
-                        **settings_overrides)
+                        **{"subject_id_key": TEST_SUBJECT_ID_KEY, **settings_overrides})
     verifier = TokenVerifier(IdentityConfig(mode="hs256", hs256_secret=TEST_SECRET))
     return create_app(settings, engine=engine, verifier=verifier, today=lambda: today)
 
