@@ -21,6 +21,7 @@ from domain.enums import SubmissionChannel as ChannelValue
 from domain.masking import mask_person_name
 from domain.submissions import RecordSubmission
 from resolvers import calendar_years, collection, correction, lateness
+from resolvers.bounds import parse_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
 from schema.enums import SubmissionChannel
@@ -315,7 +316,7 @@ async def submit_records(info: Info, input: list[RecordInput],
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
         channel=channel, submissions=[_submission(i) for i in input], mode=collection.Mode(mode.value),
-        today=ctx.today, now=dt.datetime.now(dt.timezone.utc))
+        today=ctx.today, now=ctx.now)
     counts = {s: sum(o.status is s for o in outcomes) for s in collection.Status}
     return SubmissionResult(
         stored=counts[collection.Status.STORED], unchanged=counts[collection.Status.UNCHANGED],
@@ -336,17 +337,12 @@ def _changes(changes: CorrectionInput) -> correction.RecordChanges:
 async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput, reason: str) -> CreditRecord:
     ctx: RequestContext = info.context
     department, user = _submitter(ctx)
-    try:
-        record_id = int(id)
-    except (TypeError, ValueError):
-        raise BadUserInput(f"record id {str(id)[:40]!r} is not a whole number") from None
-    if not 0 < record_id < 2 ** 63:
-        raise BadUserInput(f"no record {record_id}")
+    record_id = parse_id(id, "id")
     row = await correction.correct(
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
         record_id=record_id, changes=_changes(changes), reason=reason, today=ctx.today,
-        now=dt.datetime.now(dt.timezone.utc))
+        now=ctx.now)
     return record_object(row)
 
 
