@@ -353,7 +353,8 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
                            department: Optional[strawberry.ID] = None, first: int = 20,
                            after: Optional[str] = None) -> LateSubmissionConnection:
     scope = _lateness_scope(info.context, str(department) if department else None)
-    page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after)
+    page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after,
+                                           zone=info.context.profile.time_zone)
     edges = [LateSubmissionEdge(cursor=lateness.late_cursor(r), node=LateSubmission(row=r)) for r in page.rows]
     return LateSubmissionConnection(total_count=page.total, edges=edges, page_info=PageInfo(
         has_next_page=page.has_next, has_previous_page=bool(after),
@@ -363,7 +364,7 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
 async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")],
                                   to: dt.date) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
-    rows = await lateness.lateness_summary(info.context.engine, from_, to, scope)
+    rows = await lateness.lateness_summary(info.context.engine, from_, to, scope, zone=info.context.profile.time_zone)
     return [DepartmentLateness(department=r.department, name=r.name, submitted=r.submitted, late=r.late,
                                late_working_days=r.late_working_days,
                                max_late_working_days=r.max_late_working_days) for r in rows]
