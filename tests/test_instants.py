@@ -150,3 +150,14 @@ async def test_today_is_the_beijing_day(at_16_utc, engine):
     [outcome] = body["data"]["submitRecords"]["outcomes"]
     assert outcome["status"] == "REJECTED" and outcome["errors"][0]["field"] == "decidedOn"
     assert "today is 2026-11-29" in outcome["errors"][0]["reason"]
+
+
+def test_the_profile_names_its_time_zone_and_a_wrong_one_is_refused(tmp_path):
+    from domain.catalogue import PROFILES_DIR, CatalogueError, load_profile
+
+    assert {load_profile(code).time_zone.key for code in ("huancui", "xinzheng")} == {"Asia/Shanghai"}
+    source = (PROFILES_DIR / "huancui.yaml").read_text(encoding="utf-8")
+    wrong = tmp_path / "wrong-zone.yaml"
+    wrong.write_text(source.replace("time_zone: Asia/Shanghai", "time_zone: Asia/Beijing"), encoding="utf-8")
+    with pytest.raises(CatalogueError, match="profile.time_zone 'Asia/Beijing' is not a time zone"):
+        load_profile(wrong)
