@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Hashable, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -297,6 +298,9 @@ class JurisdictionProfile:
     code: str
     name: str
     regulation: str
+    # The jurisdiction's time zone: its calendar day is "today" for deadlines, lateness and the
+    # future-date check (domain.clock.jurisdiction_day); instants are stored in UTC.
+    time_zone: ZoneInfo
     bad_record_years: int
     basic_years_after_termination: int
     query_log_retention_years: int
@@ -390,7 +394,7 @@ def _no_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 _TOP_KEYS = {"profile", "departments", "catalogue", "templates"}  # templates: YAML anchors only
-_PROFILE_KEYS = {"code", "name", "regulation", "bad_record_years", "basic_years_after_termination",
+_PROFILE_KEYS = {"code", "name", "regulation", "time_zone", "bad_record_years", "basic_years_after_termination",
                  "query_log_retention_years", "objection", "revocation_working_days",
                  "repair_working_days", "honour_deletion_working_days", "submission",
                  "visibility_labels", "severity_publicity_months"}
@@ -449,6 +453,15 @@ def _text(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise _Bad(f"{what} must be non-empty text, got {value!r}")
     return value.strip()
+
+
+def _zone(value: Any, what: str) -> ZoneInfo:
+    """An IANA time zone name (Asia/Shanghai), checked against the time zone database (tzdata)."""
+    name = _text(value, what)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Bad(f"{what} {name!r} is not a time zone of the IANA database (e.g. Asia/Shanghai)") from None
 
 
 def _date(value: Any, what: str) -> date:
@@ -536,6 +549,7 @@ class _Loader:
             code=_text(raw["code"], "profile.code"),
             name=_text(raw["name"], "profile.name"),
             regulation=self.regulation(raw["regulation"]),
+            time_zone=_zone(raw["time_zone"], "profile.time_zone"),
             **days,
             objection=ObjectionDeadlines(
                 centre_compare=_int(objection["centre_compare"], "objection.centre_compare",

@@ -23,6 +23,8 @@ def add_months(start: date, months: int) -> date:
     index = start.year * 12 + (start.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
+    if not 1 <= year <= 9999:  # past the calendar (an act "ended" 9999-12-31): the period never ends
+        return date.max if year > 9999 else date.min
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 

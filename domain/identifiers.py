@@ -16,6 +16,7 @@ import re
 import enum
 from datetime import date
 
+from domain.clock import china_today
 from domain.enums import SubjectKind
 
 __all__ = [
@@ -155,7 +156,7 @@ def validate_resident_id(code: str, *, today: date | None = None) -> str:
     """Return the normalised resident ID number, or raise InvalidIdentifier saying what is wrong.
 
     Checked in the order a person would fix them: length, characters, birth date (a real
-    calendar date, from 1900 and not after `today`), then the check character. The division
+    calendar date, from 1900 and not after `today`, by default today in China), then the check character. The division
     code is only checked for shape: the division table changes and old IDs keep old codes.
     """
     given = _require_str(code)
@@ -190,7 +191,7 @@ def validate_resident_id(code: str, *, today: date | None = None) -> str:
         raise fail(IdentifierFault.DATE, f"birth date {digits} at positions 7-14 is not a real date", 7) from None
     if born.year < _EARLIEST_BIRTH_YEAR:
         raise fail(IdentifierFault.DATE, f"birth date {digits} is before {_EARLIEST_BIRTH_YEAR}", 7)
-    if born > (today or date.today()):
+    if born > (today or china_today()):
         raise fail(IdentifierFault.DATE, f"birth date {digits} is in the future", 7)
 
     expected = resident_id_check_char(value[:17])

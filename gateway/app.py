@@ -27,6 +27,7 @@ from starlette.routing import Mount, Route
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types.graphql import OperationType
 
+from domain.clock import Clock, jurisdiction_day, utc_now
 from domain.principal import Principal
 from gateway.graphiql import graphiql_response, static_files_app
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
@@ -67,7 +68,14 @@ class Gateway:
     policies: PolicyEngine
     query_log: QueryLogWriter | None
     subject_ids: SubjectIds
-    today: Callable[[], dt.date] = dt.date.today
+    now: Clock = utc_now  # the current instant, UTC; tests fix it
+    fixed_day: Callable[[], dt.date] | None = None  # tests that fix only "today"
+
+    def today(self, now: dt.datetime | None = None) -> dt.date:
+        """The jurisdiction's calendar day at `now` (default: the clock's), not the host's (SPEC 3.4)."""
+        if self.fixed_day is not None:
+            return self.fixed_day()
+        return jurisdiction_day(now or self.now(), self.profile.time_zone)
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -209,14 +217,15 @@ class GraphQLEndpoint:
 
     async def _context(self, principal: Principal, purpose, basis) -> RequestContext:
         gateway, settings = self.gateway, self.gateway.settings
-        access = await build_access(gateway.engine, gateway.policies, principal, purpose, basis,
-                                    dt.datetime.now(dt.timezone.utc))
+        now = gateway.now()
+        access = await build_access(gateway.engine, gateway.policies, principal, purpose, basis, now)
         return RequestContext(
             engine=gateway.engine,
             principal=principal,
             purpose=purpose,
             basis=basis,
-            today=gateway.today(),
+            today=gateway.today(now),
+            now=now,
             access=access,
             reference=await reference_data(gateway.engine),
             profile=gateway.profile,
@@ -287,8 +296,12 @@ class _Answer:
 
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifier: TokenVerifier | None = None,
                policies: PolicyEngine | None = None, sync_policies: bool = False, query_log: bool = True,
-               on_startup: Callable | None = None, today: Callable[[], dt.date] = dt.date.today) -> Starlette:
+               on_startup: Callable | None = None, now: Clock = utc_now,
+               today: Callable[[], dt.date] | None = None) -> Starlette:
     """The application. Tests pass their own engine; `serve` lets it create one from settings.
+
+    `now` is the clock (an aware UTC instant; tests fix it); "today" is the profile's time zone's
+    day at that instant, unless `today` fixes the day alone (tests whose data is dated around it).
 
     With `sync_policies` the policies come from the database and follow its changes (serve);
     otherwise `policies`, or the shipped policy file, are used as they are (tests, benchmarks).
@@ -302,7 +315,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     policies = policies or policy_engine(profile)
     gateway = Gateway(settings=settings, engine=engine, verifier=verifier, profile=profile, policies=policies,
                       query_log=QueryLogWriter(engine) if query_log else None,
-                      subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir), today=today)
+                      subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir),
+                      now=now, fixed_day=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens)
     endpoint = GraphQLEndpoint(gateway, schema)

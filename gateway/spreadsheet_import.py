@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from domain.catalogue import CatalogueItem
+from domain.clock import Clock, jurisdiction_day, utc_now
 from domain.problems import Problem
 from gateway.import_checker import CheckedChunk, Checking, checked_chunks, fields_of, locate
 from gateway.spreadsheets import Column, SpreadsheetError, count_rows, file_item_code, layout
@@ -136,16 +137,12 @@ class _Errors:
 PARALLEL_FROM_ROWS = 5_000  # below this, starting a checking process (~0.3 s) costs more than it saves
 
 
-def _beijing_today() -> dt.date:
-    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-
-
 async def import_file(engine, path: str | Path, *, profile, department: str, user: str | None,
                       item: str | None = None, all_or_nothing: bool = False, chunk_size: int = 1000,
                       progress: bool | None = None, report_path: str | Path | None = None,
                       on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
                       today: dt.date | None = None, parallel: bool | None = None,
-                      overlap: bool | None = None) -> ImportReport:
+                      overlap: bool | None = None, now: Clock = utc_now) -> ImportReport:
     """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH), as the
     catalogue item `item_of` finds for it (refused before anything is stored otherwise).
 
@@ -160,7 +157,8 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     checked in a second process while this one stores (`gateway.import_checker`); None decides by
     the file's size and the machine's cores. `overlap` (best effort): each chunk is looked up and
     prepared while the one before is written and committed (`resolvers.collection.Handoff`);
-    PostgreSQL only (SQLite has one writer at a time), where None means yes.
+    PostgreSQL only (SQLite has one writer at a time), where None means yes. `now` is the clock
+    stamping each chunk's records; `today` (default: the profile's day at `now`) their lateness.
     """
     from resolvers.calendar_years import working_day_calendar
     from resolvers.collection import Mode, overlap_refusal
@@ -170,10 +168,10 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     mode = Mode.ALL_OR_NOTHING if all_or_nothing else Mode.BEST_EFFORT
     report_path = Path(report_path) if report_path else path.with_name(path.stem + ".errors.csv")
     report = ImportReport(path, code, mode.value, report_path, keep_outcomes=keep_outcomes)
-    today = today or _beijing_today()
+    today = today or jurisdiction_day(now(), profile.time_zone)
     checking = Checking(path, profile, code, department, today, chunk_size)
     writing = _Writing(profile, profile.items[code], department, user, calendar or await working_day_calendar(engine),
-                       today)
+                       today, now)
     total = count_rows(path)
     if parallel is None:
         parallel = (total or 0) >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
@@ -296,6 +294,7 @@ class _Writing:
     user: str | None
     calendar: Any
     today: dt.date
+    now: Clock
 
     @property
     def by_field(self) -> dict[str, Column]:
@@ -320,7 +319,7 @@ async def _store_chunk(engine, chunk: CheckedChunk, writing: _Writing, mode, rep
             outcomes = await submit(engine, profile=writing.profile, calendar=writing.calendar,
                                     department=writing.department, user=writing.user, channel="BATCH",
                                     checked=chunk.checked, mode=mode, today=writing.today,
-                                    now=dt.datetime.now(dt.timezone.utc), connection=connection, handoff=handoff)
+                                    now=writing.now(), connection=connection, handoff=handoff)
         except Exception as exc:
             if connection is None:
                 raise

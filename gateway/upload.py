@@ -130,7 +130,7 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
                     user=principal.user, item=named, all_or_nothing=mode == "ALL_OR_NOTHING",
                     progress=False, report_path=folder / "errors.csv", max_errors=MAX_ERRORS,
                     keep_outcomes=MAX_OUTCOMES, chunk_size=UPLOAD_CHUNK, parallel=False,
-                    today=gateway.today())
+                    today=gateway.today(), now=gateway.now)
             except ItemNotNamed as exc:
                 return _error(400, f"{exc} (catalogueItem)", "BAD_UPLOAD")
             except NotAProvider as exc:

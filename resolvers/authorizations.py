@@ -16,6 +16,7 @@ from sqlalchemy import Row, or_, select, update
 from domain.enums import Purpose, Visibility
 from domain.principal import Principal
 from resolvers.context import RequestContext
+from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput, Forbidden
 from store.chain import append_submission_log
 from store.models import Authorization, CatalogueItem, Department
@@ -36,10 +37,6 @@ class GrantRequest:
     written_ref: str
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
 def _require_subject(ctx: RequestContext) -> str:
     if not ctx.principal.subject_code:
         raise Forbidden("only a subject acting for itself (a token with a verified `subject` claim) can manage "
@@ -58,12 +55,12 @@ async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row
         problems.append("scope: name at least one catalogue item or class")
     if Visibility.PUBLIC in request.scope_classes:
         problems.append("scope.classes: PUBLIC records need no authorisation")
-    valid_from, valid_until = _aware(request.valid_from), _aware(request.valid_until)
+    valid_from, valid_until = request.valid_from, request.valid_until  # aware: the DateTime scalar refuses others
     if valid_until <= valid_from:
         problems.append("validUntil must be after validFrom")
     elif valid_until - valid_from > MAX_VALIDITY:
         problems.append("an authorisation may last at most 5 years")
-    if valid_until <= dt.datetime.now(dt.timezone.utc):
+    if valid_until <= ctx.now:
         problems.append("validUntil is in the past")
     ref = request.written_ref.strip()
     if not ref or len(ref) > 128:
@@ -86,7 +83,7 @@ async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row
             subject_code=subject, grantee_user=request.grantee_user, grantee_department=request.grantee_department,
             scope_items=sorted(set(request.scope_items)), scope_classes=sorted({c.value for c in request.scope_classes}),
             purpose=request.purpose.value, valid_from=valid_from, valid_until=valid_until, written_ref=ref,
-            created_at=dt.datetime.now(dt.timezone.utc),
+            created_at=ctx.now,
         ))
         row = (await connection.execute(select(Authorization.__table__).where(
             AU.id == result.inserted_primary_key[0]))).one()
@@ -97,17 +94,14 @@ async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row
 
 async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> Row:
     subject = _require_subject(ctx)
-    try:
-        ident = int(authorization_id)
-    except (TypeError, ValueError):
-        raise BadUserInput(f"authorisation id {authorization_id!r} is not a whole number") from None
+    ident = parse_id(authorization_id, "id", "authorisation")
     async with ctx.engine.begin() as connection:
         row = (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one_or_none()
         if row is None or row.subject_code != subject:
             raise BadUserInput(f"no authorisation {ident} given by this subject")
         if row.revoked_at is None:
             await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(
-                revoked_at=dt.datetime.now(dt.timezone.utc)))
+                revoked_at=ctx.now))
             await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
                                         action="REVOKE_AUTHORIZATION", detail={"authorization": ident,
                                                                                "subject": subject})
@@ -140,9 +134,9 @@ def why_not_applicable(row: Row, purpose: Purpose | None, now: dt.datetime) -> s
     """None when the authorisation applies to this request; else the reason it does not."""
     if row.revoked_at is not None:
         return f"authorisation {row.id} was revoked at {row.revoked_at.isoformat()}"
-    if _aware(row.valid_from) > now:
+    if row.valid_from > now:
         return f"authorisation {row.id} is valid only from {row.valid_from.isoformat()}"
-    if _aware(row.valid_until) <= now:
+    if row.valid_until <= now:
         return f"authorisation {row.id} expired at {row.valid_until.isoformat()}"
     if purpose is None or purpose.value != row.purpose:
         return (f"authorisation {row.id} is for purpose {row.purpose}; the request declares "

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from domain.catalogue import JurisdictionProfile, load_profile
 from domain.enums import SubjectKind
 from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule
-from resolvers.record_columns import UTC, beijing_date, derived_facts
+from resolvers.record_columns import UTC, derived_facts, submitted_day
 from store.chain import append_submission_log
 from store.engine import dialect_insert
 from store.models import CalendarYear, Record, Setting, Subject
@@ -122,7 +122,7 @@ async def _recount_provisional(connection: AsyncConnection, profile: Jurisdictio
         if item is None or SubjectKind(row.kind) not in item.subject_kinds:
             continue
         facts, _ = derived_facts(item, profile, calendar, SubjectKind(row.kind), row.ended_on, row._mapping,
-                                 beijing_date(row.submitted_at))
+                                 submitted_day(row.submitted_at, profile))
         changes.append({"rid": row.id, "due": facts.deadline_on, "provisional": facts.deadline_provisional,
                         "late": facts.late_working_days})
     if changes:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.clock import china_today, utc_now
 from domain.enums import Purpose
 from domain.principal import Principal
 from resolvers.scope import PUBLIC_SCOPE, RecordScope
@@ -49,7 +50,10 @@ class RequestContext:
     principal: Principal = field(default_factory=Principal.anonymous)
     purpose: Purpose | None = None
     basis: str | None = None
-    today: dt.date = field(default_factory=dt.date.today)
+    # The request's instant (UTC) and the jurisdiction's day at it (SPEC 3.4): read once, so every
+    # resolver of the request agrees on the time, and tests can fix it (create_app(now=...)).
+    now: dt.datetime = field(default_factory=utc_now)
+    today: dt.date = field(default_factory=china_today)
     access: "Access | None" = None
     reference: "ReferenceData | None" = None
     profile: "JurisdictionProfile | None" = None  # the deployment's, loaded once at start

@@ -20,7 +20,7 @@ from domain.problems import Problem
 from domain.submissions import CheckedSubmission, RecordSubmission, check
 from domain.working_days import WorkingDayCalendar
 from resolvers.errors import BadUserInput, Forbidden
-from resolvers.record_columns import beijing_date, derived_facts, differences, snapshot, utc
+from resolvers.record_columns import derived_facts, differences, snapshot, submitted_day, utc
 from store.chain import append_submission_log
 from store.models import Record, RecordVersion, Subject
 
@@ -151,7 +151,7 @@ async def _corrected_values(connection: AsyncConnection, profile: JurisdictionPr
     subject = (await connection.execute(select(S.c.kind, S.c.ended_on).where(
         S.c.code == row.subject_code))).one()
     _, fact_columns = derived_facts(item, profile, calendar, SubjectKind(subject.kind), subject.ended_on,
-                                    checked.columns, beijing_date(row.submitted_at))
+                                    checked.columns, submitted_day(row.submitted_at, profile))
     values = {**checked.columns, **fact_columns}
     if checked.columns["decided_on"] == row.decided_on:  # lateness is a fact of the original submission
         for name in ("deadline_on", "deadline_provisional", "late_working_days"):

@@ -13,8 +13,10 @@ from sqlalchemy import Row, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import PROVIDER_KINDS
+from resolvers.bounds import check_day, check_first, id_in_range
 from resolvers.errors import BadUserInput
-from resolvers.record_columns import BEIJING, UTC, utc
+from domain.clock import CHINA
+from resolvers.record_columns import UTC, utc
 from store.models import Department, Record
 
 R = Record.__table__
@@ -36,29 +38,34 @@ def late_cursor(row: Row) -> str:
 def _decode_late_cursor(text: str) -> tuple[dt.datetime, int]:
     try:
         moment, ident = base64.urlsafe_b64decode(text.encode()).decode().split("|")
-        return utc(dt.datetime.fromisoformat(moment)), int(ident)
+        decoded = dt.datetime.fromisoformat(moment), int(ident)
+        if decoded[0].utcoffset() is None or not id_in_range(decoded[1]):
+            raise ValueError("not a cursor this API gave out")
+        return decoded[0].astimezone(UTC), decoded[1]
     except Exception:  # any malformed cursor is the client's error, named as such
-        raise BadUserInput(f"invalid cursor {text[:60]!r}: pass an endCursor returned by this API") from None
+        raise BadUserInput(f"after: invalid cursor {text[:60]!r}: pass an endCursor returned by this API",
+                           argument="after") from None
 
 
-def _period(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """Beijing days from..to (inclusive) as UTC instants [start, end)."""
+def _period(date_from: dt.date, date_to: dt.date, zone: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    """The jurisdiction's (Beijing) days from..to (inclusive) as UTC instants [start, end)."""
+    check_day(date_from, "from")
+    check_day(date_to, "to")
     if date_to < date_from:
         raise BadUserInput(f"to ({date_to}) is before from ({date_from})")
-    start = dt.datetime.combine(date_from, dt.time(0), BEIJING).astimezone(UTC)
-    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(0), BEIJING).astimezone(UTC)
+    start = dt.datetime.combine(date_from, dt.time(0), zone).astimezone(UTC)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time(0), zone).astimezone(UTC)
     return start, end
 
 
 async def late_submissions(engine: AsyncEngine, department: str | None, date_from: dt.date, date_to: dt.date,
-                           first: int = 20, after: str | None = None) -> LatePage:
+                           first: int = 20, after: str | None = None, zone: dt.tzinfo = CHINA) -> LatePage:
     """Records submitted late (XZ-13) between from and to (Beijing days), newest first.
 
     `department` None lists every department's (for the credit centre and auditors).
     """
-    if not 1 <= first <= MAX_PAGE:
-        raise BadUserInput(f"first must be between 1 and {MAX_PAGE}, got {first}")
-    start, end = _period(date_from, date_to)
+    check_first(first, MAX_PAGE)
+    start, end = _period(date_from, date_to, zone)
     where = [R.c.late_working_days > 0, R.c.submitted_at >= start, R.c.submitted_at < end]
     if department is not None:
         where.append(R.c.provider_code == department)
@@ -86,13 +93,13 @@ class DepartmentLateness:
 
 
 async def lateness_summary(engine: AsyncEngine, date_from: dt.date, date_to: dt.date,
-                           department: str | None = None) -> list[DepartmentLateness]:
+                           department: str | None = None, zone: dt.tzinfo = CHINA) -> list[DepartmentLateness]:
     """Per providing department: records submitted between from and to, how many late, by how much.
 
     Departments that submitted nothing are listed with zeros: they may be the most overdue (催报).
     Most late records first.
     """
-    start, end = _period(date_from, date_to)
+    start, end = _period(date_from, date_to, zone)
     late = R.c.late_working_days
     statement = select(R.c.provider_code, func.count(), func.sum(case((late > 0, 1), else_=0)),
                        func.coalesce(func.sum(late), 0), func.coalesce(func.max(late), 0)).where(

@@ -16,6 +16,7 @@ from aiodataloader import DataLoader
 from sqlalchemy import Row, and_, func, or_, select
 
 from domain.enums import Category, RecordStatus
+from resolvers.bounds import MAX_ID, id_in_range
 from resolvers.scope import scope_filter, status_filter
 from store.models import Annotation, Record, Subject
 
@@ -49,9 +50,13 @@ class Cursor:
     def decode(cls, text: str) -> "Cursor":
         try:
             day, ident = base64.urlsafe_b64decode(text.encode()).decode().split("|")
-            return cls(dt.date.fromisoformat(day), int(ident))
+            cursor = cls(dt.date.fromisoformat(day), int(ident))
         except Exception as exc:  # any malformed cursor is the client's error, named as such
-            raise ValueError(f"invalid cursor {text!r}: pass an endCursor returned by this API") from exc
+            raise ValueError(f"invalid cursor {text[:60]!r}: pass an endCursor returned by this API") from exc
+        if not id_in_range(cursor.id):  # it would overflow the SQL comparison: no cursor we gave out
+            raise ValueError(f"invalid cursor {text[:60]!r}: its record id is outside 1..{MAX_ID}; pass an "
+                             "endCursor returned by this API")
+        return cursor
 
 
 @dataclass(frozen=True)

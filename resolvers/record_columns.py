@@ -1,8 +1,8 @@
 """What a stored record's columns are made of, shared by submission, correction and recounting:
 the columns that make two versions the same record (`COMPARED`), the facts derived from what
 the provider sent (derived once per distinct case: an import's records share decision dates),
-and the Beijing day a stored timestamp falls on (the regulations count Beijing days; timestamps
-are stored in UTC).
+and the jurisdiction's day a stored timestamp falls on (the regulations count Beijing days;
+timestamps are stored in UTC).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import Any, Mapping
 from sqlalchemy import Row
 
 from domain.catalogue import CatalogueItem, JurisdictionProfile
+from domain.clock import CHINA, jurisdiction_day
 from domain.enums import SubjectKind
 from domain.record_facts import DerivedFacts, derive_facts
 from domain.working_days import WorkingDayCalendar
 
-BEIJING = dt.timezone(dt.timedelta(hours=8), "Asia/Shanghai")
+BEIJING = CHINA  # Beijing time, where no profile is at hand (the profile's time_zone otherwise)
 UTC = dt.timezone.utc
 
 
@@ -42,9 +43,9 @@ def utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def beijing_date(moment: dt.datetime) -> dt.date:
-    """The day a stored timestamp falls on in Beijing (SQLite gives back naive UTC)."""
-    return utc(moment).astimezone(BEIJING).date()
+def submitted_day(moment: dt.datetime, profile: JurisdictionProfile) -> dt.date:
+    """The jurisdiction's day a stored timestamp falls on: the day its lateness is counted to."""
+    return jurisdiction_day(utc(moment), profile.time_zone)
 
 
 def fact_columns(item: CatalogueItem, facts: DerivedFacts) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from sqlalchemy import Row
 
 from domain.enums import Category, RecordStatus
 from resolvers.context import RequestContext
+from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput
 from resolvers.loaders import Cursor, Page, PageKey, RecordFilter, cursor_of
 
@@ -39,7 +40,7 @@ async def record_page(ctx: RequestContext, subject_code: str, record_filter: Rec
     try:
         cursor = Cursor.decode(after) if after else None
     except ValueError as exc:
-        raise BadUserInput(str(exc)) from None
+        raise BadUserInput(f"after: {exc}", argument="after") from None
     ctx.observed.records_read = True
     page = await ctx.loaders.record_page.load(PageKey(subject_code, record_filter, size, cursor))
     for row in page.rows:
@@ -52,10 +53,7 @@ async def record_count(ctx: RequestContext, subject_code: str, record_filter: Re
 
 
 async def record_by_id(ctx: RequestContext, record_id: str) -> Row | None:
-    try:
-        ident = int(record_id)
-    except (TypeError, ValueError):
-        raise BadUserInput(f"record id {record_id!r} is not a record id (a whole number)") from None
+    ident = parse_id(record_id, "id")
     ctx.observed.records_read = True
     row = await ctx.loaders.record.load(ident)
     if row is not None:

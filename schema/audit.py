@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from domain.enums import Purpose as PurposeValue
 from resolvers import query_log
+from resolvers.bounds import MAX_ID, parse_id
 from resolvers.errors import BadUserInput
 from resolvers.subjects import parse_subject_code
 from schema.enums import Purpose
@@ -147,9 +148,10 @@ async def query_log_field(info: Info, filter: Optional[QueryLogFilter] = None, f
     info.context.access.require_field("Query.queryLog", None, info.path.as_list())
     given = filter or QueryLogFilter()
     try:
-        cursor = int(after) if after else None
-    except ValueError:
-        raise BadUserInput(f"invalid cursor {after!r}: pass an endCursor returned by this API") from None
+        cursor = parse_id(after, "after", "query log entry") if after else None
+    except BadUserInput:
+        raise BadUserInput(f"after: invalid cursor {after[:60]!r}: pass an endCursor returned by this API "
+                           f"(a query log sequence number from 1 to {MAX_ID})", argument="after") from None
     log_filter = query_log.LogFilter(
         user=given.user, department=given.department,
         subject=parse_subject_code(given.subject) if given.subject else None,

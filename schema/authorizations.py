@@ -13,6 +13,7 @@ from domain.enums import Purpose as PurposeValue
 from domain.enums import Visibility as VisibilityValue
 from resolvers import access as access_resolvers
 from resolvers import authorizations as resolvers
+from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput
 from schema.enums import Purpose, Visibility
 
@@ -108,12 +109,8 @@ async def mine(info: Info) -> list[AuthorizationType]:
 
 
 async def explanation(info: Info, record_id: strawberry.ID) -> AccessExplanation:
-    try:
-        ident = int(record_id)
-    except ValueError:
-        raise BadUserInput(f"record id {record_id!r} is not a whole number") from None
+    ident = parse_id(record_id, "recordId")
     ctx = info.context
-    result = await access_resolvers.explain(ctx.engine, ctx.access, ident, ctx.purpose, ctx.today,
-                                            dt.datetime.now(dt.timezone.utc))
+    result = await access_resolvers.explain(ctx.engine, ctx.access, ident, ctx.purpose, ctx.today, ctx.now)
     return AccessExplanation(record_id=strawberry.ID(str(result.record_id)), allowed=result.allowed,
                              decided_by=result.decided_by, reasons=result.reasons)

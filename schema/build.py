@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, SchemaExtension
@@ -15,6 +17,7 @@ from strawberry.extensions import (
 )
 
 from schema.entities import FederationEntities
+from schema.instants import DATETIME
 from schema.query import Mutation, Query
 from store.availability import is_database_unavailable
 from schema.records import RECORD_TYPES
@@ -110,6 +113,7 @@ def limits_extension(max_depth: int, max_aliases: int) -> type[SchemaExtension]:
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30) -> strawberry.Schema:
     return GatewaySchema(
+        scalar_overrides={dt.datetime: DATETIME},
         query=Query,
         mutation=Mutation,
         types=list(RECORD_TYPES.values()),

@@ -21,6 +21,7 @@ from domain.enums import SubmissionChannel as ChannelValue
 from domain.masking import mask_person_name
 from domain.submissions import RecordSubmission
 from resolvers import calendar_years, collection, correction, lateness
+from resolvers.bounds import parse_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
 from schema.enums import SubmissionChannel
@@ -315,7 +316,7 @@ async def submit_records(info: Info, input: list[RecordInput],
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
         channel=channel, submissions=[_submission(i) for i in input], mode=collection.Mode(mode.value),
-        today=ctx.today, now=dt.datetime.now(dt.timezone.utc))
+        today=ctx.today, now=ctx.now)
     counts = {s: sum(o.status is s for o in outcomes) for s in collection.Status}
     return SubmissionResult(
         stored=counts[collection.Status.STORED], unchanged=counts[collection.Status.UNCHANGED],
@@ -336,17 +337,12 @@ def _changes(changes: CorrectionInput) -> correction.RecordChanges:
 async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput, reason: str) -> CreditRecord:
     ctx: RequestContext = info.context
     department, user = _submitter(ctx)
-    try:
-        record_id = int(id)
-    except (TypeError, ValueError):
-        raise BadUserInput(f"record id {str(id)[:40]!r} is not a whole number") from None
-    if not 0 < record_id < 2 ** 63:
-        raise BadUserInput(f"no record {record_id}")
+    record_id = parse_id(id, "id")
     row = await correction.correct(
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
         record_id=record_id, changes=_changes(changes), reason=reason, today=ctx.today,
-        now=dt.datetime.now(dt.timezone.utc))
+        now=ctx.now)
     return record_object(row)
 
 
@@ -357,7 +353,8 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
                            department: Optional[strawberry.ID] = None, first: int = 20,
                            after: Optional[str] = None) -> LateSubmissionConnection:
     scope = _lateness_scope(info.context, str(department) if department else None)
-    page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after)
+    page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after,
+                                           zone=info.context.profile.time_zone)
     edges = [LateSubmissionEdge(cursor=lateness.late_cursor(r), node=LateSubmission(row=r)) for r in page.rows]
     return LateSubmissionConnection(total_count=page.total, edges=edges, page_info=PageInfo(
         has_next_page=page.has_next, has_previous_page=bool(after),
@@ -367,7 +364,7 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
 async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")],
                                   to: dt.date) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
-    rows = await lateness.lateness_summary(info.context.engine, from_, to, scope)
+    rows = await lateness.lateness_summary(info.context.engine, from_, to, scope, zone=info.context.profile.time_zone)
     return [DepartmentLateness(department=r.department, name=r.name, submitted=r.submitted, late=r.late,
                                late_working_days=r.late_working_days,
                                max_late_working_days=r.max_late_working_days) for r in rows]

@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -25,12 +24,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from domain.clock import utc_now
+from store.instants import UTCDateTime
+
 # BIGINT on PostgreSQL; INTEGER on SQLite so that it is the rowid alias and autoincrements.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+_now = utc_now  # every instant is stored in UTC (store.instants)
 
 
 class Base(DeclarativeBase):
@@ -58,7 +59,7 @@ class Subject(Base):
     status: Mapped[str] = mapped_column(String(16), default="ACTIVE")
     # The day the organisation ended or the person died: BASIC disclosure runs from it (HC-19(1)).
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
 
 
 class CatalogueItem(Base):
@@ -129,13 +130,13 @@ class Record(Base):
 
     # Collection (XZ-12, XZ-13): how and when it came in, and how late.
     channel: Mapped[str] = mapped_column(String(8))
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
     submitted_by: Mapped[str] = mapped_column(String(128))
     deadline_on: Mapped[dt.date | None] = mapped_column(Date)
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     late_working_days: Mapped[int] = mapped_column(Integer, default=0)
 
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now, onupdate=_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now, onupdate=_now)
 
 
 class RecordVersion(Base):
@@ -151,7 +152,7 @@ class RecordVersion(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     changed_by: Mapped[str] = mapped_column(String(128))
-    changed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
 
 
 class Objection(Base):
@@ -166,13 +167,13 @@ class Objection(Base):
     statement: Mapped[str] = mapped_column(Text)
     evidence_ref: Mapped[str | None] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), default="FILED")
-    filed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    filed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
     centre_due_on: Mapped[dt.date | None] = mapped_column(Date)
     provider_due_on: Mapped[dt.date | None] = mapped_column(Date)
     due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(Text)
-    notified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    notified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Annotation(Base):
@@ -185,8 +186,8 @@ class Annotation(Base):
     objection_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"))
     kind: Mapped[str] = mapped_column(String(32))  # OBJECTION_OPEN / OBJECTION_DISPUTED / NOTE
     text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class Authorization(Base):
@@ -201,11 +202,11 @@ class Authorization(Base):
     scope_items: Mapped[list[Any]] = mapped_column(JSON, default=list)
     scope_classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
     purpose: Mapped[str] = mapped_column(String(32))
-    valid_from: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    valid_until: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     written_ref: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class QueryDocument(Base):
@@ -223,7 +224,7 @@ class QueryLogEntry(Base):
     __tablename__ = "query_log"
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     request_id: Mapped[str] = mapped_column(String(64))
     user: Mapped[str | None] = mapped_column(String(128), index=True)
     department: Mapped[str | None] = mapped_column(String(32), index=True)
@@ -260,7 +261,7 @@ class SubmissionLogEntry(Base):
     __tablename__ = "submission_log"
 
     seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     user: Mapped[str | None] = mapped_column(String(128))
     department: Mapped[str | None] = mapped_column(String(32), index=True)
     action: Mapped[str] = mapped_column(String(32))  # SUBMIT / CORRECT / AUTHORIZE / REVOKE / POLICY ...
@@ -293,7 +294,7 @@ class CalendarYear(Base):
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     schedule: Mapped[dict[str, Any]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(256))
-    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
 
 
 class Setting(Base):

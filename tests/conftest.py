@@ -98,10 +98,14 @@ def test_settings(tmp_path: Path | None = None) -> Settings:
     return Settings(data_dir=tmp_path or Path("/nonexistent"), database_url="unused", load_demo_on_empty=False)
 
 
-def app_for(engine, today: dt.date = TODAY, **settings_overrides):
+def app_for(engine, today: dt.date = TODAY, now: dt.datetime | None = None, **settings_overrides):
+    """The app on `engine`. Its day is `today` (the clock runs); `now` fixes the clock instead,
+    and the day is then the profile's (Beijing) day at that instant."""
     settings = Settings(data_dir=Path("/nonexistent"), database_url="unused", load_demo_on_empty=False,
                         **{"subject_id_key": TEST_SUBJECT_ID_KEY, **settings_overrides})
     verifier = TokenVerifier(IdentityConfig(mode="hs256", hs256_secret=TEST_SECRET))
+    if now is not None:
+        return create_app(settings, engine=engine, verifier=verifier, now=lambda: now)
     return create_app(settings, engine=engine, verifier=verifier, today=lambda: today)
 
 

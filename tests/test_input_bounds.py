@@ -1,0 +1,81 @@
+"""Bad ids, cursors and dates are the client's error (issue 10, item 4): BAD_USER_INPUT naming the
+argument and its range, never "Unexpected error" from an overflow in SQL or in date arithmetic.
+Through HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from tests import world as w
+from tests.conftest import graphql, make_token
+
+HUGE = "99999999999999999999999"  # past BIGINT
+BIGINT = "9223372036854775807"
+SCJG = make_token(user="bounds-scjg", department="SCJG", roles=["officer"])
+AUDITOR = make_token(user="bounds-audit", department="FGJ", roles=["auditor"])
+SUBJECT = make_token(user="bounds-p", subject=w.PERSON_P)
+
+
+def cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+CASES = [
+    # (name, document, token, argument the message names, range the message gives)
+    ("record id past BIGINT", f'{{ record(id: "{HUGE}") {{ id }} }}', None, "id", BIGINT),
+    ("negative record id", '{ record(id: "-5") { id } }', None, "id", BIGINT),
+    ("explanation of a huge id", f'{{ accessExplanation(recordId: "{HUGE}") {{ allowed }} }}', None, "recordId",
+     BIGINT),
+    ("revoking a huge id", f'mutation {{ revokeAuthorization(id: "{HUGE}") {{ id }} }}', SUBJECT, "id", BIGINT),
+    ("correcting a huge id", f'mutation {{ correctRecord(id: "{HUGE}", changes: {{}}, reason: "x") {{ id }} }}',
+     SCJG, "id", BIGINT),
+    ("record cursor with a huge id",
+     f'{{ subject(code: "{w.ORG_A}") {{ records(after: "{cursor("2025-06-01|" + HUGE)}") {{ totalCount }} }} }}',
+     None, "after", BIGINT),
+    ("query log cursor past BIGINT", f'{{ queryLog(after: "{HUGE}") {{ totalCount }} }}', AUDITOR, "after", BIGINT),
+    ("negative query log cursor", '{ queryLog(after: "-3") { totalCount } }', AUDITOR, "after", BIGINT),
+    ("late submissions from year 1", '{ lateSubmissions(from: "0001-01-01", to: "2026-11-30") { totalCount } }',
+     SCJG, "from", "1900-01-01"),
+    ("late submissions to 9999-12-31", '{ lateSubmissions(from: "2026-01-01", to: "9999-12-31") { totalCount } }',
+     SCJG, "to", "2999-12-31"),
+    ("late cursor with a huge id",
+     f'{{ lateSubmissions(from: "2026-01-01", to: "2026-11-30", '
+     f'after: "{cursor("2026-11-01T00:00:00+00:00|" + HUGE)}") {{ totalCount }} }}', SCJG, "after", "endCursor"),
+    ("summary from year 1", '{ lateSubmissionSummary(from: "0001-01-01", to: "2026-11-30") { late } }',
+     SCJG, "from", "1900-01-01"),
+    ("query log from before year 1 in UTC",
+     '{ queryLog(filter: {from: "0001-01-01T00:00:00+08:00"}) { totalCount } }', AUDITOR, "0001-01-01",
+     "0001-01-01T00:00:00Z"),
+    ("a grant until after 9999 in UTC",
+     'mutation { grantAuthorization(grantee: {user: "bounds-bank"}, scope: {classes: [AUTHORIZED]}, '
+     'purpose: LICENSING, validFrom: "2026-11-01T00:00:00+08:00", validUntil: "9999-12-31T23:00:00-08:00", '
+     'writtenAuthorizationRef: "r") { id } }', SUBJECT, "9999-12-31T23:00:00-08:00", "9999-12-31T23:59:59Z"),
+]
+
+
+@pytest.mark.parametrize("name, document, token, argument, bound", CASES, ids=[c[0] for c in CASES])
+async def test_out_of_range_arguments_are_named(client, name, document, token, argument, bound):
+    body = await graphql(client, document, token=token)
+    errors = body.get("errors") or []
+    assert errors, body
+    error = errors[0]
+    assert "Unexpected error" not in error["message"]
+    assert error.get("extensions", {}).get("code") == "BAD_USER_INPUT", error
+    assert argument in error["message"] and bound in error["message"], error["message"]
+
+
+async def test_an_act_ending_in_9999_is_stored_with_a_period_that_never_ends(client):
+    item = {"subjectCode": w.org_code(1, series="TN"), "subjectName": "威海市环翠区边界测试有限公司",
+            "catalogueItem": "HC-13-6-PENALTY", "documentNumber": "威环市监罚〔2026〕TN1号",
+            "issuingAuthority": "环翠区市场监督管理局", "decidedOn": "2026-09-30", "actEndedOn": "9999-12-31",
+            "content": {"violation": "v", "legalBasis": "l", "penaltyKind": "罚款", "fineAmount": "1"}}
+    body = await graphql(client, """mutation($i: [RecordInput!]!) { submitRecords(input: $i, mode: BEST_EFFORT) {
+        stored outcomes { recordId errors { field reason } } } }""", {"i": [item]}, token=SCJG)
+    assert not body.get("errors"), body
+    [outcome] = body["data"]["submitRecords"]["outcomes"]
+    assert outcome["errors"] == [] and outcome["recordId"]
+    record = await graphql(client, "query($id: ID!) { record(id: $id) { disclosureEndsOn } }",
+                           {"id": outcome["recordId"]}, token=SCJG)
+    assert record["data"]["record"]["disclosureEndsOn"] == "9999-12-31"
