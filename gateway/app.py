@@ -34,7 +34,7 @@ from gateway.settings import Settings
 from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
 from gateway.policy_sync import PolicySync
-from gateway.query_log import QueryLogUnavailable, QueryLogWriter, build_entry
+from gateway.query_log import QueryLogEntryRefused, QueryLogUnavailable, QueryLogWriter, build_entry
 from policies.engine import PolicyEngine
 from policies.storage import policy_engine
 from resolvers.access import build_access
@@ -134,6 +134,10 @@ class GraphQLEndpoint:
                     REQUESTS.labels("503").inc()
                     await _error(503, "the query log cannot be written, so nothing is answered (HC-35); "
                                       "try again later", "QUERY_LOG_UNAVAILABLE")(scope, receive, send)
+                    return
+                except QueryLogEntryRefused as refused:  # logged as a minimal entry: this request only
+                    REQUESTS.labels("400").inc()
+                    await _error(400, str(refused), "UNLOGGABLE_REQUEST")(scope, receive, send)
                     return
             if messages is None:
                 await response(scope, receive, send)
