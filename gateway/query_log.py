@@ -9,14 +9,14 @@ No request can fail another's entry (issue 10). Everything an entry keeps is a J
 written again one by one, in order, each in its own transaction (the chain stays in order), and
 only an entry that fails on its own fails its own request:
 
-- the database cannot be written (connection lost, disk full, read-only, locked past its timeout):
-  QueryLogUnavailable for that entry and the rest of its batch; the request fails closed, HTTP 503
-  QUERY_LOG_UNAVAILABLE, as it must not be answered unlogged;
-- the entry's content is at fault (it cannot be encoded or the database refuses the value): a
-  minimal entry is written instead (same who, when, operation, subjects and outcome; its variables
-  replaced by a note saying why they could not be logged) and QueryLogEntryRefused is raised, so
-  that request, and only it, is answered HTTP 400 UNLOGGABLE_REQUEST without its data. Only if
-  even the minimal entry cannot be written is it QueryLogUnavailable.
+- the database cannot be written (connection lost, disk full, read-only, locked past its timeout,
+  see `database_at_fault`): QueryLogUnavailable for that entry and the rest of its batch; those
+  requests fail closed, HTTP 503 QUERY_LOG_UNAVAILABLE, as they must not be answered unlogged;
+- anything else is the entry's own content (it cannot be encoded, the database refuses a value):
+  a minimal entry is written in its place (same who, when, operation, subjects and outcome; its
+  variables replaced by a note saying why they could not be logged) and QueryLogEntryRefused is
+  raised, so that request, and only it, is answered HTTP 400 UNLOGGABLE_REQUEST without its data.
+  If even the minimal entry cannot be written, it is QueryLogUnavailable (503).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ class QueryLogWriter:
 
     async def _settle_alone(self, item: _Pending, exc: Exception) -> bool:
         """An entry that failed in a transaction of its own; False if the database is at fault."""
-        if not content_at_fault(exc):
+        if database_at_fault(exc):
             log.error("query log write failed: %s", _describe(exc))
             _settle(item, QueryLogUnavailable(f"the query log cannot be written: {exc}"))
             return False
@@ -179,7 +179,7 @@ class QueryLogWriter:
         except Exception as again:
             log.error("even the minimal query log entry failed: %s", _describe(again))
             _settle(item, QueryLogUnavailable(f"the query log cannot be written: {again}"))
-            return content_at_fault(again)
+            return not database_at_fault(again)
         _settle(item, QueryLogEntryRefused(
             "the gateway could not write this request's content to the query log (HC-35), so it is not answered; "
             f"its entry records why ({short_text(reason, 200)}). Check the request's variables and operationName "
@@ -213,9 +213,10 @@ def _release(thread: ThreadPoolExecutor, blocking: Engine) -> None:
 
 
 _INSERT_SUBJECTS = QueryLogSubject.__table__.insert()
-# Content the database refuses (SQLSTATE classes): 22 data exception (bad value, too long, bad
-# character), 54 program limit exceeded. Anything else the database says is the database's fault.
-_CONTENT_SQLSTATES = ("22", "54")
+# What the database says when it cannot take any entry (SQLSTATE classes): 08 connection, 25
+# read-only transaction, 40 rolled back (serialisation, deadlock), 53 insufficient resources (disk
+# full), 55 lock not available, 57 shut down or terminated, 58 I/O, XX internal.
+_DATABASE_SQLSTATES = ("08", "25", "40", "53", "55", "57", "58", "XX")
 
 
 def _settle(item: _Pending, error: Exception | None = None) -> None:
@@ -232,27 +233,24 @@ def _describe(exc: BaseException) -> str:
     return short_text(f"{type(exc).__name__}: {exc}", 500)
 
 
-def content_at_fault(exc: BaseException) -> bool:
-    """Whether a failed write failed on the entry's content rather than on the database.
+def database_at_fault(exc: BaseException) -> bool:
+    """Whether a failed write failed because the database cannot be written at all.
 
-    Content: the entry cannot be encoded (TypeError, ValueError such as UnicodeEncodeError, raised
-    by the hash or the JSON encoder, possibly wrapped by SQLAlchemy) or the database refuses a
-    value (DataError, SQLSTATE 22/54). The database: everything else, and always a lost
-    connection, so that an unknown failure fails closed (503) rather than answering unlogged.
+    A lost connection, an OperationalError (SQLite: locked past its timeout, read-only, disk
+    full), a pool timeout, an OSError, or a PostgreSQL error of a class above. Anything else (a
+    TypeError or ValueError from encoding, a DataError, a value the database refuses) is put down
+    to the entry, and a minimal entry in its place decides: if the database takes that, it was.
     """
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
-        return False
-    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, OSError)):
-        return False
-    if isinstance(exc, sa_exc.DataError):
         return True
-    if isinstance(exc, sa_exc.StatementError):
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                        sa_exc.ResourceClosedError, OSError, asyncio.TimeoutError)):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
         original = exc.orig
-        if isinstance(original, (TypeError, ValueError)):
-            return True
         state = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-        return isinstance(state, str) and state.startswith(_CONTENT_SQLSTATES)
-    return isinstance(exc, (TypeError, ValueError))
+        return isinstance(state, str) and state.startswith(_DATABASE_SQLSTATES)
+    return False
 
 
 _MINIMAL_TEXT = {"request_id": 64, "user": 128, "department": 32, "client": 64, "operation_name": 128,
@@ -265,6 +263,7 @@ def minimal_entry(entry: dict[str, Any], reason: str) -> dict[str, Any]:
     minimal: dict[str, Any] = {name: short_text(entry[name], width) if entry.get(name) is not None else None
                                for name, width in _MINIMAL_TEXT.items()}
     minimal["request_id"] = minimal["request_id"] or "unknown"
+    minimal["operation_name"] = operation_name(entry.get("operation_name"))
     minimal["outcome"] = minimal["outcome"] or "FAILED"
     at = entry.get("at")
     minimal["at"] = at if isinstance(at, dt.datetime) else dt.datetime.now(dt.timezone.utc)

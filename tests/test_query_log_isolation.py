@@ -182,17 +182,20 @@ async def test_one_bad_entry_fails_only_itself_and_is_logged_minimally(engine, b
     bad = ids[3]
     entries = [_entry(r) for r in ids]
     entries[3]["variables"] = {"x": object()}  # cannot be encoded
+    entries[5]["operation_name"] = ["W"]  # the driver refuses to bind it (not JSON-safe text)
     try:
         results = await asyncio.gather(*[writer.append(e, None, []) for e in entries], return_exceptions=True)
     finally:
         await writer.close()
-    assert [type(r).__name__ for r in results] == ["NoneType"] * 3 + ["QueryLogEntryRefused"] + ["NoneType"] * 4
-    assert isinstance(results[3], QueryLogEntryRefused) and "TypeError" in str(results[3])
+    assert [type(r).__name__ for r in results] == (["NoneType"] * 3 + ["QueryLogEntryRefused", "NoneType"]
+                                                   + ["QueryLogEntryRefused"] + ["NoneType"] * 2)
+    assert "TypeError" in str(results[3])
     stored = await _entries(engine, ids)
     assert list(stored) == ids  # all there, in the order they were appended
     assert stored[ids[0]].variables == {"i": ids[0]}
     assert stored[bad].user == "u-writer" and stored[bad].outcome == "OK"
     assert "could not be logged (TypeError" in stored[bad].variables["unloggable"]
+    assert stored[ids[5]].operation_name == '["W"]' and "could not be logged" in stored[ids[5]].variables["unloggable"]
     result = await verify_stored(engine, QUERY_LOG)
     assert result.fault is None, result.fault
 
