@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import re
 import weakref
 from collections import OrderedDict
@@ -170,9 +171,9 @@ class QueryLogWriter:
             log.error("query log write failed: %s", _describe(exc))
             _settle(item, QueryLogUnavailable(f"the query log cannot be written: {exc}"))
             return False
-        reason = _describe(exc)
+        reason = _brief(exc)
         log.error("query log entry of request %s refused (%s); logging a minimal entry in its place",
-                  short_text(item.entry.get("request_id"), 64), reason)
+                  short_text(item.entry.get("request_id"), 64), _describe(exc))
         minimal = _Pending(minimal_entry(item.entry, reason), None, _subject_codes(item.subjects), item.done)
         try:
             await self._write([minimal])
@@ -182,7 +183,7 @@ class QueryLogWriter:
             return not database_at_fault(again)
         _settle(item, QueryLogEntryRefused(
             "the gateway could not write this request's content to the query log (HC-35), so it is not answered; "
-            f"its entry records why ({short_text(reason, 200)}). Check the request's variables and operationName "
+            f"its entry records why ({reason}). Check the request's variables and operationName "
             "(JSON text without lone surrogates such as \\ud800) and send it again"))
         return True
 
@@ -233,6 +234,12 @@ def _describe(exc: BaseException) -> str:
     return short_text(f"{type(exc).__name__}: {exc}", 500)
 
 
+def _brief(exc: BaseException) -> str:
+    """An exception's kind and first line, for the client and the minimal entry (no SQL, no values)."""
+    lines = str(exc).strip().splitlines()
+    return short_text(f"{type(exc).__name__}: {lines[0] if lines else ''}", 200)
+
+
 def database_at_fault(exc: BaseException) -> bool:
     """Whether a failed write failed because the database cannot be written at all.
 
@@ -274,7 +281,7 @@ def minimal_entry(entry: dict[str, Any], reason: str) -> dict[str, Any]:
     authorization_id = entry.get("authorization_id")
     minimal["authorization_id"] = authorization_id if type(authorization_id) is int else None
     duration = entry.get("duration_ms")
-    minimal["duration_ms"] = float(duration) if type(duration) in (int, float) and duration == duration else 0.0
+    minimal["duration_ms"] = float(duration) if type(duration) in (int, float) and math.isfinite(duration) else 0.0
     minimal["refused"] = []
     minimal["variables"] = {"unloggable": short_text(
         f"this request's variables and error details could not be logged ({reason}); the request was answered "
