@@ -190,7 +190,7 @@ async def test_one_bad_entry_fails_only_itself_and_is_logged_minimally(engine, b
         await writer.close()
     assert [type(r).__name__ for r in results] == (["NoneType"] * 3 + ["QueryLogEntryRefused", "NoneType"]
                                                    + ["QueryLogEntryRefused"] + ["NoneType"] * 2)
-    assert "TypeError" in str(results[3])
+    assert isinstance(results[3], QueryLogEntryRefused) and "TypeError" in str(results[3])
     stored = await _entries(engine, ids)
     assert list(stored) == ids  # all there, in the order they were appended
     assert stored[ids[0]].variables == {"i": ids[0]}
