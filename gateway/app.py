@@ -34,13 +34,13 @@ from gateway.identity import AuthenticationError, TokenVerifier, authentication_
 from gateway.proxies import forwarded_headers_middleware
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
 from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_code, encode, is_request_error, \
-    negotiate, read_params
+    negotiate, read_params, refuse_lone_surrogates
 from gateway.settings import Settings
 from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
 from domain.subject_ids import SubjectIds
 from gateway.policy_sync import PolicySync
-from gateway.query_log import QueryLogUnavailable, QueryLogWriter, build_entry
+from gateway.query_log import QueryLogEntryRefused, QueryLogUnavailable, QueryLogWriter, build_entry
 from policies.engine import PolicyEngine
 from policies.storage import policy_engine
 from resolvers.access import build_access
@@ -48,6 +48,7 @@ from resolvers.context import Operation, RequestContext
 from resolvers.reference import reference_data
 from schema.build import build_schema
 from store.availability import is_database_unavailable
+from store.json_safe import json_safe
 from store.engine import create_engine
 
 log = logging.getLogger("gateway")
@@ -139,6 +140,11 @@ class GraphQLEndpoint:
             params = await read_params(request, settings.max_request_bytes)
             exchange.operation = Operation(document=params.query, name=params.operation_name)
             try:
+                refuse_lone_surrogates(params)
+            except HTTPRefusal:  # the log keeps what was sent, escaped (execution would have copied it)
+                exchange.operation.variables = json_safe(params.variables)
+                raise
+            try:
                 context = await self._context(exchange.principal, purpose, basis)
             except Exception as exc:
                 if not is_database_unavailable(exc):
@@ -213,6 +219,8 @@ class GraphQLEndpoint:
         except QueryLogUnavailable:
             return _Answer.refusal(503, "QUERY_LOG_UNAVAILABLE", "the query log cannot be written, so nothing is "
                                    "answered (HC-35); try again later", media_type=answer.media_type)
+        except QueryLogEntryRefused as refused:  # logged as a minimal entry: this request only
+            return _Answer.refusal(400, "UNLOGGABLE_REQUEST", str(refused), media_type=answer.media_type)
         return answer
 
     async def _context(self, principal: Principal, purpose, basis) -> RequestContext:

@@ -118,7 +118,8 @@ def _content_type(request: Request) -> None:
 
 
 async def read_params(request: Request, limit: int) -> GraphQLParams:
-    """The request's parameters: from the URL for GET, from a JSON body for POST; 400/413/415 naming the fault."""
+    """The request's parameters: from the URL for GET, from a JSON body for POST; 400/413/415 naming the fault.
+    (Lone surrogates are refused apart, by `refuse_lone_surrogates`, once the log has a copy of what was sent.)"""
     if request.method == "GET":
         values: dict[str, Any] = {}
         for name in ("query", "operationName", "variables", "extensions"):
@@ -163,13 +164,11 @@ def _checked(values: dict[str, Any]) -> GraphQLParams:
         value = values.get(name)
         if value is not None and not isinstance(value, dict):
             raise HTTPRefusal(400, "BAD_REQUEST", f'"{name}" must be an object or null, got a JSON {_json_type(value)}')
-    params = GraphQLParams(query=query, operation_name=operation_name or None,
-                           variables=values.get("variables") or {}, extensions=values.get("extensions") or {})
-    _refuse_lone_surrogates(params)
-    return params
+    return GraphQLParams(query=query, operation_name=operation_name or None,
+                         variables=values.get("variables") or {}, extensions=values.get("extensions") or {})
 
 
-def _refuse_lone_surrogates(params: GraphQLParams) -> None:
+def refuse_lone_surrogates(params: GraphQLParams) -> None:
     """JSON may escape half a UTF-16 pair (`"\\ud800"`): not a character, storable nowhere. Refused, naming where."""
     try:
         json.dumps([params.query, params.operation_name, params.variables, params.extensions],

@@ -2,7 +2,21 @@
 
 A response leaves only after its entry is committed. Entries arriving while a commit is under
 way are written together by the next one (group commit), so logging costs one transaction per
-burst, not per request. When the log cannot be written the request fails closed (HTTP 503).
+burst, not per request.
+
+No request can fail another's entry (issue 10). Everything an entry keeps is a JSON-safe copy
+(store.json_safe), taken before execution. If a group commit still fails, its entries are
+written again one by one, in order, each in its own transaction (the chain stays in order), and
+only an entry that fails on its own fails its own request:
+
+- the database cannot be written (connection lost, disk full, read-only, locked past its timeout,
+  see `store.availability`): QueryLogUnavailable for that entry and the rest of its batch; those
+  requests fail closed, HTTP 503 QUERY_LOG_UNAVAILABLE, as they must not be answered unlogged;
+- anything else is the entry's own content (it cannot be encoded, the database refuses a value):
+  a minimal entry is written in its place (same who, when, operation, subjects and outcome; its
+  variables replaced by a note saying why they could not be logged) and QueryLogEntryRefused is
+  raised, so that request, and only it, is answered HTTP 400 UNLOGGABLE_REQUEST without its data.
+  If even the minimal entry cannot be written, it is QueryLogUnavailable (503).
 """
 
 from __future__ import annotations
@@ -10,7 +24,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import json
 import logging
+import math
 import re
 import weakref
 from collections import OrderedDict
@@ -23,8 +39,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_resident_id
 from resolvers.context import Operation
+from store.availability import is_database_unavailable
 from store.chain import QUERY_LOG, append_blocking, probe_writable
 from store.engine import blocking_sqlite_engine, dialect_insert
+from store.json_safe import json_safe, safe_text, short_text
 from store.models import QueryDocument, QueryLogSubject
 
 log = logging.getLogger("gateway.query_log")
@@ -34,6 +52,13 @@ MAX_BATCH = 500
 
 class QueryLogUnavailable(RuntimeError):
     """The entry could not be committed: the request must not be answered."""
+
+
+class QueryLogEntryRefused(ValueError):
+    """The entry's content could not be logged; a minimal entry was logged in its place.
+
+    The request is logged, but must not be answered with its data (HTTP 400 UNLOGGABLE_REQUEST).
+    """
 
 
 def mask_personal(value: Any) -> Any:
@@ -55,7 +80,8 @@ def mask_personal(value: Any) -> Any:
 
 
 def document_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
+    """The hash of the document as the log stores it (lone surrogates escaped, see store.json_safe)."""
+    return hashlib.sha256(safe_text(text, nul=True).encode()).hexdigest()
 
 
 @dataclass
@@ -96,8 +122,10 @@ class QueryLogWriter:
             await asyncio.get_running_loop().run_in_executor(None, _release, self._thread, self._blocking)
 
     async def append(self, entry: dict[str, Any], document: str | None, subjects: list[str]) -> None:
-        """Returns once the entry is committed; raises QueryLogUnavailable if it cannot be."""
+        """Returns once the entry is committed; raises QueryLogUnavailable if it cannot be, and
+        QueryLogEntryRefused if only a minimal entry in its place could be (module docstring)."""
         future = asyncio.get_running_loop().create_future()
+        document = safe_text(document, nul=True) if isinstance(document, str) else None
         self._pending.append(_Pending(entry, document, subjects, future))
         if not self._flushing:
             self._flushing = True
@@ -111,16 +139,53 @@ class QueryLogWriter:
                 try:
                     await self._write(batch)
                 except Exception as exc:
-                    log.error("query log write failed for %d entries: %s", len(batch), exc)
-                    for item in batch:
-                        if not item.done.done():
-                            item.done.set_exception(QueryLogUnavailable(str(exc)))
+                    if len(batch) > 1:
+                        log.warning("query log group commit of %d entries failed (%s); writing them one by one",
+                                    len(batch), _describe(exc))
+                        await self._write_one_by_one(batch)
+                    else:
+                        await self._settle_alone(batch[0], exc)
                 else:
                     for item in batch:
-                        if not item.done.done():
-                            item.done.set_result(None)
+                        _settle(item)
         finally:
             self._flushing = False
+
+    async def _write_one_by_one(self, batch: list[_Pending]) -> None:
+        """Each entry in its own transaction, in order; once the database itself fails, the rest
+        of the batch fails with it (a database that is down is not retried once per entry)."""
+        for index, item in enumerate(batch):
+            try:
+                await self._write([item])
+            except Exception as exc:
+                if not await self._settle_alone(item, exc):
+                    for rest in batch[index + 1:]:
+                        _settle(rest, QueryLogUnavailable(f"the query log cannot be written: {exc}"))
+                    return
+            else:
+                _settle(item)
+
+    async def _settle_alone(self, item: _Pending, exc: Exception) -> bool:
+        """An entry that failed in a transaction of its own; False if the database is at fault."""
+        if is_database_unavailable(exc):
+            log.error("query log write failed: %s", _describe(exc))
+            _settle(item, QueryLogUnavailable(f"the query log cannot be written: {exc}"))
+            return False
+        reason = _brief(exc)
+        log.error("query log entry of request %s refused (%s); logging a minimal entry in its place",
+                  short_text(item.entry.get("request_id"), 64), _describe(exc))
+        minimal = _Pending(minimal_entry(item.entry, reason), None, _subject_codes(item.subjects), item.done)
+        try:
+            await self._write([minimal])
+        except Exception as again:
+            log.error("even the minimal query log entry failed: %s", _describe(again))
+            _settle(item, QueryLogUnavailable(f"the query log cannot be written: {again}"))
+            return not is_database_unavailable(again)
+        _settle(item, QueryLogEntryRefused(
+            "the gateway could not write this request's content to the query log (HC-35), so it is not answered; "
+            f"its entry records why ({reason}). Check the request's variables and operationName "
+            "(JSON text without lone surrogates such as \\ud800) and send it again"))
+        return True
 
     async def _write(self, batch: list[_Pending]) -> None:
         documents = {}
@@ -165,6 +230,64 @@ def _release(thread: ThreadPoolExecutor, blocking: Engine) -> None:
 _INSERT_SUBJECTS = QueryLogSubject.__table__.insert()
 
 
+def _settle(item: _Pending, error: Exception | None = None) -> None:
+    if item.done.done():
+        return
+    if error is None:
+        item.done.set_result(None)
+    else:
+        item.done.set_exception(error)
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception as one safe line for the gateway's own log (it may quote the bad content)."""
+    return short_text(f"{type(exc).__name__}: {exc}", 500)
+
+
+def _brief(exc: BaseException) -> str:
+    """An exception's kind and first line, for the client and the minimal entry (no SQL, no values)."""
+    lines = str(exc).strip().splitlines()
+    return short_text(f"{type(exc).__name__}: {lines[0] if lines else ''}", 200)
+
+
+_MINIMAL_TEXT = {"request_id": 64, "user": 128, "department": 32, "client": 64, "operation_name": 128,
+                 "operation_type": 16, "document_hash": 64, "purpose": 32, "basis": 128, "outcome": 16}
+
+
+def minimal_entry(entry: dict[str, Any], reason: str) -> dict[str, Any]:
+    """Who, when, what operation and outcome of an entry whose content could not be logged, built
+    field by field from plain types so that it can be; its variables are a note saying why."""
+    minimal: dict[str, Any] = {name: short_text(entry[name], width) if entry.get(name) is not None else None
+                               for name, width in _MINIMAL_TEXT.items()}
+    minimal["request_id"] = minimal["request_id"] or "unknown"
+    minimal["operation_name"] = operation_name(entry.get("operation_name"))
+    minimal["outcome"] = minimal["outcome"] or "FAILED"
+    at = entry.get("at")
+    minimal["at"] = at if isinstance(at, dt.datetime) else dt.datetime.now(dt.timezone.utc)
+    minimal["roles"] = _texts(entry.get("roles"), 64)
+    minimal["subjects"] = _texts(entry.get("subjects"), 18)
+    minimal["record_ids"] = [r for r in entry.get("record_ids") or [] if type(r) is int] \
+        if isinstance(entry.get("record_ids"), list) else []
+    authorization_id = entry.get("authorization_id")
+    minimal["authorization_id"] = authorization_id if type(authorization_id) is int else None
+    duration = entry.get("duration_ms")
+    minimal["duration_ms"] = float(duration) if type(duration) in (int, float) and math.isfinite(duration) else 0.0
+    minimal["refused"] = []
+    minimal["variables"] = {"unloggable": short_text(
+        f"this request's variables and error details could not be logged ({reason}); the request was answered "
+        "HTTP 400 UNLOGGABLE_REQUEST without its data", 1000)}
+    return minimal
+
+
+def _texts(values: Any, width: int) -> list[str]:
+    return [short_text(v, width) for v in values] if isinstance(values, (list, tuple)) else []
+
+
+def _subject_codes(codes: Any) -> list[str]:
+    return [c for c in codes if isinstance(c, str) and len(c) <= 18 and c.isalnum()] \
+        if isinstance(codes, (list, tuple)) else []
+
+
 def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[str, str]) -> None:
     """One transaction's statements: new query texts, the chained entries, the subjects they touched."""
     if documents:
@@ -178,7 +301,8 @@ def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[s
 
 
 def outcome_of(status: int, errors: list[dict], has_data: bool) -> str:
-    codes = {(e.get("extensions") or {}).get("code") for e in errors}
+    errors = [e for e in errors if isinstance(e, dict)]
+    codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e.get("extensions") or {}, dict)}
     if status == 401:
         return "UNAUTHENTICATED"
     if status >= 500:
@@ -198,31 +322,43 @@ def refused_fields(errors: list[dict]) -> list[dict]:
     """The refusals of a response, with their paths, as supervisors list them (SPEC 3.6)."""
     refused = []
     for error in errors:
-        extensions = error.get("extensions") or {}
-        if extensions.get("code") in ("FORBIDDEN", "PURPOSE_REQUIRED", "UNAUTHENTICATED"):
+        extensions = error.get("extensions") if isinstance(error, dict) else None
+        if isinstance(extensions, dict) and extensions.get("code") in ("FORBIDDEN", "PURPOSE_REQUIRED",
+                                                                         "UNAUTHENTICATED"):
             refused.append({"path": "/".join(str(p) for p in error.get("path") or []),
                             "code": extensions.get("code"), "rule": extensions.get("rule") or extensions.get("reason"),
-                            "message": error.get("message", "")[:300]})
-    return refused
+                            "message": short_text(error.get("message", ""), 300)})
+    return json_safe(refused)
+
+
+def operation_name(name: Any) -> str | None:
+    """The operation name as logged: a client may send any JSON there (an array, an object)."""
+    if name is None or name == "":
+        return None
+    if not isinstance(name, str):
+        name = json.dumps(json_safe(name), ensure_ascii=False, separators=(",", ":"))
+    return short_text(name, 128)
 
 
 def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, principal, client: str | None,
                 operation: Operation, purpose, basis: str | None, authorization_id: int | None,
                 subjects: list[str], record_ids: list[int], status: int, errors: list[dict],
                 has_data: bool) -> dict[str, Any]:
+    """The entry of one request; every free-form value a JSON-safe copy, every text as wide as its
+    column at most (module docstring)."""
     return {
         "at": started,
-        "request_id": request_id,
-        "user": principal.user,
-        "department": principal.department,
-        "roles": sorted(principal.roles),
-        "client": client,
-        "operation_name": (operation.name or None) and operation.name[:128],
-        "operation_type": operation.type,
-        "document_hash": document_hash(operation.document) if operation.document else None,
-        "variables": mask_personal(operation.variables or {}),
+        "request_id": _text(request_id, 64) or "unknown",
+        "user": _text(principal.user, 128),
+        "department": _text(principal.department, 32),
+        "roles": sorted(short_text(r, 64) for r in principal.roles),
+        "client": _text(client, 64),
+        "operation_name": operation_name(operation.name),
+        "operation_type": _text(operation.type, 16),
+        "document_hash": document_hash(operation.document) if isinstance(operation.document, str) else None,
+        "variables": mask_personal(json_safe(operation.variables or {})),
         "purpose": purpose.value if purpose is not None else None,
-        "basis": basis,
+        "basis": _text(basis, 128),
         "authorization_id": authorization_id,
         "subjects": sorted(mask_resident_id(s) if s[:17].isdigit() else s for s in set(subjects)),
         "record_ids": sorted(record_ids),
@@ -230,3 +366,7 @@ def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, pr
         "outcome": outcome_of(status, errors, has_data),
         "duration_ms": duration_ms,
     }
+
+
+def _text(value: Any, width: int) -> str | None:
+    return None if value is None else short_text(value, width)

@@ -21,6 +21,7 @@ from schema.instants import DATETIME
 from schema.query import Mutation, Query
 from store.availability import is_database_unavailable
 from schema.records import RECORD_TYPES
+from store.json_safe import json_safe
 
 # Errors with one of these codes were written for the client; anything else is masked.
 CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND"}
@@ -46,7 +47,8 @@ class OperationCapture(SchemaExtension):
         if operation is not None:
             operation.document = execution.query
             operation.name = execution.operation_name
-            operation.variables = execution.variables or {}
+            # a copy, taken now: resolvers may edit the variables in place (_entities does)
+            operation.variables = json_safe(execution.variables or {})
         yield
         if operation is not None:
             try:

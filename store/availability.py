@@ -13,7 +13,12 @@ import sqlite3
 from sqlalchemy import exc as sa
 
 _UNAVAILABLE = (sa.OperationalError, sa.InterfaceError, sa.TimeoutError, sa.DisconnectionError,
-                ConnectionError, OSError, TimeoutError)
+                sa.ResourceClosedError, ConnectionError, OSError, TimeoutError)
+# PostgreSQL's SQLSTATE classes for a server that cannot serve: connection exception, invalid transaction
+# state (read-only), rollback (serialisation, deadlock), insufficient resources (disk full, too many
+# connections), object not in prerequisite state (lock not available), operator intervention (shutdown,
+# terminated), system error, internal error.
+_POSTGRES_UNAVAILABLE = ("08", "25", "40", "53", "55", "57", "58", "XX")
 
 
 def is_database_unavailable(error: BaseException | None) -> bool:
@@ -30,6 +35,10 @@ def is_database_unavailable(error: BaseException | None) -> bool:
             return True
         if type(error).__module__.startswith("asyncpg") and type(error).__name__ in _ASYNCPG_UNAVAILABLE:
             return True
+        if isinstance(error, sa.DBAPIError):
+            state = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+            if isinstance(state, str) and state.startswith(_POSTGRES_UNAVAILABLE):
+                return True
         error = error.__cause__ or error.__context__
         seen += 1
     return False
