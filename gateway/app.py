@@ -233,7 +233,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     gateway = Gateway(settings=settings, engine=engine, verifier=verifier, profile=profile, policies=policies,
                       query_log=QueryLogWriter(engine) if query_log else None, today=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
-    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens)
+    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
+                          max_aliases=settings.max_query_aliases, max_fields=settings.max_query_fields)
     handler = GraphQLHandler(schema, graphql_ide=None, allow_queries_via_get=True)
     endpoint = GraphQLEndpoint(gateway, handler)
 
