@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import import_floor, import_rows, policy_overhead, query_log_overhead
+from bench import hostile_documents, import_floor, import_rows, policy_overhead, query_log_overhead
 
 print("== policy overhead (issue 3) ==")
 asyncio.run(policy_overhead.main())
@@ -15,3 +15,6 @@ asyncio.run(import_rows.main([]))
 
 print("== what PostgreSQL alone takes for the same writes (issue 5) ==")
 asyncio.run(import_floor.main([]))
+
+print("== refusing hostile documents (issue 10) ==")
+asyncio.run(hostile_documents.main())

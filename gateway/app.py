@@ -326,7 +326,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
                       subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir),
                       now=now, fixed_day=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
-    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens)
+    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
+                          max_aliases=settings.max_query_aliases, max_fields=settings.max_query_fields)
     endpoint = GraphQLEndpoint(gateway, schema)
 
     async def healthz(_request: Request) -> Response:

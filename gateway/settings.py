@@ -36,6 +36,8 @@ class Settings:
     # Hostile input (SPEC 3.6).
     max_query_depth: int = 12
     max_query_tokens: int = 4000
+    max_query_aliases: int = 30  # per operation, fragments expanded (schema/document_cost.py)
+    max_query_fields: int = 1000  # field selections per operation, fragments expanded
     max_list_codes: int = 100
     max_page_size: int = 100
     graphiql: bool = True
@@ -73,6 +75,8 @@ class Settings:
             jwt_audience=env.get("JWT_AUDIENCE") or None,
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "12")),
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "4000")),
+            max_query_aliases=int(env.get("MAX_QUERY_ALIASES", "30")),
+            max_query_fields=int(env.get("MAX_QUERY_FIELDS", "1000")),
             graphiql=_bool(env.get("GRAPHIQL"), True),
             policy_file=Path(env["POLICY_FILE"]) if env.get("POLICY_FILE") else None,
             max_upload_bytes=int(env.get("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),

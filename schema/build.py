@@ -6,18 +6,14 @@ import datetime as dt
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, SchemaExtension
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from graphql.validation.validate import ValidationAbortedError
+from graphql.validation.rules import overlapping_fields_can_be_merged
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 
 from schema.entities import FederationEntities
 from schema.instants import DATETIME
+from schema.document_cost import CODE as QUERY_TOO_COMPLEX
+from schema.document_cost import DocumentLimits, VerdictCache
 from schema.query import Mutation, Query
 from store.availability import is_database_unavailable
 from schema.records import RECORD_TYPES
@@ -97,23 +93,54 @@ class MaskUnexpected(MaskErrors):
         return masked
 
 
-def limits_extension(max_depth: int, max_aliases: int) -> type[SchemaExtension]:
-    """Depth and alias limits as validation rules built once per schema.
+# graphql-core's own meter of OverlappingFieldsCanBeMerged's work (default 500,000 units: about a
+# second). The document's cost checks refuse the usual ways of spending it before validation;
+# this bounds the rest to a few milliseconds. Real queries spend none or a few hundred units.
+VALIDATION_BUDGET = 5_000
 
-    strawberry's limiters build a new rule class per extension instance; with one instance per
-    request the validation cache (keyed on the rules) would never hit. Built once, it does.
+
+def cost_checked_validation(limits: DocumentLimits, maxsize: int = 512) -> type[SchemaExtension]:
+    """strawberry's ValidationCache, preceded by the document's cost check (schema/document_cost.py).
+
+    The check runs after parsing and before graphql-core's validation, which it spares the
+    documents whose expansion is huge; its verdict is cached per query text. Validation itself
+    stays cached per document (the rules tuple is the same for every request, so it hits).
     """
-    rules = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
-             *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+    verdicts = VerdictCache(limits, maxsize=maxsize)
 
-    class QueryLimits(AddValidationRules):
+    class CostCheckedValidation(ValidationCache):
         def __init__(self) -> None:
-            super().__init__(rules)
+            super().__init__(maxsize=maxsize)
 
-    return QueryLimits
+        def on_validate(self):
+            execution = self.execution_context
+            refusal = verdicts.refusal(execution.query, execution.graphql_document)
+            if refusal is not None:
+                execution.pre_execution_errors = [refusal.error()]
+                yield
+                return
+            errors = self.cached_validate_document(  # as ValidationCache.on_validate
+                execution.schema._schema, execution.graphql_document, execution.validation_rules)
+            execution.pre_execution_errors = [_named_abort(e) for e in errors] if errors else errors
+            yield
+
+    return CostCheckedValidation
 
 
-def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30) -> strawberry.Schema:
+def _named_abort(error: GraphQLError) -> GraphQLError:
+    """graphql-core's "Validation aborted." (its work budget, or recursion, ran out) with our code."""
+    if not isinstance(error, ValidationAbortedError) or error.message != "Validation aborted.":
+        return error  # including "Too many validation errors": the document's own mistakes
+    return GraphQLError("The document is too complex to validate: simplify it (fewer repeated fields "
+                        "and fragments at one level, less nesting).",
+                        extensions={"code": QUERY_TOO_COMPLEX, "measure": "validation",
+                                    "limit": VALIDATION_BUDGET})
+
+
+def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30,
+                 max_fields: int = 1000) -> strawberry.Schema:
+    limits = DocumentLimits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields)
+    overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = VALIDATION_BUDGET  # process-wide, same value
     return GatewaySchema(
         scalar_overrides={dt.datetime: DATETIME},
         query=Query,
@@ -124,8 +151,7 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: in
             OperationCapture,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             lambda: ParserCache(maxsize=512),
-            limits_extension(max_depth, max_aliases),
-            lambda: ValidationCache(maxsize=512),
+            cost_checked_validation(limits),  # in place of ValidationCache
             lambda: MaskUnexpected(should_mask_error=_should_mask,
                                    error_message="Unexpected error: the gateway logged it"),
         ],
