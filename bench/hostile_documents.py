@@ -65,7 +65,8 @@ async def main(n: int = 100) -> bool:
         app = create_app(settings, engine=engine, verifier=verifier)
         all_met = True
         print(f"{'document':<62} {'bytes':>6} {'p50':>8} {'p99':>8} {'max':>8}  goal    met")
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
+        async with app.router.lifespan_context(app), \
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client:
             await refusal_times(client, fragment_bomb(30), 5)  # warm-up: imports, first-request work
             collections = FullCollections()
             gc.callbacks.append(collections)

@@ -1,4 +1,4 @@
-"""The assembled schema: an Apollo Federation 2 subgraph, with parser/validation caches and limits."""
+"""The assembled schema: an Apollo Federation 2 subgraph, with its document cache and limits."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ import strawberry
 from graphql import GraphQLError
 from graphql.validation.validate import ValidationAbortedError
 from graphql.validation.rules import overlapping_fields_can_be_merged
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
+from strawberry.schema.schema import validate_document
 
+from schema.document_cache import DocumentCache
+from schema.document_cost import CODE as QUERY_TOO_COMPLEX
+from schema.document_cost import DocumentLimits, assess
 from schema.entities import FederationEntities
 from schema.instants import DATETIME
-from schema.document_cost import CODE as QUERY_TOO_COMPLEX
-from schema.document_cost import DocumentLimits, VerdictCache
 from schema.query import Mutation, Query
-from store.availability import is_database_unavailable
 from schema.records import RECORD_TYPES
+from store.availability import is_database_unavailable
 from store.json_safe import json_safe
 
 # Errors with one of these codes were written for the client; anything else is masked.
@@ -99,32 +101,40 @@ class MaskUnexpected(MaskErrors):
 VALIDATION_BUDGET = 5_000
 
 
-def cost_checked_validation(limits: DocumentLimits, maxsize: int = 512) -> type[SchemaExtension]:
-    """strawberry's ValidationCache, preceded by the document's cost check (schema/document_cost.py).
+def checked_documents(limits: DocumentLimits, cache: DocumentCache) -> type[SchemaExtension]:
+    """Parsing, the document's cost check and validation, reusing what a repeated text got before.
 
-    The check runs after parsing and before graphql-core's validation, which it spares the
-    documents whose expansion is huge; its verdict is cached per query text. Validation itself
-    stays cached per document (the rules tuple is the same for every request, so it hits).
+    The cost check (schema/document_cost.py) runs after parsing and before graphql-core's
+    validation, which it spares the documents whose expansion is huge. A document that passed both
+    is offered to the cache (schema/document_cache.py), which keeps only texts clients repeat.
     """
-    verdicts = VerdictCache(limits, maxsize=maxsize)
 
-    class CostCheckedValidation(ValidationCache):
-        def __init__(self) -> None:
-            super().__init__(maxsize=maxsize)
+    class CheckedDocuments(SchemaExtension):
+        def on_parse(self):
+            execution = self.execution_context
+            execution.graphql_document = cache.get(execution.query)  # None: strawberry parses it
+            self.known = execution.graphql_document is not None
+            yield
 
         def on_validate(self):
             execution = self.execution_context
-            refusal = verdicts.refusal(execution.query, execution.graphql_document)
+            if self.known:
+                execution.pre_execution_errors = []
+                yield
+                return
+            refusal = assess(execution.graphql_document, limits)
             if refusal is not None:
                 execution.pre_execution_errors = [refusal.error()]
                 yield
                 return
-            errors = self.cached_validate_document(  # as ValidationCache.on_validate
-                execution.schema._schema, execution.graphql_document, execution.validation_rules)
-            execution.pre_execution_errors = [_named_abort(e) for e in errors] if errors else errors
+            errors = validate_document(execution.schema._schema, execution.graphql_document,
+                                       execution.validation_rules)
+            execution.pre_execution_errors = [_named_abort(e) for e in errors]
+            if not errors:
+                cache.validated(execution.query, execution.graphql_document)
             yield
 
-    return CostCheckedValidation
+    return CheckedDocuments
 
 
 def _named_abort(error: GraphQLError) -> GraphQLError:
@@ -140,19 +150,21 @@ def _named_abort(error: GraphQLError) -> GraphQLError:
 def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30,
                  max_fields: int = 1000) -> strawberry.Schema:
     limits = DocumentLimits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields)
+    documents = DocumentCache()
     overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = VALIDATION_BUDGET  # process-wide, same value
-    return GatewaySchema(
+    schema = GatewaySchema(
         scalar_overrides={dt.datetime: DATETIME},
         query=Query,
         mutation=Mutation,
         types=list(RECORD_TYPES.values()),
         extensions=[
-            # Factories: a fresh extension per request; the parse/validation caches are module-wide.
+            # Factories: a fresh extension per request; the document cache is the schema's.
             OperationCapture,
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            lambda: ParserCache(maxsize=512),
-            cost_checked_validation(limits),  # in place of ValidationCache
+            checked_documents(limits, documents),  # in place of ParserCache and ValidationCache
             lambda: MaskUnexpected(should_mask_error=_should_mask,
                                    error_message="Unexpected error: the gateway logged it"),
         ],
     )
+    schema.document_cache = documents
+    return schema

@@ -90,6 +90,11 @@ BAD_REQUESTS = {
     "bad-entities": dict(json={"query": ENTITIES, "variables": {"r": [{"__typename": "Subject", "code": w.ORG_A}]}}),
     "bad-name-array": dict(json={"query": "query A { departments { code } }", "operationName": ["A"]}),
     "bad-name-object": dict(json={"query": "query A { departments { code } }", "operationName": {"a": 1}}),
+    "bad-fragment-bomb": dict(json={"query": "{ ...F0 } " + " ".join(
+        f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30)) + " fragment F30 on Query { __typename }"}),
+    "bad-invalid-utf8": dict(content=b'{"query": "{ departments { code } }", "variables": {"a": "\xff"}}',
+                             headers={"content-type": "application/json"}),
+    "bad-not-json": dict(content=b'{"query": ', headers={"content-type": "application/json"}),
     "poison": dict(json={"query": "query Poison { departments { code } }"}),
     "poison-too-long": dict(json={"query": "query PoisonLong { departments { code } }"}),
 }
@@ -124,9 +129,9 @@ async def test_bad_requests_do_not_fail_the_good_ones_sharing_their_commit(engin
     prefix = f"iso-{backend}-"
     requests: dict[str, dict] = {}
     bad = list(BAD_REQUESTS.items())
-    for i in range(40):  # good requests, with a bad one every five
+    for i in range(40):  # good requests, with a bad one every three
         requests[f"{prefix}good-{i}"] = dict(json={"query": "query Good { departments { code } }"})
-        if i % 5 == 2 and bad:
+        if i % 3 == 2 and bad:
             name, kwargs = bad.pop(0)
             requests[prefix + name] = kwargs
     assert not bad
@@ -163,6 +168,9 @@ async def test_bad_requests_do_not_fail_the_good_ones_sharing_their_commit(engin
     assert entries[prefix + "bad-surrogate-value"].variables == {"n": "\\ud800"}
     assert entries[prefix + "bad-surrogate-key"].variables == {"\\ud800": 1}
     assert entries[prefix + "bad-entities"].variables == {"r": [{"__typename": "Subject", "code": w.ORG_A}]}
+    assert responses[prefix + "bad-fragment-bomb"].json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+    assert responses[prefix + "bad-invalid-utf8"].json()["errors"][0]["extensions"]["code"] == "INVALID_UTF8"
+    assert responses[prefix + "bad-not-json"].json()["errors"][0]["extensions"]["code"] == "BAD_JSON"
     for name in ("bad-name-array", "bad-name-object"):  # the request's shape is wrong: refused, naming it
         assert responses[prefix + name].status_code == 400
         assert '"operationName"' in responses[prefix + name].json()["errors"][0]["message"]
