@@ -143,17 +143,31 @@ def parse_schedule(data: object, origin: str) -> HolidaySchedule:
         working_days=dates("working_days"),
         source=str(data.get("source") or ""),
     )
+    if not schedule.holidays and not schedule.working_days:  # a file of no dates is a mistake, not a year
+        raise fail("the file lists no dates: copy the notice's holidays and adjusted working days")
     return validate_schedule(schedule, origin)
+
+
+def read_schedule(text: str, origin: str) -> HolidaySchedule:
+    """A schedule from its YAML text; any defect, an impossible unquoted date (`2030-13-01`, which
+    YAML's own date reader rejects) included, raises ``ScheduleError`` naming `origin`."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ScheduleError(f"{origin}: cannot read schedule: not valid YAML: {exc}") from None
+    except ValueError as exc:  # YAML read an unquoted date that does not exist
+        raise ScheduleError(f"{origin}: cannot read schedule: a date that does not exist ({exc})") from None
+    return parse_schedule(data, origin)
 
 
 def load_schedule(path: str | Path) -> HolidaySchedule:
     """Read one ``<year>.yaml`` file; any defect raises ``ScheduleError`` naming the file."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise ScheduleError(f"{path}: cannot read schedule: {exc}") from None
-    return parse_schedule(data, str(path))
+    return read_schedule(text, str(path))
 
 
 def _expand(item: object) -> Iterator[dt.date]:

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import yaml
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import JurisdictionProfile, load_profile
 from domain.enums import SubjectKind
-from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule
+from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule, read_schedule
 from resolvers.record_columns import UTC, derived_facts, submitted_day
 from store.chain import append_submission_log
 from store.engine import dialect_insert
@@ -82,11 +81,7 @@ async def add_calendar_year(engine: AsyncEngine, schedule_yaml_text: str, source
     if len(schedule_yaml_text) > MAX_SCHEDULE_TEXT:
         raise ScheduleError(f"{source}: {len(schedule_yaml_text)} characters; a year's schedule is far shorter "
                             f"(at most {MAX_SCHEDULE_TEXT})")
-    try:
-        data = yaml.safe_load(schedule_yaml_text)
-    except yaml.YAMLError as exc:
-        raise ScheduleError(f"{source}: not valid YAML: {exc}") from None
-    schedule = parse_schedule(data, source)
+    schedule = read_schedule(schedule_yaml_text, source)
     if schedule.year not in CALENDAR_YEARS:
         raise ScheduleError(f"{source}: year {schedule.year} is outside {CALENDAR_YEARS.start}.."
                             f"{CALENDAR_YEARS.stop - 1}")

@@ -58,14 +58,25 @@ def dialect_insert(connection):
 
 async def recreate_postgres_database(url: str) -> str:
     """Drop and create the PostgreSQL database `url` names (tests and benchmarks: scratch databases)."""
+    name = make_url(url).database
+    await _administer(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"')
+    return url
+
+
+async def drop_postgres_database(url: str) -> None:
+    """Drop the PostgreSQL database `url` names, if it exists (tests and benchmarks: their scratch databases)."""
+    await _administer(url, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
+async def _administer(url: str, *statements: str) -> None:
+    """Run `statements` on the server `url` points at, from its `postgres` database."""
     import asyncpg
 
     parsed = make_url(url)
     admin = await asyncpg.connect(host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username,
                                   password=parsed.password, database="postgres")
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+        for statement in statements:
+            await admin.execute(statement)
     finally:
         await admin.close()
-    return url

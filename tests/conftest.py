@@ -41,15 +41,52 @@ async def reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+_SCRATCH_DATABASES: set[str] = set()
+
+
 async def scratch_postgres_url(name: str) -> str:
-    """A new, empty PostgreSQL database beside TEST_DATABASE_URL's, for tests that need their own."""
+    """A new, empty PostgreSQL database beside TEST_DATABASE_URL's, for tests that need their own
+    (dropped when the session ends: the suite leaves no database behind)."""
     from sqlalchemy.engine import make_url
 
     from store.engine import recreate_postgres_database
 
     base = make_url(os.environ["TEST_DATABASE_URL"])
     url = base.set(database=f"{base.database}_{name}").render_as_string(hide_password=False)
+    _SCRATCH_DATABASES.add(url)
     return await recreate_postgres_database(url)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def drop_scratch_databases():
+    """Drop every scratch PostgreSQL database the session made, once it is over, and check that no
+    other database beside TEST_DATABASE_URL's is left: each test drops what it creates."""
+    yield
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from store.engine import drop_postgres_database
+
+    base = make_url(os.environ["TEST_DATABASE_URL"])
+
+    async def drop_all() -> list[str]:
+        for url in sorted(_SCRATCH_DATABASES):
+            await drop_postgres_database(url)
+        admin = await asyncpg.connect(host=base.host or "127.0.0.1", port=base.port or 5432, user=base.username,
+                                      password=base.password, database="postgres")
+        try:
+            rows = await admin.fetch("SELECT datname FROM pg_database WHERE starts_with(datname, $1)",
+                                     f"{base.database}_")
+        finally:
+            await admin.close()
+        return sorted(r["datname"] for r in rows)
+
+    left = asyncio.run(drop_all())
+    assert not left, f"the test session left PostgreSQL databases behind: {', '.join(left)}"
 
 
 async def scratch_url(backend: str, tmp_path: Path, name: str) -> str:

@@ -87,7 +87,10 @@ async def test_an_added_year_changes_the_deadline_and_clears_the_provisional_fla
     (HYPOTHETICAL_2027, "2028.yaml", "named for 2028"),
     ("year: 2027\nholidays: [2027-01-01\n", "2027.yaml", "not valid YAML"),
     (HYPOTHETICAL_2027.replace("source:", "sauce:"), "2027.yaml", "unknown key"),
-    ("year: 1899\n", "holidays.yaml", "outside"),
+    ("year: 1899\nholidays: [1899-01-01]\n", "holidays.yaml", "outside"),
+    ("year: 2030\nsource: x\nholidays: [2030-13-01]\n", "2030.yaml", "a date that does not exist"),
+    ("year: 2030\nsource: x\n", "2030.yaml", "lists no dates"),
+    ("year: 2030\nsource: x\nholidays: []\nworking_days: []\n", "2030.yaml", "lists no dates"),
 ])
 async def test_a_faulty_schedule_changes_nothing(engine, clean_2027, text, source, fault):
     years = await _count(engine, CalendarYear.year.is_not(None), model=CalendarYear)
@@ -110,6 +113,12 @@ def test_the_cli_adds_a_year(tmp_path, monkeypatch, capsys):
     args = parser.parse_args(["add-holidays", str(bad)])
     assert args.func(args) == 2
     assert "holidays not added" in capsys.readouterr().err
+    impossible = tmp_path / "2030.yaml"  # an unquoted impossible date: a clear refusal, not a traceback
+    impossible.write_text("year: 2030\nsource: x\nholidays: [2030-13-01]\n", encoding="utf-8")
+    args = parser.parse_args(["add-holidays", str(impossible)])
+    assert args.func(args) == 2
+    err = capsys.readouterr().err
+    assert "holidays not added" in err and "does not exist" in err and "Traceback" not in err
 
     good = tmp_path / "ok" / "2027.yaml"
     good.parent.mkdir()

@@ -145,7 +145,7 @@ def test_with_year_adds_a_schedule_built_in_code():
 
 
 def test_operator_file_overrides_a_shipped_year(tmp_path):
-    write(tmp_path, "2026.yaml", "year: 2026\nsource: correction\nholidays: []\nworking_days: []\n")
+    write(tmp_path, "2026.yaml", "year: 2026\nsource: correction\nholidays: [2026-01-01]\nworking_days: []\n")
     cal = CAL.load_directory(tmp_path)
     assert cal.is_working_day(date(2026, 10, 2))
     assert cal.from_files([tmp_path / "2026.yaml"]).published_years == (2026,)
