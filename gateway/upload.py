@@ -6,8 +6,9 @@ department is the provider. The body is streamed to a temporary file and refused
 soon as it passes the limit, so an oversized or endless upload never fills memory or disk; only
 then is the multipart form parsed (from that file).
 
-Form fields: `file` (.xlsx or .csv), `catalogueItem` (may be omitted for a template that names
-its item), `mode` (`BEST_EFFORT`, the default, or `ALL_OR_NOTHING`). The answer lists the counts,
+Form fields: `file` (.xlsx or .csv), `catalogueItem` (or `item`, as the command line calls it; may
+be omitted for a template that names its item), `mode` (`BEST_EFFORT`, the default, or
+`ALL_OR_NOTHING`); any other field is refused, naming the fields. The answer lists the counts,
 the first 1,000 row-level errors and the outcome of each row (the first 10,000).
 """
 
@@ -44,6 +45,8 @@ MAX_OUTCOMES = 10_000
 UPLOAD_CHUNK = 200
 SUBMITTING_ROLES = frozenset({"officer", "submitter"})
 MODES = ("BEST_EFFORT", "ALL_OR_NOTHING")
+# `item` is the command line's name for catalogueItem (`import FILE --item ITEM`): both are taken.
+FORM_FIELDS = frozenset({"file", "catalogueItem", "item", "mode"})
 
 
 def max_upload_bytes(settings) -> int:
@@ -115,16 +118,23 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
             suffix = Path(upload.filename).suffix.lower()
             if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
                 return _error(400, f"{upload.filename}: only .xlsx and .csv files can be imported", "BAD_UPLOAD")
+            unknown = sorted(set(form.keys()) - FORM_FIELDS)
+            if unknown:  # a misspelt field would otherwise be ignored without a word
+                return _error(400, f"unknown form field(s) {', '.join(unknown)}; the fields are "
+                                   f"{', '.join(sorted(FORM_FIELDS))}", "BAD_UPLOAD")
             mode = str(form.get("mode") or "BEST_EFFORT").strip().upper()
             if mode not in MODES:
                 return _error(400, f"mode must be BEST_EFFORT or ALL_OR_NOTHING, not {mode!r}", "BAD_UPLOAD")
+            named_items = {str(form.get(f) or "").strip() for f in ("catalogueItem", "item")} - {""}
+            if len(named_items) > 1:
+                return _error(400, "catalogueItem and item name different items; give one", "BAD_UPLOAD")
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="credit-upload-")))
-            saved = folder / f"upload{suffix}"
+            saved = folder / _local_name(upload.filename, suffix)
             with saved.open("wb") as out:
                 await run_in_threadpool(shutil.copyfileobj, upload.file, out)
             body.close()
             try:
-                named = str(form.get("catalogueItem") or "").strip() or None
+                named = next(iter(named_items), None)
                 report = await import_file(
                     gateway.engine, saved, profile=gateway.profile, department=principal.department,
                     user=principal.user, item=named, all_or_nothing=mode == "ALL_OR_NOTHING",
@@ -143,6 +153,13 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
             return JSONResponse(_answer(report, upload.filename))
 
     return Route(path, endpoint, methods=["POST"], name="import")
+
+
+def _local_name(filename: str, suffix: str) -> str:
+    """The sent file's own name (its last part, printable characters only), so that error messages and
+    the error report name the file the department sent, never a path of ours."""
+    name = "".join(c for c in Path(filename.replace("\\", "/")).name if c.isprintable() and c not in '/:*?"<>|')
+    return name[-120:] if name.strip(". ") else f"upload{suffix}"
 
 
 def _too_large(limit: int) -> JSONResponse:

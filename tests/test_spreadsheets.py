@@ -339,8 +339,7 @@ async def test_csv_with_either_header_imports(db, tmp_path, labels):
 async def upload_client(db):
     settings = settings_for_tests()
     app = app_for(db)
-    if not any(getattr(r, "path", None) == "/import" for r in app.routes):
-        app.router.routes.append(upload_route(settings))
+    assert any(getattr(r, "path", None) == "/import" for r in app.routes)  # the app serves it, as deployed
     small = app_for(db)
     small.router.routes.insert(0, upload_route(settings, max_bytes=2_000))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client, \
@@ -418,6 +417,27 @@ async def test_upload_refuses_bad_tokens_and_callers_who_do_not_submit(db, tmp_p
     response = await client.post("/import", headers=officer(), data=data,
                                  files={"file": ("x.txt", b"hello")})
     assert response.status_code == 400
+
+
+async def test_upload_form_fields_are_checked_and_errors_name_the_file_sent(db, tmp_path, upload_client):
+    client, _ = upload_client
+    prefix = f"FORM{db.dialect.name[:2].upper()}"
+    content = write_csv(tmp_path / "a.csv", [good_row(prefix, 1)], labels=True).read_bytes()
+    response = await client.post("/import", headers=officer(), data={"catalogueItm": ITEM.code},
+                                 files={"file": ("处罚.csv", content)})
+    assert response.status_code == 400 and "catalogueItm" in response.json()["errors"][0]["message"]
+    assert "catalogueItem" in response.json()["errors"][0]["message"]  # names the fields there are
+    response = await client.post("/import", headers=officer(), data={"item": ITEM.code, "catalogueItem": "HC-X"},
+                                 files={"file": ("处罚.csv", content)})
+    assert response.status_code == 400 and "different items" in response.json()["errors"][0]["message"]
+    response = await client.post("/import", headers=officer(), data={"item": ITEM.code},  # the CLI's name
+                                 files={"file": ("处罚.csv", content)})
+    assert response.status_code == 200 and response.json()["stored"] == 1, response.text
+    response = await client.post("/import", headers=officer(), data={"item": ITEM.code},
+                                 files={"file": ("../../我的处罚.csv", b"no,such,columns\n1,2,3\n")})
+    assert response.status_code == 422
+    message = response.json()["errors"][0]["message"]
+    assert "我的处罚.csv" in message and "upload.csv" not in message and "../" not in message
 
 
 # --------------------------------------------------------------------------------------------- CLI
