@@ -21,17 +21,28 @@ def _settings() -> Settings:
 
 
 def _run(coroutine_factory) -> int:
-    """Run an async command against the configured database, disposing of the engine after."""
+    """Run an async command against the configured database, disposing of the engine after. A database
+    that cannot be used is one clear line and exit 2, not a traceback."""
+    from gateway.startup import why_the_database_failed
     from store.engine import create_engine
 
+    settings = _settings()
+
     async def main() -> int:
-        engine = create_engine(_settings().resolved_database_url)
+        engine = create_engine(settings.resolved_database_url)
         try:
             return await coroutine_factory(engine) or 0
         finally:
             await engine.dispose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except Exception as exc:
+        reason = why_the_database_failed(exc, settings)
+        if reason is None:
+            raise
+        print(f"credit-gateway: {reason}", file=sys.stderr)
+        return 2
 
 
 def cmd_init_db(args: argparse.Namespace) -> int:
@@ -69,16 +80,49 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    """Prepare the database first (a failure is one line, before anything is served), then serve; the
+    GraphiQL address is printed once the server answers, with what it serves."""
     import uvicorn
+
+    from gateway.startup import database_named, prepare_database
 
     settings = _settings()
     host = args.host or settings.host
     port = args.port or settings.port
-    print(f"GraphiQL: http://{host}:{port}/graphql", flush=True)
-    uvicorn.run("gateway.startup:app_from_env", factory=True, host=host, port=port, workers=args.workers,
-                log_level=args.log_level, access_log=False,
-                proxy_headers=False)  # forwarded headers: only from TRUSTED_PROXIES (gateway/proxies.py)
-    return 0
+    loaded: list[bool] = []
+
+    async def prepare(engine):
+        loaded.append(await prepare_database(engine, settings))
+
+    code = _run(prepare)
+    if code:
+        return code
+    ready = (f"GraphiQL: http://{host}:{port}/graphql (profile {settings.profile}, database "
+             f"{database_named(settings)}{', demo data loaded' if loaded and loaded[0] else ''})")
+    config = uvicorn.Config("gateway.startup:app_from_env", factory=True, host=host, port=port,
+                            workers=args.workers, log_level=args.log_level, access_log=False,
+                            proxy_headers=False)  # forwarded headers: only from TRUSTED_PROXIES (gateway/proxies.py)
+    if args.workers > 1:  # uvicorn's supervisor starts the workers: say what they will serve
+        print(ready + f", {args.workers} workers starting", flush=True)
+        uvicorn.run(config.app, factory=True, host=host, port=port, workers=args.workers,
+                    log_level=args.log_level, access_log=False, proxy_headers=False)
+        return 0
+    server = _announcing_server(config, ready)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _announcing_server(config, message: str):
+    """uvicorn's server, printing `message` once it listens (not before: a port in use fails first)."""
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                print(message, flush=True)
+
+    return AnnouncingServer(config)
 
 
 def cmd_reload_policies(args: argparse.Namespace) -> int:

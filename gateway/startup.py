@@ -25,8 +25,9 @@ def identity_config(settings: Settings) -> IdentityConfig:
                           issuer=settings.jwt_issuer, audience=settings.jwt_audience)
 
 
-async def prepare_database(engine: AsyncEngine, settings: Settings, *, load_demo: bool | None = None) -> None:
-    """Migrate, load the profile's departments and catalogue, and the demo data if the store is empty."""
+async def prepare_database(engine: AsyncEngine, settings: Settings, *, load_demo: bool | None = None) -> bool:
+    """Migrate, load the profile's departments and catalogue, and the demo data if the store is empty.
+    Returns whether the demo data was loaded now."""
     from store.bootstrap import initialise, is_empty
     from store.demo import load_demo_data
 
@@ -38,6 +39,34 @@ async def prepare_database(engine: AsyncEngine, settings: Settings, *, load_demo
     if wanted and await is_empty(engine):
         log.info("empty database: loading the demo data set")
         await load_demo_data(engine, settings.profile)
+        return True
+    return False
+
+
+def database_named(settings: Settings) -> str:
+    """The configured database as an operator may see it printed: no password."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+
+
+def why_the_database_failed(error: BaseException, settings: Settings) -> str | None:
+    """A one-line reason an operator can act on, for the failures a deployment meets (another profile's
+    database, a database that cannot be reached or was never created); None for anything else (a bug)."""
+    from store.availability import is_database_unavailable
+    from store.bootstrap import ProfileMismatch
+
+    if isinstance(error, ProfileMismatch):
+        return str(error)
+    where = database_named(settings)
+    text = f"{error.__cause__ or error}".strip().splitlines()
+    first = text[0][:300] if text else type(error).__name__
+    if "does not exist" in first and where.startswith("postgresql"):
+        return (f"the PostgreSQL database of {where} does not exist: create it first "
+                f"(createdb {where.rsplit('/', 1)[-1].split('?')[0]}), then start again ({first})")
+    if is_database_unavailable(error):
+        return f"cannot use the database {where}: {first}"
+    return None
 
 
 def app_from_env() -> Starlette:
