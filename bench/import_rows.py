@@ -1,7 +1,7 @@
 """Batch import throughput (issue 5): 100,000 rows from .xlsx and from .csv, into SQLite and PostgreSQL.
 
 Each run imports one generated file into a fresh database (a new SQLite file; a PostgreSQL
-scratch database dropped and created again) through `gateway.spreadsheet_import.import_file`, best
+scratch database dropped and created again) through `ingest.spreadsheet_import.import_file`, best
 effort, chunks of 1,000, no progress bar: the same path as `credit-gateway import`. Every row is a
 new record of a subject the gateway does not know yet (the subject is created too), the heavier
 case. Goal: at least 10,000 rows a second for CSV into PostgreSQL.
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from bench import common
 from domain.catalogue import load_profile
-from gateway.spreadsheet_import import import_file
-from gateway.spreadsheets import DATA_SHEET, ITEM_MARKER, layout
+from ingest.spreadsheet_import import import_file
+from ingest.spreadsheets import DATA_SHEET, ITEM_MARKER, layout
 from store.bootstrap import initialise
 from store.engine import create_engine, recreate_postgres_database
 

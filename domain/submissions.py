@@ -8,7 +8,7 @@ reported at once, each as a `Problem` named like the GraphQL input (`subjectCode
 `content.fineAmount`), so a batch's submitter fixes all rows in one go.
 
 Pure and picklable: the importer checks the rows of a large file in a second process while the
-first writes (`gateway.import_checker`).
+first writes (`ingest.import_checker`).
 """
 
 from __future__ import annotations

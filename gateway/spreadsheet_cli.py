@@ -63,8 +63,8 @@ def _fail(message: str) -> int:
 
 
 def _item(profile, code: str):
-    from gateway.spreadsheet_import import catalogue_item
-    from gateway.spreadsheets import SpreadsheetError
+    from ingest.spreadsheet_import import catalogue_item
+    from ingest.spreadsheets import SpreadsheetError
 
     try:
         return catalogue_item(profile, code), 0
@@ -74,7 +74,7 @@ def _item(profile, code: str):
 
 def _template(args: argparse.Namespace, settings: Settings) -> int:
     from domain.catalogue import load_profile
-    from gateway.spreadsheets import write_template
+    from ingest.spreadsheets import write_template
 
     item, failed = _item(load_profile(settings.profile), args.item)
     if item is None:
@@ -92,8 +92,8 @@ def _template(args: argparse.Namespace, settings: Settings) -> int:
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from domain.catalogue import load_profile
-    from gateway.spreadsheet_import import ItemNotNamed, item_of
-    from gateway.spreadsheets import SpreadsheetError
+    from ingest.spreadsheet_import import ItemNotNamed, item_of
+    from ingest.spreadsheets import SpreadsheetError
 
     profile = load_profile(settings.profile)
     path = Path(args.file)
@@ -117,8 +117,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 async def _run_import(settings, profile, item, path: Path, args, progress) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from gateway.spreadsheet_import import ImportAborted, import_file
-    from gateway.spreadsheets import SpreadsheetError
+    from ingest.spreadsheet_import import ImportAborted, import_file
+    from ingest.spreadsheets import SpreadsheetError
     from store.bootstrap import initialise
     from store.engine import create_engine
 

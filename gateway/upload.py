@@ -30,8 +30,8 @@ from starlette.routing import Route
 
 from gateway.identity import AuthenticationError, authentication_error_response
 from gateway.responses import error_response as _error
-from gateway.spreadsheet_import import ImportAborted, ImportReport, ItemNotNamed, NotAProvider, import_file
-from gateway.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError
+from ingest.spreadsheet_import import ImportAborted, ImportReport, ItemNotNamed, NotAProvider, import_file
+from ingest.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError
 
 log = logging.getLogger("gateway.upload")
 

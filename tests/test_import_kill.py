@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from domain.catalogue import load_profile
-from gateway.spreadsheets import layout
+from ingest.spreadsheets import layout
 from store.engine import create_engine
 from store.models import Record, RecordVersion, SubmissionLogEntry
 from tests import world
@@ -80,14 +80,14 @@ def parse_ids(text: str) -> set[int]:
 
 
 def checking_processes(source: Path) -> list[int]:
-    """Processes checking rows of `source` for an import (`gateway.import_checker`), by their command lines."""
+    """Processes checking rows of `source` for an import (`ingest.import_checker`), by their command lines."""
     found = []
     for entry in Path("/proc").iterdir():
         try:
             command = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:  # not a process, or it ended meanwhile
             continue
-        if b"gateway.import_checker" in command and str(source).encode() in command:
+        if b"ingest.import_checker" in command and str(source).encode() in command:
             found.append(int(entry.name))
     return found
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, text
 
 import resolvers.collection as collection
-from gateway.spreadsheet_import import import_file
+from ingest.spreadsheet_import import import_file
 from resolvers.calendar_years import working_day_calendar
 from resolvers.collection import BatchBeforeFailed, Handoff, Status, submit
 from store.bootstrap import initialise

@@ -19,8 +19,8 @@ from sqlalchemy import select
 
 from domain.catalogue import load_profile
 from domain.identifiers import resident_id_check_char
-from gateway.spreadsheet_import import import_file
-from gateway.spreadsheets import HEADER_ROWS, SpreadsheetError, file_item_code, layout, read_rows, write_template
+from ingest.spreadsheet_import import import_file
+from ingest.spreadsheets import HEADER_ROWS, SpreadsheetError, file_item_code, layout, read_rows, write_template
 from gateway.upload import upload_route
 from store.bootstrap import initialise
 from store.engine import create_engine
@@ -229,7 +229,7 @@ def faulty_batch(prefix: str, base: int) -> tuple[list[dict], dict[int, set[str]
 @pytest.mark.parametrize("all_or_nothing", [False, True], ids=["best-effort", "all-or-nothing"])
 async def test_every_fault_is_reported_with_row_and_column(db, tmp_path, all_or_nothing, parallel):
     """The same rows, reports and acknowledgements whether the rows are checked in this process or
-    in the child process a large file gets (`gateway.import_checker`)."""
+    in the child process a large file gets (`ingest.import_checker`)."""
     prefix = ("AON" if all_or_nothing else "BE") + ("C" if parallel else "")
     prefix += db.dialect.name[:2].upper()
     rows, faults, good = faulty_batch(prefix, (200 if all_or_nothing else 100) + (600 if parallel else 0))

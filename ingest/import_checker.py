@@ -5,7 +5,7 @@ For a large file a child process reads and checks the rows chunk by chunk while 
 process stores the chunks before them, so the two overlap on two cores. A small file (or the
 HTTP upload) is read in the importing process: the same chunks, the same results.
 
-The child is a fresh interpreter (`python -m gateway.import_checker`: forking a process that
+The child is a fresh interpreter (`python -m ingest.import_checker`: forking a process that
 runs an event loop and database threads is unsafe) importing only the reading and checking
 modules. It sends pickled chunks through its standard output; a full pipe makes it wait, so it
 runs at most a chunk or two ahead, and it ends when the pipe closes: a killed import leaves no
@@ -28,7 +28,7 @@ from domain.catalogue import JurisdictionProfile, load_profile
 from domain.enums import SubmissionChannel
 from domain.problems import Problem
 from domain.submissions import CheckedSubmission, RecordSubmission, check_batch, validate
-from gateway.spreadsheets import Column, SheetRow, SpreadsheetError, layout, read_rows
+from ingest.spreadsheets import Column, SheetRow, SpreadsheetError, layout, read_rows
 
 CHANNEL = SubmissionChannel.BATCH
 SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)  # where `gateway` is found, installed or not
@@ -152,7 +152,7 @@ async def checked_chunks(checking: Checking, *, child: bool) -> AsyncIterator[Ch
             yield chunk
         return
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.import_checker", str(checking.path), checking.profile.code,
+        sys.executable, "-m", "ingest.import_checker", str(checking.path), checking.profile.code,
         checking.item_code, checking.department, checking.today.isoformat(), str(checking.chunk_size),
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, limit=FRAME_LIMIT, env={
             **os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (SOURCE_ROOT, os.environ.get("PYTHONPATH"))))})
@@ -189,7 +189,7 @@ def _send(out, kind: str, payload: object) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """The child: `python -m gateway.import_checker PATH PROFILE ITEM DEPARTMENT TODAY CHUNK_SIZE`."""
+    """The child: `python -m ingest.import_checker PATH PROFILE ITEM DEPARTMENT TODAY CHUNK_SIZE`."""
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write into the frames
     path, profile_code, item_code, department, today, chunk_size = argv

@@ -14,7 +14,7 @@ counted). Cells go to the collection pipeline (`resolvers.collection`) as read: 
 numbers, allowed values and prohibited information the same way for every channel, and each of
 its problems is reported against the row and the column it names. Only what the pipeline cannot
 see is caught here: an ID number Excel turned into a float, a value in a column without header.
-`gateway.spreadsheet_import` drives the pipeline chunk by chunk.
+`ingest.spreadsheet_import` drives the pipeline chunk by chunk.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Importing a spreadsheet (批量上传, XZ-12): rows read and checked by `gateway.import_checker` (in
+"""Importing a spreadsheet (批量上传, XZ-12): rows read and checked by `ingest.import_checker` (in
 a second process for a large file), stored chunk by chunk through the collection pipeline
 (`resolvers.collection`), a row-level error report written beside the file.
 
@@ -23,8 +23,8 @@ from typing import Any
 from domain.catalogue import CatalogueItem
 from domain.clock import Clock, jurisdiction_day, utc_now
 from domain.problems import Problem
-from gateway.import_checker import CheckedChunk, Checking, checked_chunks, fields_of, locate
-from gateway.spreadsheets import Column, SpreadsheetError, count_rows, file_item_code, layout
+from ingest.import_checker import CheckedChunk, Checking, checked_chunks, fields_of, locate
+from ingest.spreadsheets import Column, SpreadsheetError, count_rows, file_item_code, layout
 
 @dataclass
 class ChunkAck:
@@ -154,7 +154,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     a second, storing pass could then fail half-way.) Errors go to
     `report_path` (default: FILE.errors.csv beside the file). `progress`: None shows a bar on
     standard error only on a terminal, True always, False never. `parallel`: rows are read and
-    checked in a second process while this one stores (`gateway.import_checker`); None decides by
+    checked in a second process while this one stores (`ingest.import_checker`); None decides by
     the file's size and the machine's cores. `overlap` (best effort): each chunk is looked up and
     prepared while the one before is written and committed (`resolvers.collection.Handoff`);
     PostgreSQL only (SQLite has one writer at a time), where None means yes. `now` is the clock
