@@ -233,3 +233,22 @@ def test_graphiql_fetcher_sends_a_chinese_basis(served):
     assert "thrown" not in result and "errors" not in result and result["data"]["departments"], result
     entry = _served_log(base, secret, "hdr-graphiql")
     assert (entry["purpose"], entry["basis"]) == ("LICENSING", LETTER)
+
+
+@pytest.mark.e2e
+def test_graphiql_in_a_browser_sends_a_chinese_basis(served):
+    """The whole path as a developer meets it: GraphiQL in headless Chromium, the letter number typed
+    as it is in the Headers tab, the query answered and logged with the basis intact."""
+    from tests.e2e_browser import chromium_available, run_query_in_graphiql
+
+    reason = chromium_available()
+    if reason:
+        pytest.skip(reason)
+    base, secret = served
+    token = mint_token(secret, user="hdr-browser", department="SCJG", roles=["officer"])
+    run = run_query_in_graphiql(base, "{ departments { code } }", timeout=60,
+                                headers={"Authorization": f"Bearer {token}", "X-Query-Purpose": "行政许可",
+                                         "X-Query-Basis": LETTER})
+    assert '"departments"' in run.result_text and "BAD_REQUEST_HEADER" not in run.result_text, run.result_text
+    entry = _served_log(base, secret, "hdr-browser")
+    assert (entry["purpose"], entry["basis"]) == ("LICENSING", LETTER)
