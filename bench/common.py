@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 
 from domain.enums import SubjectKind, Visibility
-from domain.identifiers import credit_code_check_char
+from domain.identifiers import credit_code_check_char, organisation_code_check_char
 from store.bootstrap import initialise
 from store.engine import create_engine
 from store.models import Record, Subject
@@ -19,7 +19,8 @@ from store.models import Record, Subject
 
 def org_code(serial: int, series: str = "MB") -> str:
     """Organisation `serial` of a benchmark's series (MB here, MR for the import benchmark)."""
-    body = f"91371002{series}{serial:07d}"
+    organisation = f"{series}{serial:06d}"  # with its GB 11714 check character: valid under GB 32100
+    body = f"91371002{organisation}{organisation_code_check_char(organisation)}"
     return body + credit_code_check_char(body)
 
 

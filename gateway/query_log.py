@@ -37,7 +37,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_resident_id
+from domain.identifiers import mask_resident_id, reads_as_resident_id
 from resolvers.context import Operation
 from store.availability import is_database_unavailable
 from store.chain import QUERY_LOG, append_blocking, probe_writable
@@ -62,14 +62,13 @@ class QueryLogEntryRefused(ValueError):
 
 
 def mask_personal(value: Any) -> Any:
-    """Variables as logged: resident ID numbers masked wherever they appear (SPEC 3.1)."""
+    """Variables as logged: resident ID numbers masked wherever they appear (SPEC 3.1), valid or
+    not (a mistyped one still names a person): whatever reads as one by its structure."""
     if isinstance(value, str):
         def _mask(match: re.Match) -> str:
-            try:
-                validate_resident_id(match.group(0))
-            except InvalidIdentifier:
-                return match.group(0)
-            return mask_resident_id(match.group(0))
+            if reads_as_resident_id(match.group(0)):
+                return mask_resident_id(match.group(0))
+            return match.group(0)
 
         return _RESIDENT_ID.sub(_mask, value)
     if isinstance(value, dict):

@@ -48,7 +48,9 @@ SubmissionStatus = strawberry.enum(collection.Status, name="SubmissionStatus", d
 class RecordInput:
     subject_code: Optional[str] = strawberry.field(default=None, description=(
         "Required. The subject's 18-character resident ID number (GB 11643) or unified social credit "
-        "code (GB 32100); its check character is verified and its kind must suit the catalogue item."))
+        "code (GB 32100), verified whole: division code, birth date or registration authority, category and "
+        "organisation code, and check characters; a code that reads as a resident ID is judged as one only. "
+        "Its kind must suit the catalogue item."))
     subject_name: Optional[str] = strawberry.field(default=None, description=(
         "The subject's name (at most 200 characters). Required only when the gateway does not know the "
         "subject yet (it is then created), and then on one input of the call for that subject."))

@@ -44,7 +44,8 @@ from domain.catalogue import (CatalogueItem, DeadlineFrom, Department, FieldSpec
                               load_profile)
 from domain.disclosure import add_months, add_years, repairable_from
 from domain.enums import Category, RecordFamily, RecordStatus, SubjectKind, SubjectStatus
-from domain.identifiers import CREDIT_CODE_ALPHABET, credit_code_check_char, resident_id_check_char
+from domain.identifiers import (CREDIT_CODE_ALPHABET, credit_code_check_char, organisation_code_check_char,
+                                resident_id_check_char)
 from domain.record_facts import derive_facts
 from domain.working_days import WorkingDayCalendar
 from store.models import Annotation, Record, Subject
@@ -245,7 +246,6 @@ def resident_id(rng: random.Random, division: str, born: date, male: bool) -> st
     return first17 + resident_id_check_char(first17)
 
 
-_ORG_CODE_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_BODY_LETTERS = "ABCDEFGHJKLMNPQRTUWXY"
 
 
@@ -258,9 +258,7 @@ def organisation_code(rng: random.Random, modern: bool) -> str:
         body = "MA" + "".join(rng.choice("0123456789" + _ORG_BODY_LETTERS) for _ in range(6))
     else:
         body = "".join(rng.choice("0123456789") for _ in range(8))
-    total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_CODE_WEIGHTS))
-    check = 11 - total % 11
-    return body + ("X" if check == 10 else "0" if check == 11 else str(check))
+    return body + organisation_code_check_char(body)
 
 
 def credit_code(rng: random.Random, authority: str, category: str, division: str, modern: bool) -> str:

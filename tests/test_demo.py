@@ -181,6 +181,8 @@ async def test_subject_codes_are_valid_and_unique(loaded):
     for subject in subjects:
         kind = SubjectKind(subject["kind"])
         assert validate_subject_code(subject["code"], kind, today=REFERENCE_DATE) == (subject["code"], kind)
+        # and without the kind, as a submission or a look-up judges it: by its structure (issue 11)
+        assert validate_subject_code(subject["code"], today=REFERENCE_DATE) == (subject["code"], kind)
         if kind is SubjectKind.NATURAL_PERSON:
             assert re.fullmatch(r"[\u4e00-\u9fff]{2,3}", subject["name"]), subject["name"]
             assert subject["status"] in ("ACTIVE", "DECEASED")

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import CatalogueItem, FieldSpec, JurisdictionProfile, load_profile
 from domain.enums import Category, RecordStatus, SubjectKind, Visibility
-from domain.identifiers import credit_code_check_char, resident_id_check_char
+from domain.identifiers import credit_code_check_char, organisation_code_check_char, resident_id_check_char
 from domain.record_facts import derive_facts
 from domain.working_days import WorkingDayCalendar
 from store.models import Record, Subject
@@ -27,9 +27,13 @@ def person_code(serial: int) -> str:
 
 
 def org_code(serial: int, series: str = "MA") -> str:
-    """Organisation `serial` of a series of test subjects; each module that writes subjects of its
-    own has its series (MA: this world), so that they never meet in a shared database."""
-    body = f"91371002{series}{serial:07d}"
+    """Organisation `serial` (0-999999) of a series of test subjects; each module that writes subjects
+    of its own has its series (MA: this world), so that they never meet in a shared database.
+
+    An enterprise (9, 1) registered in Huancui (371002), its organisation code the series, the
+    serial and the GB 11714 check character: valid under every GB 32100 rule."""
+    organisation = f"{series}{serial:06d}"
+    body = f"91371002{organisation}{organisation_code_check_char(organisation)}"
     return body + credit_code_check_char(body)
 
 
