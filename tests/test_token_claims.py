@@ -300,9 +300,9 @@ def test_token_help_lists_the_profiles_real_departments(monkeypatch, tmp_path, c
 
 # ---- the name is part of the chain ---------------------------------------------------------
 
-@pytest.mark.parametrize("forgery", ["UPDATE query_log SET user_name = '李鬼' WHERE user = 'o-chain'",
-                                     "UPDATE query_log SET user_name = NULL WHERE user = 'o-chain'",
-                                     "UPDATE query_log SET user_name = '李鬼' WHERE user IS NULL AND seq = 1"])
+@pytest.mark.parametrize("forgery", ["UPDATE query_log SET user_name = '李鬼' WHERE \"user\" = 'o-chain'",
+                                     "UPDATE query_log SET user_name = NULL WHERE \"user\" = 'o-chain'",
+                                     "UPDATE query_log SET user_name = '李鬼' WHERE \"user\" IS NULL AND seq = 1"])
 async def test_editing_a_name_in_the_database_is_caught_by_verify_log(backend, tmp_path, forgery):
     import httpx
 
