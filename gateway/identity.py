@@ -5,6 +5,13 @@ production verifies RS256 against a configured public key or a JWKS endpoint. On
 configured algorithm is ever accepted, so `alg: none` and HS256-with-the-public-key
 (algorithm confusion) are refused before any claim is read. Every refusal carries a short
 machine `reason`, so operators can tell an expired token from a forged one in the logs.
+
+A validly signed token is then checked against the deployment (SPEC 3.1): a lifetime of at most
+`max_lifetime_seconds`, a valid subject code (normalised), the querier's name (HC-23) on every
+token but a subject's own, and, once bound to the profile's `DepartmentRegistry`, a known
+department and roles that fit its kind. These refusals are HTTP 401 too, not 403: such a token is
+unusable for every request, even the public's, and the fix is a new token (RFC 6750
+`invalid_token`), not a right this request lacks.
 """
 
 from __future__ import annotations
