@@ -41,7 +41,7 @@ async def main(rounds: int = 5, per_round: int = 40, url: str | None = None) -> 
         on_app = create_app(settings, engine=engine, verifier=verifier)
         off_app = create_app(settings, engine=engine, verifier=verifier)
         off_app.state.gateway.policies.enabled = False
-        token = mint_token(SECRET, user="bench", department="SCJG", roles=["officer"])
+        token = mint_token(SECRET, user="bench", name="测试员", department="SCJG", roles=["officer"])
         headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "XK-1"}
         payload = {"query": QUERY, "variables": {"codes": codes}}
         on, off = Timing("policies on", []), Timing("policies off", [])

@@ -78,7 +78,7 @@ async def main(rounds: int = 2, seconds: float = 8.0) -> dict[str, float]:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
         engine, codes = await seeded_engine(url)
         await engine.dispose()
-        token = mint_token(SECRET, user="bench", department="SCJG", roles=["officer"])
+        token = mint_token(SECRET, user="bench", name="测试员", department="SCJG", roles=["officer"])
         headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "XK-1"}
         workloads = {
             "officer list (100×10)": {"query": LIST_QUERY, "variables": {"codes": codes}},

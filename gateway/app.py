@@ -39,6 +39,7 @@ from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_co
 from gateway.settings import Settings
 from gateway.upload import upload_route
 from domain.catalogue import JurisdictionProfile, load_profile
+from domain.roles import DepartmentRegistry
 from domain.subject_ids import SubjectIds
 from gateway.policy_sync import PolicySync
 from gateway.query_log import QueryLogEntryRefused, QueryLogUnavailable, QueryLogWriter, build_entry
@@ -132,6 +133,7 @@ class GraphQLEndpoint:
             try:
                 exchange.principal = await self._principal(request.headers.get("authorization"))
             except AuthenticationError as err:
+                exchange.principal = err.principal or exchange.principal  # the log names who tried
                 return _Answer.from_response(authentication_error_response(err), exchange.media_type)
             try:
                 purpose = parse_purpose(request.headers.get(PURPOSE_HEADER))
@@ -319,8 +321,9 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
 
     owned_engine = engine is None
     engine = engine or create_engine(settings.resolved_database_url)
-    verifier = verifier or TokenVerifier(identity_config(settings))
     profile = load_profile(settings.profile)
+    # Tokens are checked against the profile's departments (SPEC 3.1), whoever built the verifier.
+    verifier = (verifier or TokenVerifier(identity_config(settings))).bound_to(DepartmentRegistry.of(profile))
     policies = policies or policy_engine(profile)
     gateway = Gateway(settings=settings, engine=engine, verifier=verifier, profile=profile, policies=policies,
                       query_log=QueryLogWriter(engine) if query_log else None,

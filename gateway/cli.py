@@ -209,6 +209,18 @@ def cmd_export_log(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def _department_registry():
+    """The configured profile's departments, for `token` (its checks and its --help), and why they
+    are missing when the profile cannot be loaded (the other commands still start and report it)."""
+    from domain.catalogue import CatalogueError, load_profile
+    from domain.roles import DepartmentRegistry
+
+    try:
+        return DepartmentRegistry.of(load_profile(_settings().profile)), None
+    except (CatalogueError, OSError, ValueError) as exc:
+        return None, f"no token minted: the profile cannot be loaded: {exc}"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gateway.identity import add_token_command
 
@@ -265,7 +277,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log", choices=("query", "submission", "all"), default="all")
     p.set_defaults(func=cmd_export_log)
 
-    add_token_command(sub, lambda: _settings().data_dir)
+    registry, profile_problem = _department_registry()
+    add_token_command(sub, lambda: _settings().data_dir, registry,
+                      lambda: _settings().max_token_lifetime_seconds, unavailable=profile_problem)
 
     from gateway.calendar_cli import add_calendar_command
     from gateway.spreadsheet_cli import add_spreadsheet_commands

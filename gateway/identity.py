@@ -5,12 +5,20 @@ production verifies RS256 against a configured public key or a JWKS endpoint. On
 configured algorithm is ever accepted, so `alg: none` and HS256-with-the-public-key
 (algorithm confusion) are refused before any claim is read. Every refusal carries a short
 machine `reason`, so operators can tell an expired token from a forged one in the logs.
+
+A validly signed token is then checked against the deployment (SPEC 3.1): a lifetime of at most
+`max_lifetime_seconds`, a valid subject code (normalised), the querier's name (HC-23) on every
+token but a subject's own, and, once bound to the profile's `DepartmentRegistry`, a known
+department and roles that fit its kind. These refusals are HTTP 401 too, not 403: such a token is
+unusable for every request, even the public's, and the fix is a new token (RFC 6750
+`invalid_token`), not a right this request lacks.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import re
 import secrets
@@ -24,7 +32,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from starlette.responses import JSONResponse
 
+from domain.identifiers import InvalidIdentifier, validate_subject_code
 from domain.principal import Principal
+from domain.roles import KNOWN_ROLES, DepartmentRegistry, IdentityRefused
 from gateway.responses import error_response
 
 log = logging.getLogger(__name__)
@@ -40,6 +50,9 @@ _SUBJECT_CODE = re.compile(r"[0-9A-Za-z-]{1,64}")  # charset and length only; ch
 MAX_SUB_CHARS = 128
 MAX_NAME_CHARS = 128
 MAX_ROLES = 32
+# A stolen token is worth what it has left to live: a working day and a half at most by default
+# (MAX_TOKEN_LIFETIME_SECONDS); `exp - iat` (or `exp - now` without `iat`) must not exceed it.
+DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 12 * 3600
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class IdentityConfig:
     issuer: str | None = None
     audience: str | None = None
     leeway_seconds: int = 30
+    max_lifetime_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS
 
     def __post_init__(self) -> None:
         if self.mode == "hs256":
@@ -66,6 +80,8 @@ class IdentityConfig:
             raise ValueError(f"unknown identity mode {self.mode!r}; use 'hs256' or 'rs256'")
         if self.leeway_seconds < 0:
             raise ValueError("leeway_seconds must not be negative")
+        if self.max_lifetime_seconds <= 0:
+            raise ValueError("max_lifetime_seconds must be positive")
 
     @property
     def algorithm(self) -> str:
@@ -74,13 +90,16 @@ class IdentityConfig:
 
 class AuthenticationError(Exception):
     """A presented credential was refused. `reason` is a stable machine code for clients and
-    logs; `message` is safe to show (it never echoes the token); `status` is the HTTP status."""
+    logs; `message` is safe to show (it never echoes the token); `status` is the HTTP status.
+    `principal` is who a validly signed token claimed to be when its claims were refused (so the
+    query log can name who tried)."""
 
-    def __init__(self, reason: str, message: str, status: int = 401) -> None:
+    def __init__(self, reason: str, message: str, status: int = 401, principal: Principal | None = None) -> None:
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
         self.status = status
+        self.principal = principal
 
 
 def load_or_create_dev_secret(data_dir: Path) -> bytes:
@@ -118,21 +137,34 @@ def load_or_create_dev_secret(data_dir: Path) -> bytes:
     return secret
 
 
+NAME_REQUIRED = ("the token lacks the required 'name' claim: the querier's name is logged with every query "
+                 "(HC-23 查询人员姓名); only a subject's own token (a 'subject' claim and no 'dept') may omit it")
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     """Build a `Principal` from verified claims, refusing anything of the wrong type or size.
 
     A validly signed token is still input: a huge or oddly typed claim must not reach the
-    policies, the query log or a SQL parameter.
+    policies, the query log or a SQL parameter. The `subject` claim is normalised like any
+    subject code (a resident ID's check character `x` upper-cased), so it names the subject as
+    stored; a code that is not a valid resident ID or credit code is refused. Every token but a
+    subject's own carries the querier's name (HC-23).
     """
     sub = claims.get("sub")
     if not isinstance(sub, str) or not 0 < len(sub) <= MAX_SUB_CHARS:
         raise _invalid_claim("sub", f"a non-empty string of at most {MAX_SUB_CHARS} characters")
-    name = _optional_str(claims, "name", lambda v: 0 < len(v) <= MAX_NAME_CHARS,
+    name = _optional_str(claims, "name", lambda v: 0 < len(v.strip()) and len(v) <= MAX_NAME_CHARS,
                          f"a non-empty string of at most {MAX_NAME_CHARS} characters")
     dept = _optional_str(claims, "dept", _DEPARTMENT.fullmatch,
                          "a department code of 1-32 characters A-Z 0-9 _ -")
     subject = _optional_str(claims, "subject", _SUBJECT_CODE.fullmatch,
                             "a code of 1-64 characters 0-9 A-Z a-z -")
+    if subject is not None:
+        try:
+            subject, _kind = validate_subject_code(subject)
+        except InvalidIdentifier as exc:
+            raise _invalid_claim("subject", f"a valid resident ID number or unified social credit code "
+                                            f"({exc.masked_message})") from None
     roles = claims.get("roles")
     if roles is None:
         roles = []
@@ -140,8 +172,24 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             or not all(isinstance(r, str) and _ROLE.fullmatch(r) for r in roles)):
         raise _invalid_claim("roles", f"a list of at most {MAX_ROLES} role names matching "
                                       "[a-z][a-z0-9_-]*, each at most 64 characters")
+    if name is None and (subject is None or dept is not None):
+        raise AuthenticationError("missing_claim", NAME_REQUIRED)
     return Principal(user=sub, name=name, department=dept, roles=frozenset(roles),
                      subject_code=subject)
+
+
+def lifetime_problem(lifetime: float, maximum: int) -> str | None:
+    """Why a token living `lifetime` seconds is refused, or None: the same words for the gateway
+    and for `credit-gateway token`."""
+    if lifetime <= maximum:
+        return None
+    return (f"the token would live {int(lifetime)} seconds, more than the maximum of {maximum} "
+            f"(MAX_TOKEN_LIFETIME_SECONDS): ask for a token that expires sooner")
+
+
+def _is_number(value: Any) -> bool:
+    """PyJWT accepts any exp/iat that int() takes (a numeric string too); the lifetime needs numbers."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _optional_str(claims: dict[str, Any], claim: str, ok: Callable[[str], Any], expected: str) -> str | None:
@@ -158,14 +206,17 @@ def _invalid_claim(claim: str, expected: str) -> AuthenticationError:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens according to an `IdentityConfig`.
+    """Verifies bearer tokens according to an `IdentityConfig`, and, once bound to a profile's
+    `DepartmentRegistry` (`bound_to`; the application always binds it), checks the token's
+    department and roles against it (SPEC 3.1).
 
     `verify` is synchronous; with a JWKS URL the first call (and one every five minutes) does
     a blocking HTTP fetch, so async callers should run it in a thread.
     """
 
-    def __init__(self, config: IdentityConfig) -> None:
+    def __init__(self, config: IdentityConfig, departments: DepartmentRegistry | None = None) -> None:
         self.config = config
+        self.departments = departments
         self._jwks: jwt.PyJWKClient | None = None
         self._key: bytes | RSAPublicKey | None = None
         if config.mode == "hs256":
@@ -178,6 +229,13 @@ class TokenVerifier:
         else:
             self._jwks = jwt.PyJWKClient(config.jwks_url, cache_keys=True, lifespan=300, timeout=5)
 
+    def bound_to(self, departments: DepartmentRegistry) -> "TokenVerifier":
+        """This verifier (same keys, same JWKS cache) checking tokens against `departments`."""
+        bound = object.__new__(TokenVerifier)
+        bound.__dict__.update(self.__dict__)
+        bound.departments = departments
+        return bound
+
     def verify(self, authorization_header: str | None) -> Principal:
         """No header means the anonymous public; a header that fails any check is an error,
         never a silent downgrade to anonymous (the caller meant to be someone)."""
@@ -189,7 +247,23 @@ class TokenVerifier:
             raise AuthenticationError("invalid_header", "the Authorization header must be 'Bearer <token>'")
         if len(token) > MAX_TOKEN_CHARS:
             raise AuthenticationError("malformed", "the token is too long")
-        return principal_from_claims(self._decode(token))
+        claims = self._decode(token)
+        principal = principal_from_claims(claims)
+        expires, issued = claims["exp"], claims.get("iat")
+        if not _is_number(expires):
+            raise _invalid_claim("exp", "a number")
+        if issued is not None and not _is_number(issued):
+            raise _invalid_claim("iat", "a number")
+        lifetime = expires - (time.time() if issued is None else issued)
+        problem = lifetime_problem(lifetime, self.config.max_lifetime_seconds)
+        if problem:
+            raise AuthenticationError("lifetime_too_long", problem, principal=principal)
+        if self.departments is not None:
+            try:
+                self.departments.check(principal.department, principal.roles)
+            except IdentityRefused as exc:
+                raise AuthenticationError(exc.reason, exc.message, principal=principal) from None
+        return principal
 
     def _decode(self, token: str) -> dict[str, Any]:
         cfg = self.config
@@ -250,49 +324,86 @@ def _refusal(exc: jwt.PyJWTError) -> AuthenticationError:
 
 def mint_token(secret: bytes, *, user: str, department: str | None, roles: list[str] | tuple[str, ...],
                subject: str | None = None, name: str | None = None, expires_in: int = 3600,
-               now: float | None = None) -> str:
-    """Sign a development HS256 token. The claims go through the same checks as verification,
-    so a token this mints is one the gateway accepts (and a typo fails here, not at request time)."""
+               now: float | None = None, departments: DepartmentRegistry | None = None,
+               max_lifetime_seconds: int = DEFAULT_MAX_TOKEN_LIFETIME_SECONDS) -> str:
+    """Sign a development HS256 token. The claims go through the same checks as verification
+    (with `departments`, the profile's registry too), with the same messages, so a token this
+    mints is one the gateway accepts (and a typo fails here, not at request time). The subject
+    code is signed in its normalised form."""
     if expires_in <= 0:
         raise ValueError("expires_in must be positive")
+    problem = lifetime_problem(expires_in, max_lifetime_seconds)
+    if problem:
+        raise ValueError(problem)
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {"sub": user, "roles": list(roles), "iat": issued, "exp": issued + expires_in}
     for claim, value in (("name", name), ("dept", department), ("subject", subject)):
         if value is not None:
             claims[claim] = value
     try:
-        principal_from_claims(claims)
-    except AuthenticationError as exc:
+        principal = principal_from_claims(claims)
+        if departments is not None:
+            departments.check(principal.department, principal.roles)
+    except (AuthenticationError, IdentityRefused) as exc:
         raise ValueError(exc.message) from None
+    if principal.subject_code is not None:
+        claims["subject"] = principal.subject_code
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def add_token_command(subparsers: argparse._SubParsersAction, get_data_dir: Callable[[], Path]) -> argparse.ArgumentParser:
+def add_token_command(subparsers: argparse._SubParsersAction, get_data_dir: Callable[[], Path],
+                      departments: DepartmentRegistry | None = None,
+                      get_max_lifetime: Callable[[], int] = lambda: DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+                      *, unavailable: str | None = None) -> argparse.ArgumentParser:
     """Add `token`: mint a development token with the data directory's secret.
 
     The handler is stored as `func` (call `args.func(args)`, it returns an exit code).
     `get_data_dir` is a callable so the data directory is resolved only when the command runs.
+    With `departments` (the profile's registry) the command refuses what the gateway would
+    refuse, and its help lists the real department codes. `unavailable`: why no token can be
+    minted (the profile does not load); the command then says so and mints nothing.
     """
+    if departments is not None:
+        department_help = (f"department code (the 'dept' claim), one of the {departments.profile} profile's: "
+                           f"{departments.describe()}")
+    else:
+        department_help = "department code (the 'dept' claim)"
     parser = subparsers.add_parser(
         "token", help="mint a development (HS256) bearer token",
         description="Mint a development HS256 token signed with DATA_DIR/jwt-secret (created on "
-                    "first use) and print it to stdout. Production verifies RS256 tokens from the "
-                    "identity provider instead; these tokens are refused there.")
+                    "first use) and print it to stdout. The gateway refuses a token whose department "
+                    "is not in the profile, whose role does not fit its department, that lacks a name "
+                    "(every token but a subject's own) or that lives longer than MAX_TOKEN_LIFETIME_SECONDS; "
+                    "so does this command. Production verifies RS256 tokens from the identity provider "
+                    "instead; these tokens are refused there.")
     parser.add_argument("--user", required=True, help="user id (the 'sub' claim)")
-    parser.add_argument("--name", help="display name")
-    parser.add_argument("--department", help="department code, e.g. TAX or MARKET_REG (the 'dept' claim)")
+    parser.add_argument("--name", help="the querier's name, logged with every query (HC-23); required "
+                                       "unless the token is a subject's own (--subject without --department)")
+    parser.add_argument("--department", help=department_help)
     parser.add_argument("--role", dest="roles", action="append", default=[], metavar="ROLE",
-                        help="role name, e.g. officer; repeat for several")
+                        help=f"role name, one of {', '.join(sorted(KNOWN_ROLES))}; repeat for several")
     parser.add_argument("--subject", metavar="CODE",
                         help="the caller's own verified subject code, when a person or organisation acts for itself")
     parser.add_argument("--expires-in", type=int, default=3600, metavar="SECONDS",
-                        help="lifetime in seconds (default 3600)")
+                        help="lifetime in seconds (default 3600; at most MAX_TOKEN_LIFETIME_SECONDS, "
+                             f"default {DEFAULT_MAX_TOKEN_LIFETIME_SECONDS})")
 
     def run(args: argparse.Namespace) -> int:
-        secret = load_or_create_dev_secret(get_data_dir())
+        if unavailable:
+            parser.error(unavailable)
+        unknown = sorted(set(args.roles) - KNOWN_ROLES)
+        if unknown:
+            parser.error(f"unknown role(s) {', '.join(unknown)}: the gateway's roles are "
+                         f"{', '.join(sorted(KNOWN_ROLES))}")
         try:
+            max_lifetime = get_max_lifetime()
+            problem = lifetime_problem(args.expires_in, max_lifetime)
+            if problem:
+                raise ValueError(problem)
+            secret = load_or_create_dev_secret(get_data_dir())
             token = mint_token(secret, user=args.user, department=args.department, roles=args.roles,
-                               subject=args.subject, name=args.name, expires_in=args.expires_in)
+                               subject=args.subject, name=args.name, expires_in=args.expires_in,
+                               departments=departments, max_lifetime_seconds=max_lifetime)
         except ValueError as exc:
             parser.error(str(exc))
         print(token)

@@ -249,7 +249,7 @@ def _brief(exc: BaseException) -> str:
     return short_text(f"{type(exc).__name__}: {lines[0] if lines else ''}", 200)
 
 
-_MINIMAL_TEXT = {"request_id": 64, "user": 128, "department": 32, "client": 64, "operation_name": 128,
+_MINIMAL_TEXT = {"request_id": 64, "user": 128, "user_name": 128, "department": 32, "client": 64, "operation_name": 128,
                  "operation_type": 16, "document_hash": 64, "purpose": 32, "basis": 128, "outcome": 16}
 
 
@@ -349,6 +349,7 @@ def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, pr
         "at": started,
         "request_id": _text(request_id, 64) or "unknown",
         "user": _text(principal.user, 128),
+        "user_name": _text(principal.name, 128),
         "department": _text(principal.department, 32),
         "roles": sorted(short_text(r, 64) for r in principal.roles),
         "client": _text(client, 64),

@@ -33,6 +33,8 @@ class Settings:
     jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The longest a token may live, `exp - iat` (SPEC 3.1): 12 hours unless configured.
+    max_token_lifetime_seconds: int = 12 * 3600
     # Hostile input (SPEC 3.6).
     max_query_depth: int = 12
     max_query_tokens: int = 4000
@@ -73,6 +75,7 @@ class Settings:
             jwks_url=env.get("JWKS_URL") or None,
             jwt_issuer=env.get("JWT_ISSUER") or None,
             jwt_audience=env.get("JWT_AUDIENCE") or None,
+            max_token_lifetime_seconds=int(env.get("MAX_TOKEN_LIFETIME_SECONDS", str(12 * 3600))),
             max_query_depth=int(env.get("MAX_QUERY_DEPTH", "12")),
             max_query_tokens=int(env.get("MAX_QUERY_TOKENS", "4000")),
             max_query_aliases=int(env.get("MAX_QUERY_ALIASES", "30")),

@@ -18,11 +18,13 @@ def identity_config(settings: Settings) -> IdentityConfig:
     if settings.jwt_mode == "rs256":
         key = settings.jwt_public_key_file.read_bytes() if settings.jwt_public_key_file else None
         return IdentityConfig(mode="rs256", rs256_public_key_pem=key, jwks_url=settings.jwks_url,
-                              issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+                              issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                              max_lifetime_seconds=settings.max_token_lifetime_seconds)
     if settings.jwt_mode != "hs256":
         raise SystemExit(f"JWT_MODE={settings.jwt_mode!r}: use hs256 (development) or rs256 (production)")
     return IdentityConfig(mode="hs256", hs256_secret=load_or_create_dev_secret(settings.data_dir),
-                          issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+                          issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                          max_lifetime_seconds=settings.max_token_lifetime_seconds)
 
 
 async def prepare_database(engine: AsyncEngine, settings: Settings, *, load_demo: bool | None = None) -> bool:

@@ -83,6 +83,6 @@ async def history(ctx: RequestContext, subject_code: str, first: int) -> list[Ro
         raise BadUserInput(f"first must be between 1 and {ctx.max_page_size}, got {first}")
     async with ctx.engine.connect() as connection:
         return list((await connection.execute(
-            select(Q.seq, Q.at, Q.user, Q.department, Q.purpose, Q.basis, Q.operation_name, Q.outcome)
+            select(Q.seq, Q.at, Q.user, Q.user_name, Q.department, Q.purpose, Q.basis, Q.operation_name, Q.outcome)
             .join(QueryLogSubject.__table__, QS.seq == Q.seq).where(QS.subject_code == subject_code)
             .order_by(Q.seq.desc()).limit(first))).all())

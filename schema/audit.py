@@ -38,6 +38,12 @@ class QueryLogEntryType:
     def user(self) -> Optional[str]:
         return self.row.user
 
+    @strawberry.field(description="The querier's name (HC-23 查询人员姓名), from the token's name claim; "
+                                  "null for the public, a subject's own token without one, and entries "
+                                  "written before names were logged.")
+    def user_name(self) -> Optional[str]:
+        return self.row.user_name
+
     @strawberry.field
     def department(self) -> Optional[str]:
         return self.row.department
@@ -136,6 +142,8 @@ class QueryLogFilter:
 class QueryHistoryItem:
     at: dt.datetime
     user: Optional[str]
+    user_name: Optional[str] = strawberry.field(description=(
+        "The querier's name (HC-23 查询人员姓名): shown to readers of the query log (auditors), null for others."))
     department: Optional[str]
     purpose: Optional[str]
     basis: Optional[str]

@@ -229,7 +229,10 @@ class SubjectType:
 
         info.context.access.require_field("Subject.queryHistory", self.row, info.path.as_list())
         rows = await query_log.history(info.context, self.row.code, first)
-        return [QueryHistoryItem(at=r.at, user=r.user, department=r.department, purpose=r.purpose, basis=r.basis,
+        # Names are the log's (HC-23): whoever may read the query log sees them here, no one else.
+        names = info.context.access.field_decision("Query.queryLog", None).allowed
+        return [QueryHistoryItem(at=r.at, user=r.user, user_name=r.user_name if names else None,
+                                 department=r.department, purpose=r.purpose, basis=r.basis,
                                  operation_name=r.operation_name) for r in rows]
 
     @classmethod

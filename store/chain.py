@@ -31,6 +31,10 @@ HASHED_FIELDS: dict[str, tuple[str, ...]] = {
                   "refused", "outcome", "duration_ms"),
     "submission_log": ("at", "user", "department", "action", "channel", "detail"),
 }
+# Fields added after entries were first written: hashed only when they hold a value, so entries
+# written before the column existed (NULL there) keep their hashes, and setting or clearing the
+# value of any entry breaks its hash. query_log.user_name: the querier's name (HC-23, revision 0003).
+OPTIONAL_HASHED_FIELDS: dict[str, tuple[str, ...]] = {"query_log": ("user_name",), "submission_log": ()}
 _LOCK_KEYS = {"query_log": 7_201_701, "submission_log": 7_201_702}
 
 
@@ -51,6 +55,9 @@ def _canonical(value: Any) -> Any:
 
 def entry_hash(table_name: str, entry: dict[str, Any], prev_hash: str) -> str:
     body = {name: _canonical(entry.get(name)) for name in HASHED_FIELDS[table_name]}
+    for name in OPTIONAL_HASHED_FIELDS[table_name]:
+        if entry.get(name) is not None:
+            body[name] = _canonical(entry[name])
     payload = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 

@@ -227,6 +227,7 @@ class QueryLogEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     request_id: Mapped[str] = mapped_column(String(64))
     user: Mapped[str | None] = mapped_column(String(128), index=True)
+    user_name: Mapped[str | None] = mapped_column(String(128))  # 查询人员姓名 (HC-23), the token's name claim
     department: Mapped[str | None] = mapped_column(String(32), index=True)
     roles: Mapped[list[Any]] = mapped_column(JSON, default=list)
     client: Mapped[str | None] = mapped_column(String(64))

@@ -15,6 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from domain.catalogue import load_profile
+from domain.roles import DepartmentRegistry
 from gateway.app import create_app
 from gateway.identity import IdentityConfig, TokenVerifier, mint_token
 from gateway.settings import Settings
@@ -126,9 +128,18 @@ async def engine(backend, tmp_path_factory):
     await engine.dispose()
 
 
-def make_token(*, user="u1", department=None, roles=(), subject=None, expires_in=3600) -> str:
+_DEFAULT_NAME = object()
+# The departments tokens must name (SPEC 3.1): the test world's profile's (both profiles share the codes).
+DEPARTMENTS = DepartmentRegistry.of(load_profile("huancui"))
+
+
+def make_token(*, user="u1", department=None, roles=(), subject=None, expires_in=3600, name=_DEFAULT_NAME) -> str:
+    """A token the gateway accepts: the department and roles are checked against the profile here,
+    and every token carries a querier's name (HC-23) unless `name=None` is passed."""
+    if name is _DEFAULT_NAME:
+        name = f"测试员 {user}"
     return mint_token(TEST_SECRET, user=user, department=department, roles=list(roles), subject=subject,
-                      expires_in=expires_in)
+                      expires_in=expires_in, name=name, departments=DEPARTMENTS)
 
 
 def test_settings(tmp_path: Path | None = None) -> Settings:

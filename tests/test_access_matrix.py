@@ -84,8 +84,7 @@ CELLS = [
      {"A-PUBLIC", "P-PUBLIC", "A-SHARED", "P-AUTHORIZED", "P-SHARED", "P-LIMITED"}, True, True),
     ("auditor without a basis", dict(user="a2", department="FGJ", roles=["auditor"]), {},
      {"A-PUBLIC", "P-PUBLIC"}, False, True),
-    ("officer role claimed without a department", dict(user="o4", roles=["officer"]), PURPOSE,
-     {"A-PUBLIC", "P-PUBLIC"}, False, False),
+    # a role claimed without a department is refused outright (tests/test_token_claims.py)
 ]
 
 

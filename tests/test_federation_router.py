@@ -114,7 +114,7 @@ def federation(tmp_path_factory) -> Federation:
             {"number": "INS-2", "subjectId": ids[organisation], "finding": "责令整改"},
             {"number": "INS-3", "subjectId": ids[organisation], "finding": "已整改"},
         ]
-        token = mint_token(load_or_create_dev_secret(data_dir), user="fed-officer", department="FY",
+        token = mint_token(load_or_create_dev_secret(data_dir), user="fed-officer", name="测试员", department="FY",
                            roles=["officer"], expires_in=3600)
         officer = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "XK-2026-7"}
         with running_node(node, "inspections-subgraph.js", {"PEER_INSPECTIONS": json.dumps(inspections)}) as peer, \

@@ -175,7 +175,7 @@ def served(tmp_path_factory):
 
 
 def _served_log(base: str, secret: bytes, user: str) -> dict:
-    token = mint_token(secret, user="aud-served", department="FGJ", roles=["auditor"])
+    token = mint_token(secret, user="aud-served", name="测试员", department="FGJ", roles=["auditor"])
     body = httpx.post(f"{base}/graphql", json={"query": LOG_QUERY, "variables": {"f": {"user": user}}},
                       headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
     assert "errors" not in body, body
@@ -185,7 +185,7 @@ def _served_log(base: str, secret: bytes, user: str) -> dict:
 @pytest.mark.e2e
 def test_served_raw_utf8_purpose_and_basis(served):
     base, secret = served
-    token = mint_token(secret, user="hdr-served-raw", department="SCJG", roles=["officer"])
+    token = mint_token(secret, user="hdr-served-raw", name="测试员", department="SCJG", roles=["officer"])
     response = httpx.post(f"{base}/graphql", json={"query": "{ departments { code } }"}, timeout=10,
                           headers={"Authorization": f"Bearer {token}", "X-Query-Purpose": "行政许可".encode(),
                                    "X-Query-Basis": LETTER.encode()})
@@ -200,7 +200,7 @@ def test_served_raw_utf8_purpose_and_basis(served):
 @pytest.mark.e2e
 def test_served_forwarded_for_from_an_untrusted_peer_is_ignored(served):
     base, secret = served
-    token = mint_token(secret, user="hdr-served-xff", department="SCJG", roles=["officer"])
+    token = mint_token(secret, user="hdr-served-xff", name="测试员", department="SCJG", roles=["officer"])
     response = httpx.post(f"{base}/graphql", json={"query": "{ departments { code } }"}, timeout=10,
                           headers={"Authorization": f"Bearer {token}", "X-Forwarded-For": "203.0.113.7"})
     assert response.status_code == 200, response.text
@@ -224,7 +224,7 @@ def test_graphiql_fetcher_sends_a_chinese_basis(served):
     if node is None:
         pytest.skip("node not installed: apt-get install nodejs to run the GraphiQL fetcher check")
     base, secret = served
-    token = mint_token(secret, user="hdr-graphiql", department="SCJG", roles=["officer"])
+    token = mint_token(secret, user="hdr-graphiql", name="测试员", department="SCJG", roles=["officer"])
     headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "行政许可", "X-Query-Basis": LETTER}
     run = subprocess.run([node, "-e", _NODE_FETCH, str(Path(STATIC_DIR) / "init.js"), f"{base}/graphql",
                           json.dumps(headers)], capture_output=True, text=True, timeout=60)

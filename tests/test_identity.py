@@ -20,7 +20,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from domain.catalogue import load_profile
 from domain.principal import Principal
+from domain.roles import DepartmentRegistry
 from gateway.identity import (
     AuthenticationError,
     IdentityConfig,
@@ -32,7 +34,8 @@ from gateway.identity import (
 )
 
 SECRET = b"s" * 32
-GOOD = {"sub": "u-1001", "name": "张三", "dept": "TAX", "roles": ["officer", "auditor"],
+DEPARTMENTS = DepartmentRegistry.of(load_profile("huancui"))
+GOOD = {"sub": "u-1001", "name": "张三", "dept": "SCJG", "roles": ["officer", "submitter"],
         "subject": "91350100M000100Y43"}
 
 
@@ -88,8 +91,8 @@ def rs(public_pem) -> TokenVerifier:
 
 # --- good tokens -------------------------------------------------------------------------------
 
-EXPECTED = Principal(user="u-1001", name="张三", department="TAX",
-                     roles=frozenset({"officer", "auditor"}), subject_code="91350100M000100Y43")
+EXPECTED = Principal(user="u-1001", name="张三", department="SCJG",
+                     roles=frozenset({"officer", "submitter"}), subject_code="91350100M000100Y43")
 
 
 def test_no_header_is_the_anonymous_public(hs):
@@ -101,8 +104,8 @@ def test_good_hs256_token(hs):
 
 
 def test_scheme_is_case_insensitive_and_optional_claims_default(hs):
-    principal = hs.verify(f"bearer {hs_token({'sub': 'u-2', 'exp': int(time.time()) + 60})}")
-    assert principal == Principal(user="u-2")
+    principal = hs.verify(f"bearer {hs_token({'sub': 'u-2', 'name': '李四', 'exp': int(time.time()) + 60})}")
+    assert principal == Principal(user="u-2", name="李四")
 
 
 def test_good_rs256_token(rs, rsa_key):
@@ -305,7 +308,7 @@ def test_corrupt_dev_secret_is_an_error_not_silently_replaced(tmp_path: Path):
 
 
 def test_mint_token_round_trips(hs):
-    token = mint_token(SECRET, user="u-1001", name="张三", department="TAX", roles=["officer", "auditor"],
+    token = mint_token(SECRET, user="u-1001", name="张三", department="SCJG", roles=["officer", "submitter"],
                        subject="91350100M000100Y43")
     assert hs.verify(f"Bearer {token}") == EXPECTED
     payload = jwt.decode(token, SECRET, algorithms=["HS256"])
@@ -313,25 +316,28 @@ def test_mint_token_round_trips(hs):
 
 
 def test_mint_token_with_past_now_is_expired(hs):
-    token = mint_token(SECRET, user="u", department=None, roles=[], expires_in=60, now=time.time() - 3600)
+    token = mint_token(SECRET, user="u", name="王五", department=None, roles=[], expires_in=60,
+                       now=time.time() - 3600)
     assert refusal(hs, f"Bearer {token}").reason == "expired"
 
 
 def test_mint_token_refuses_claims_verification_would_refuse():
     with pytest.raises(ValueError, match="roles"):
-        mint_token(SECRET, user="u", department="TAX", roles=["Bad Role"])
+        mint_token(SECRET, user="u", department="SCJG", roles=["Bad Role"])
 
 
 def test_token_command(tmp_path: Path, capsys, hs):
     parser = argparse.ArgumentParser(prog="credit-gateway")
-    add_token_command(parser.add_subparsers(dest="command"), lambda: tmp_path)
-    args = parser.parse_args(["token", "--user", "u-1001", "--department", "TAX", "--role", "officer",
-                              "--role", "auditor", "--subject", "91350100M000100Y43", "--expires-in", "60"])
+    add_token_command(parser.add_subparsers(dest="command"), lambda: tmp_path, DEPARTMENTS)
+    args = parser.parse_args(["token", "--user", "u-1001", "--name", "张三", "--department", "SCJG",
+                              "--role", "officer", "--role", "submitter", "--subject", "91350100M000100Y43",
+                              "--expires-in", "60"])
     assert args.func(args) == 0
     token = capsys.readouterr().out.strip()
     verifier = TokenVerifier(IdentityConfig(mode="hs256", hs256_secret=load_or_create_dev_secret(tmp_path)))
     assert verifier.verify(f"Bearer {token}") == Principal(
-        user="u-1001", department="TAX", roles=frozenset({"officer", "auditor"}), subject_code="91350100M000100Y43")
+        user="u-1001", name="张三", department="SCJG", roles=frozenset({"officer", "submitter"}),
+        subject_code="91350100M000100Y43")
     with pytest.raises(SystemExit):
         parser.parse_args(["token", "--help"])
     assert "--expires-in" in capsys.readouterr().out

@@ -53,7 +53,7 @@ def test_two_workers_follow_a_policy_change_made_while_they_run(tmp_path, databa
     assert cli("init-db", env=env).returncode == 0
     loaded = cli("load-demo", "--subjects", "60", "--records", "600", env=env)
     assert loaded.returncode == 0, loaded.stderr
-    token = mint_token(load_or_create_dev_secret(tmp_path), user="o1", department="SCJG", roles=["officer"])
+    token = mint_token(load_or_create_dev_secret(tmp_path), user="o1", name="测试员", department="SCJG", roles=["officer"])
 
     with running_gateway(tmp_path, env=env) as first, running_gateway(tmp_path, env=env) as second:
         code = _subject_with_shared_records(first, token)
@@ -105,7 +105,7 @@ def test_sighup_reloads_the_policy_file(tmp_path):
            "POLICY_FILE": str(policy_file), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hup.sqlite3'}"}
     assert cli("init-db", env=env).returncode == 0
     assert cli("load-demo", "--subjects", "60", "--records", "600", env=env).returncode == 0
-    token = mint_token(load_or_create_dev_secret(tmp_path), user="o1", department="SCJG", roles=["officer"])
+    token = mint_token(load_or_create_dev_secret(tmp_path), user="o1", name="测试员", department="SCJG", roles=["officer"])
     processes: list = []
     with running_gateway(tmp_path, env=env, processes=processes) as base:
         code = _subject_with_shared_records(base, token)

@@ -404,8 +404,8 @@ async def test_upload_refuses_bad_tokens_and_callers_who_do_not_submit(db, tmp_p
                             ({"Authorization": "Bearer " + make_token(user="u", department=DEPARTMENT,
                                                                        roles=["officer"], expires_in=1)[:-4] + "AAAA"},
                              401),
-                            (officer(roles=("auditor",)), 403),
-                            ({"Authorization": f"Bearer {make_token(user='p', roles=['officer'])}"}, 403)]:
+                            (officer(department="FGJ", roles=("auditor",)), 403),
+                            ({"Authorization": f"Bearer {make_token(user='p')}"}, 403)]:
         response = await client.post("/import", headers=headers, data=data, files=files)
         assert response.status_code == status, (headers, response.text)
         assert response.json()["errors"][0]["message"]

@@ -20,7 +20,7 @@ def _b64(data: dict) -> str:
 
 def _claims(**extra):
     now = int(time.time())
-    return {"sub": "u1", "dept": "SCJG", "roles": ["officer"], "iat": now, "exp": now + 600, **extra}
+    return {"sub": "u1", "name": "测试员", "dept": "SCJG", "roles": ["officer"], "iat": now, "exp": now + 600, **extra}
 
 
 def _forged() -> str:
