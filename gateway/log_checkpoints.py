@@ -105,7 +105,6 @@ class LogCheckpoints:
                 return  # the evidence is the checkpoint already signed; do not sign over it
             await asyncio.get_running_loop().run_in_executor(None, self.sink.write, table, head[0], head[1])
             self._signed[table] = head
-            self._since[table] = 0
 
 
 def _newer(noted: tuple[int, str] | None, read: tuple[int, str], table: str) -> tuple[int, str]:

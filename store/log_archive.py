@@ -127,6 +127,7 @@ async def verify_stored(engine: AsyncEngine, table: Table, checkpoints: list[Che
     result = VerifyResult(table.name, 0)
     companions = _Companions() if table is QUERY_LOG else None
     rewritten: ChainFault | None = None
+    last_good: int | None = None
     async with engine.connect() as connection:
         anchor_seq, anchor_hash = await _anchor(connection, table)
         prev, last_seq, walk_fault = anchor_hash, None, None
@@ -143,10 +144,14 @@ async def verify_stored(engine: AsyncEngine, table: Table, checkpoints: list[Che
                 for checkpoint in heads.pop(row.seq, ()):
                     if checkpoint.hash == row.entry_hash:
                         result.checkpoints += 1
+                        if rewritten is None:
+                            last_good = row.seq
                     elif rewritten is None:
+                        after = f"after entry {last_good} (the last checkpoint that matches)" if last_good else \
+                            "from its start"
                         rewritten = ChainFault(row.seq, "REWRITTEN", (
                             f"entry {row.seq} differs from the checkpoint signed {checkpoint.at}: the chain was "
-                            f"rewritten from entry {row.seq} or earlier and its hashes recomputed"))
+                            f"rewritten {after}, up to entry {row.seq}, and its later hashes recomputed"))
             if companions is not None:
                 await companions.check(connection, rows[:count] if fault is None else rows[:count - 1])
             if fault is not None:
