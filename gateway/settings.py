@@ -98,7 +98,8 @@ class Settings:
             trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
             subject_id_key=env.get("SUBJECT_ID_KEY") or None,
             log_checkpoint_dir=Path(env["LOG_CHECKPOINT_DIR"]) if env.get("LOG_CHECKPOINT_DIR") else None,
-            log_checkpoint_key_file=Path(env["LOG_CHECKPOINT_KEY_FILE"]) if env.get("LOG_CHECKPOINT_KEY_FILE") else None,
+            log_checkpoint_key_file=(Path(env["LOG_CHECKPOINT_KEY_FILE"]) if env.get("LOG_CHECKPOINT_KEY_FILE")
+                                     else None),
             log_checkpoint_entries=max(1, int(env.get("LOG_CHECKPOINT_ENTRIES", "100"))),
             log_checkpoint_seconds=max(0.1, float(env.get("LOG_CHECKPOINT_SECONDS", "10"))),
         )

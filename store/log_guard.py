@@ -35,14 +35,18 @@ def _sqlite_statements(years: int) -> list[str]:
     closed = "NOT EXISTS (SELECT 1 FROM settings WHERE key = 'log_purge_open')"
     statements = []
     for table in LOG_TABLES:
+        refusal = (f"{table} is append-only: DELETE refused (only export-log purges entries older than the "
+                   f"profile''s {years}-year retention)")
         statements += [f"DROP TRIGGER IF EXISTS {table}_no_delete", f"""
             CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
             WHEN {closed} OR OLD.at IS NULL OR OLD.at >= {younger}
-            BEGIN SELECT RAISE(ABORT, '{table} is append-only: DELETE refused (only export-log purges entries older than the profile''s {years}-year retention)'); END"""]
+            BEGIN SELECT RAISE(ABORT, '{refusal}'); END"""]
+    refusal = ("query_log_subjects is append-only: DELETE refused (only export-log purges the index of entries older "
+               f"than the profile''s {years}-year retention)")
     statements += ["DROP TRIGGER IF EXISTS query_log_subjects_no_delete", f"""
         CREATE TRIGGER query_log_subjects_no_delete BEFORE DELETE ON query_log_subjects
         WHEN {closed} OR EXISTS (SELECT 1 FROM query_log WHERE seq = OLD.seq AND (at IS NULL OR at >= {younger}))
-        BEGIN SELECT RAISE(ABORT, 'query_log_subjects is append-only: DELETE refused (only export-log purges the index of entries older than the profile''s {years}-year retention)'); END"""]
+        BEGIN SELECT RAISE(ABORT, '{refusal}'); END"""]
     return statements
 
 

@@ -46,8 +46,8 @@ async def _signed_database(url: str, data_dir: Path) -> None:
     checkpointed every 10 entries and at its close, and a submission log with its checkpoint."""
     engine = create_engine(url)
     await initialise(engine, "huancui")
-    checkpoints = LogCheckpoints(CheckpointSink.for_paths(data_dir / "log-checkpoints", data_dir / "log-checkpoint-key"),
-                                 CheckpointPolicy(every_entries=10, every_seconds=3600))
+    sink = CheckpointSink.for_paths(data_dir / "log-checkpoints", data_dir / "log-checkpoint-key")
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=10, every_seconds=3600))
     await checkpoints.start(engine)
     writer = QueryLogWriter(engine, checkpoints)
     for i in range(ENTRIES):
