@@ -31,6 +31,7 @@ from strawberry.types.graphql import OperationType
 from domain.clock import Clock, jurisdiction_day, utc_now
 from domain.principal import Principal
 from gateway.graphiql import graphiql_response, static_files_app
+from gateway.log_checkpoints import LogCheckpoints
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
 from gateway.proxies import forwarded_headers_middleware
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
@@ -308,7 +309,7 @@ class _Answer:
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifier: TokenVerifier | None = None,
                policies: PolicyEngine | None = None, sync_policies: bool = False, query_log: bool = True,
                on_startup: Callable | None = None, now: Clock = utc_now,
-               today: Callable[[], dt.date] | None = None) -> Starlette:
+               today: Callable[[], dt.date] | None = None, checkpoints: LogCheckpoints | None = None) -> Starlette:
     """The application. Tests pass their own engine; `serve` lets it create one from settings.
 
     `now` is the clock (an aware UTC instant; tests fix it); "today" is the profile's time zone's
@@ -316,6 +317,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
 
     With `sync_policies` the policies come from the database and follow its changes (serve);
     otherwise `policies`, or the shipped policy file, are used as they are (tests, benchmarks).
+    `checkpoints` signs the log chains' heads (gateway.log_checkpoints; serve builds it from settings).
     """
     from gateway.startup import identity_config
 
@@ -326,7 +328,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     verifier = (verifier or TokenVerifier(identity_config(settings))).bound_to(DepartmentRegistry.of(profile))
     policies = policies or policy_engine(profile)
     gateway = Gateway(settings=settings, engine=engine, verifier=verifier, profile=profile, policies=policies,
-                      query_log=QueryLogWriter(engine) if query_log else None,
+                      query_log=QueryLogWriter(engine, checkpoints) if query_log else None,
                       subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir),
                       now=now, fixed_day=today)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
@@ -364,6 +366,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     async def lifespan(_app: Starlette):
         if on_startup is not None:
             await on_startup(engine)
+        if checkpoints is not None:
+            await checkpoints.start(engine)
         if sync is not None:
             await sync.start()
         # What start-up built (schema, policies, profile, modules) lives as long as the process: frozen,

@@ -154,27 +154,54 @@ def _chosen_logs(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def cmd_verify_log(args: argparse.Namespace) -> int:
-    from store.log_archive import TABLES, verify_segment, verify_stored
+    from store.checkpoints import load_public_keys, public_key_path, read_checkpoints
+    from store.log_archive import TABLES, stored_anchor, verify_segment, verify_stored
+
+    settings = _settings()
+    directory = Path(args.checkpoints) if args.checkpoints else settings.checkpoint_dir
+    key_files = [Path(k) for k in args.checkpoint_key] or [public_key_path(settings.checkpoint_key_file)]
+    try:
+        keys = load_public_keys(k for k in key_files if args.checkpoint_key or k.exists())
+    except (OSError, ValueError) as exc:
+        print(f"cannot read the checkpoints' public key: {exc}", file=sys.stderr)
+        return 2
 
     async def go(engine):
         status = 0
         for name in _chosen_logs(args):
             table = TABLES[name]
+            checkpoints, bad = read_checkpoints(directory, table.name, keys)
+            for line in bad:
+                print(f"{table.name}: FAULT CHECKPOINT_INVALID at line {line.line}: {line.message}")
+                status = 1
+            exported = None
             if args.segments:
-                prev = "0" * 64
-                for segment in sorted(Path(args.segments).glob(f"{table.name}-*.jsonl")):
-                    count, fault, prev = verify_segment(segment, table.name, prev)
+                prev, exported, segments = "0" * 64, {}, sorted(Path(args.segments).glob(f"{table.name}-*.jsonl"))
+                for segment in segments:
+                    count, fault, prev = verify_segment(segment, table.name, prev, exported)
                     if fault:
                         print(f"{segment}: FAULT {fault.kind} at entry {fault.seq}: {fault.message}")
                         status = 1
                     else:
                         print(f"{segment}: {count} entries verified")
-            result = await verify_stored(engine, table)
-            if result.fault:
-                print(f"{table.name}: FAULT {result.fault.kind} at entry {result.fault.seq}: {result.fault.message}")
+                anchor_seq, anchor_hash = await stored_anchor(engine, table)
+                if segments and anchor_seq is not None and prev != anchor_hash:
+                    print(f"{table.name}: FAULT SEGMENTS_DETACHED at entry {anchor_seq}: the last exported segment "
+                          "does not end at the database's anchor: a segment is missing or was altered")
+                    status = 1
+            result = await verify_stored(engine, table, checkpoints if keys or checkpoints else None, exported)
+            for fault in result.faults:
+                print(f"{table.name}: FAULT {fault.kind} at entry {fault.seq}: {fault.message}")
                 status = 1
-            else:
-                print(f"{table.name}: {result.checked} entries verified, chain intact")
+            if not result.faults:
+                print(f"{table.name}: {result.checked} entries verified, chain intact; "
+                      f"{result.checkpoints} signed checkpoint(s) match")
+            for note in result.notes:
+                print(f"{table.name}: note: {note}")
+            if not checkpoints and not bad and result.checked:
+                print(f"{table.name}: WARNING: no signed checkpoints in {directory} (or no public key: "
+                      "--checkpoint-key): entries deleted from the end, or a rewrite with recomputed hashes, "
+                      "cannot be detected")
         return status
 
     return _run(go)
@@ -184,7 +211,9 @@ def cmd_export_log(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from domain.catalogue import load_profile
+    from store.checkpoints import CheckpointSink
     from store.log_archive import TABLES, RetentionError, export_before
+    from store.log_guard import retention_years
 
     settings = _settings()
     try:
@@ -192,13 +221,18 @@ def cmd_export_log(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"--before {args.before!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
         return 2
-    retention = load_profile(settings.profile).query_log_retention_years
+    retention = retention_years(load_profile(settings.profile).query_log_retention_years)
+    try:  # the anchor left behind is signed, or verify-log takes it for one set by hand
+        sink = CheckpointSink.for_paths(settings.checkpoint_dir, settings.checkpoint_key_file)
+    except (OSError, ValueError) as exc:
+        print(f"nothing exported: the checkpoint key cannot be used ({exc})", file=sys.stderr)
+        return 2
 
     async def go(engine):
         for name in _chosen_logs(args):
             try:
                 path, count = await export_before(engine, TABLES[name], before, Path(args.out), retention,
-                                                  dt.datetime.now(dt.timezone.utc))
+                                                  dt.datetime.now(dt.timezone.utc), sink)
             except RetentionError as exc:
                 print(f"nothing exported: {exc}", file=sys.stderr)
                 return 2
@@ -262,10 +296,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_reload_policies)
 
     p = sub.add_parser("verify-log", help="walk the hash chains of the query and submission logs",
-                       description="Recompute every entry's hash and link; exit 1 naming the first entry that was "
-                                   "edited, deleted, inserted or reordered.")
+                       description="Recompute every entry's hash and link, hold the chains against their signed "
+                                   "checkpoints, and the query log's per-subject index and document texts against "
+                                   "its entries; exit 1 naming the first entry that was edited, deleted, inserted, "
+                                   "reordered, cut off the end (TRUNCATED) or rewritten (REWRITTEN), and any anchor "
+                                   "set by hand.")
     p.add_argument("--log", choices=("query", "submission", "all"), default="all")
     p.add_argument("--segments", help="also verify exported JSON Lines segments in this folder")
+    p.add_argument("--checkpoints", help="folder of signed checkpoints (default: LOG_CHECKPOINT_DIR or "
+                                         "DATA_DIR/log-checkpoints)")
+    p.add_argument("--checkpoint-key", action="append", default=[], metavar="PEM",
+                   help="public key the checkpoints are signed with; repeat for several (default: the .pub file "
+                        "beside LOG_CHECKPOINT_KEY_FILE, DATA_DIR/log-checkpoint-key.pub)")
     p.set_defaults(func=cmd_verify_log)
 
     p = sub.add_parser("export-log", help="export log entries past retention to JSON Lines, then purge them",

@@ -32,7 +32,7 @@ import weakref
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,10 +40,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.identifiers import mask_resident_id, reads_as_resident_id
 from resolvers.context import Operation
 from store.availability import is_database_unavailable
-from store.chain import QUERY_LOG, append_blocking, probe_writable
+from store.chain import QUERY_LOG, append_rows, logged_subject, probe_writable
 from store.engine import blocking_sqlite_engine, dialect_insert
 from store.json_safe import json_safe, safe_text, short_text
 from store.models import QueryDocument, QueryLogSubject
+
+if TYPE_CHECKING:
+    from gateway.log_checkpoints import LogCheckpoints
 
 log = logging.getLogger("gateway.query_log")
 _RESIDENT_ID = re.compile(r"\b\d{17}[\dXx]\b")
@@ -78,9 +81,16 @@ def mask_personal(value: Any) -> Any:
     return value
 
 
+def logged_document(text: str) -> str:
+    """The document as the log stores it: lone surrogates escaped (store.json_safe) and resident ID
+    numbers written inline masked, like the variables (SPEC 3.1)."""
+    return mask_personal(safe_text(text, nul=True))
+
+
 def document_hash(text: str) -> str:
-    """The hash of the document as the log stores it (lone surrogates escaped, see store.json_safe)."""
-    return hashlib.sha256(safe_text(text, nul=True).encode()).hexdigest()
+    """The hash of the document as the log stores it (`logged_document`): verify-log checks each
+    stored text against it (store.log_archive)."""
+    return hashlib.sha256(logged_document(text).encode()).hexdigest()
 
 
 @dataclass
@@ -100,8 +110,9 @@ class QueryLogWriter:
     throughput on small queries (bench/README.md). On PostgreSQL asyncpg needs no thread.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, checkpoints: LogCheckpoints | None = None) -> None:
         self.engine = engine
+        self.checkpoints = checkpoints  # signs the heads it commits (gateway.log_checkpoints)
         self._pending: list[_Pending] = []
         self._flushing = False
         self._known_documents: OrderedDict[str, None] = OrderedDict()
@@ -116,7 +127,12 @@ class QueryLogWriter:
         return self._blocking or self.engine.sync_engine
 
     async def close(self) -> None:
-        """Stop the writer thread (SQLite) once the writes under way are done."""
+        """Sign the shutdown checkpoint, then stop the writer thread (SQLite), once the writes under way
+        are done."""
+        while self._flushing:
+            await asyncio.sleep(0.01)
+        if self.checkpoints is not None:
+            await self.checkpoints.close()
         if self._thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, _release, self._thread, self._blocking)
 
@@ -124,7 +140,8 @@ class QueryLogWriter:
         """Returns once the entry is committed; raises QueryLogUnavailable if it cannot be, and
         QueryLogEntryRefused if only a minimal entry in its place could be (module docstring)."""
         future = asyncio.get_running_loop().create_future()
-        document = safe_text(document, nul=True) if isinstance(document, str) else None
+        document = logged_document(document) if isinstance(document, str) and \
+            entry.get("document_hash") not in self._known_documents else None
         self._pending.append(_Pending(entry, document, subjects, future))
         if not self._flushing:
             self._flushing = True
@@ -173,7 +190,9 @@ class QueryLogWriter:
         reason = _brief(exc)
         log.error("query log entry of request %s refused (%s); logging a minimal entry in its place",
                   short_text(item.entry.get("request_id"), 64), _describe(exc))
-        minimal = _Pending(minimal_entry(item.entry, reason), None, _subject_codes(item.subjects), item.done)
+        codes = _subject_codes(item.subjects)
+        minimal = _Pending({**minimal_entry(item.entry, reason), "subjects": sorted(logged_subject(c) for c in codes)},
+                           item.document, codes, item.done)
         try:
             await self._write([minimal])
         except Exception as again:
@@ -190,21 +209,24 @@ class QueryLogWriter:
         documents = {}
         for item in batch:
             digest = item.entry.get("document_hash")
-            if item.document and digest and digest not in self._known_documents:
+            if item.document is not None and digest and digest not in self._known_documents:
                 documents[digest] = item.document
         if self._blocking is not None:
-            await asyncio.get_running_loop().run_in_executor(self._thread, self._write_blocking, batch, documents)
+            head = await asyncio.get_running_loop().run_in_executor(self._thread, self._write_blocking, batch,
+                                                                    documents)
         else:
             async with self.engine.begin() as connection:
-                await connection.run_sync(_write_rows, batch, documents)
+                head = await connection.run_sync(_write_rows, batch, documents)
+        if self.checkpoints is not None:  # committed: a head that can be signed
+            self.checkpoints.note(QUERY_LOG.name, head[0], head[1], len(batch))
         for digest in documents:
             self._known_documents[digest] = None
             if len(self._known_documents) > 4096:
                 self._known_documents.popitem(last=False)
 
-    def _write_blocking(self, batch: list[_Pending], documents: dict[str, str]) -> None:
+    def _write_blocking(self, batch: list[_Pending], documents: dict[str, str]) -> tuple[int, str]:
         with self._blocking.begin() as connection:
-            _write_rows(connection, batch, documents)
+            return _write_rows(connection, batch, documents)
 
     async def probe(self) -> None:
         """A committed write on the log's own path (the lock every append takes first), for /readyz:
@@ -287,16 +309,18 @@ def _subject_codes(codes: Any) -> list[str]:
         if isinstance(codes, (list, tuple)) else []
 
 
-def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[str, str]) -> None:
-    """One transaction's statements: new query texts, the chained entries, the subjects they touched."""
+def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[str, str]) -> tuple[int, str]:
+    """One transaction's statements: new query texts, the chained entries, the subjects they touched.
+    Returns the chain's head once committed."""
     if documents:
         connection.execute(dialect_insert(connection)(QueryDocument.__table__).on_conflict_do_nothing(),
                            [{"hash": h, "text": t} for h, t in documents.items()])
-    seqs = append_blocking(connection, QUERY_LOG, [item.entry for item in batch])
+    appended = append_rows(connection, QUERY_LOG, [item.entry for item in batch])
     touched = [{"seq": seq, "subject_code": code}
-               for seq, item in zip(seqs, batch) for code in sorted(set(item.subjects))]
+               for (seq, _), item in zip(appended, batch) for code in sorted(set(item.subjects))]
     if touched:
         connection.execute(_INSERT_SUBJECTS, touched)
+    return appended[-1]
 
 
 def outcome_of(status: int, errors: list[dict], has_data: bool) -> str:
@@ -360,7 +384,7 @@ def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, pr
         "purpose": purpose.value if purpose is not None else None,
         "basis": _text(basis, 128),
         "authorization_id": authorization_id,
-        "subjects": sorted(mask_resident_id(s) if s[:17].isdigit() else s for s in set(subjects)),
+        "subjects": sorted(logged_subject(s) for s in set(subjects)),
         "record_ids": sorted(record_ids),
         "refused": refused_fields(errors),
         "outcome": outcome_of(status, errors, has_data),

@@ -51,6 +51,12 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Subjects' opaque ids (SPEC 3.1): 128 hex characters, the same on every host; default: data_dir/subject-id-key.
     subject_id_key: str | None = None
+    # Signed checkpoints of the log chains (SPEC 3.6, store/checkpoints.py): where they are appended, the
+    # Ed25519 key that signs them (default: data_dir/log-checkpoints and data_dir/log-checkpoint-key), how often.
+    log_checkpoint_dir: Path | None = None
+    log_checkpoint_key_file: Path | None = None
+    log_checkpoint_entries: int = 100
+    log_checkpoint_seconds: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,6 +64,14 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'credit-gateway.sqlite3').resolve()}"
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.log_checkpoint_dir or self.data_dir / "log-checkpoints"
+
+    @property
+    def checkpoint_key_file(self) -> Path:
+        return self.log_checkpoint_key_file or self.data_dir / "log-checkpoint-key"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -86,4 +100,9 @@ class Settings:
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES", str(4 * 1024 * 1024))),
             trusted_proxies=parse_trusted_proxies(env.get("TRUSTED_PROXIES")),
             subject_id_key=env.get("SUBJECT_ID_KEY") or None,
+            log_checkpoint_dir=Path(env["LOG_CHECKPOINT_DIR"]) if env.get("LOG_CHECKPOINT_DIR") else None,
+            log_checkpoint_key_file=(Path(env["LOG_CHECKPOINT_KEY_FILE"]) if env.get("LOG_CHECKPOINT_KEY_FILE")
+                                     else None),
+            log_checkpoint_entries=max(1, int(env.get("LOG_CHECKPOINT_ENTRIES", "100"))),
+            log_checkpoint_seconds=max(0.1, float(env.get("LOG_CHECKPOINT_SECONDS", "10"))),
         )

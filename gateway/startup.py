@@ -76,8 +76,18 @@ def app_from_env() -> Starlette:
     from gateway.app import create_app
 
     settings = Settings.from_env()
+    checkpoints = log_checkpoints(settings)
 
     async def on_startup(engine: AsyncEngine) -> None:
         await prepare_database(engine, settings)
 
-    return create_app(settings, on_startup=on_startup, sync_policies=True)
+    return create_app(settings, on_startup=on_startup, sync_policies=True, checkpoints=checkpoints)
+
+
+def log_checkpoints(settings: Settings):
+    """The signer of the log chains' heads (SPEC 3.6): its key is created on first start, like the JWT secret."""
+    from gateway.log_checkpoints import CheckpointPolicy, LogCheckpoints
+    from store.checkpoints import CheckpointSink
+
+    sink = CheckpointSink.for_paths(settings.checkpoint_dir, settings.checkpoint_key_file)
+    return LogCheckpoints(sink, CheckpointPolicy(settings.log_checkpoint_entries, settings.log_checkpoint_seconds))

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import CatalogueItem as ItemSpec
 from domain.catalogue import JurisdictionProfile, load_profile
+from store import log_guard
 from store.engine import dialect_insert
 from store.migrate import upgrade
 from store.models import CatalogueItem, Department, Record, Setting
@@ -76,7 +77,8 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
         elif stored != profile.code:
             raise ProfileMismatch(f"this database was initialised with profile {stored!r}, not {profile.code!r}; "
                                   f"set CREDIT_PROFILE={stored} or use another database")
-        await _set(connection, "log_retention_years", str(profile.query_log_retention_years))
+        # the logs' retention, written into the database's own guard from the profile (never a setting)
+        await connection.run_sync(log_guard.install, profile.query_log_retention_years)
         departments = [{"code": d.code, "name": d.name, "kind": d.kind.value} for d in profile.departments.values()]
         await connection.execute(_upsert(connection, Department.__table__, departments, "code"))
         items = [
@@ -91,7 +93,7 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
 
 
 async def _set(connection, key: str, value: str) -> None:
-    """Upsert one deployment setting (the log triggers read the retention from here)."""
+    """Upsert one deployment setting."""
     statement = dialect_insert(connection)(Setting.__table__)
     await connection.execute(statement.values(key=key, value=value).on_conflict_do_update(
         index_elements=["key"], set_={"value": value}))

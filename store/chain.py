@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 from sqlalchemy import Connection, Table, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.identifiers import mask_resident_id
 from store.models import QueryLogEntry, Setting, SubmissionLogEntry
 
 GENESIS = "0" * 64
@@ -62,6 +63,12 @@ def entry_hash(table_name: str, entry: dict[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(f"{prev_hash}\n{payload}".encode()).hexdigest()
 
 
+def logged_subject(code: str) -> str:
+    """A subject code as an entry keeps it: a resident ID masked (SPEC 3.1), an organisation's code whole.
+    The per-subject index keeps codes whole (a subject's own history); verify-log masks them to compare."""
+    return mask_resident_id(code) if code[:17].isdigit() else code
+
+
 def anchor_key(table_name: str) -> str:
     """Settings key holding the hash of the last entry exported and purged (retention)."""
     return f"{table_name}_anchor"
@@ -90,6 +97,12 @@ def probe_writable(connection: Connection) -> None:
         raise RuntimeError("the settings table has no profile row: the database was not initialised")
 
 
+def committed_head(connection: Connection, table: Table) -> tuple[int, str] | None:
+    """The newest committed entry's (seq, hash), for a checkpoint; None for an empty chain."""
+    row = connection.execute(select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1)).first()
+    return (row.seq, row.entry_hash) if row is not None else None
+
+
 def _lock_and_head(connection: Connection, table: Table) -> str:
     lock, head, anchor, _ = _statements(table, connection.dialect.name)
     connection.execute(lock)
@@ -100,9 +113,10 @@ def _lock_and_head(connection: Connection, table: Table) -> str:
     return anchored.split(":", 1)[1] if anchored else GENESIS
 
 
-def append_blocking(connection: Connection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
+def append_rows(connection: Connection, table: Table, entries: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
     """`append` on a synchronous connection: the one implementation (the query log's writer
-    thread calls it directly; `append` runs it on an async connection)."""
+    thread calls it directly; `append` runs it on an async connection). Returns each entry's
+    (seq, hash): the last is the chain's head once the transaction commits (store.checkpoints)."""
     if not entries:
         return []
     prev = _lock_and_head(connection, table)
@@ -115,7 +129,11 @@ def append_blocking(connection: Connection, table: Table, entries: Sequence[dict
         row["entry_hash"] = prev = entry_hash(table.name, row, prev)
         rows.append(row)
     result = connection.execute(_statements(table, connection.dialect.name)[3], rows)
-    return [r.seq for r in result]
+    return [(r.seq, row["entry_hash"]) for r, row in zip(result, rows)]
+
+
+def append_blocking(connection: Connection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:
+    return [seq for seq, _ in append_rows(connection, table, entries)]
 
 
 async def append(connection: AsyncConnection, table: Table, entries: Sequence[dict[str, Any]]) -> list[int]:

@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 
 import httpx
 import pytest
@@ -177,8 +178,9 @@ async def test_authorisations_are_in_the_submission_log(engine, client):
 
 # ---- tampering, caught by `credit-gateway verify-log` on a real database -----------------------
 
-def verify_log(url: str, *extra: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url}
+def verify_log(url: str, *extra: str, data_dir=None) -> subprocess.CompletedProcess:
+    """`credit-gateway verify-log` on `url`, with the checkpoints and key of `data_dir` (default: a new, empty one)."""
+    env = {**os.environ, "DATABASE_URL": url, "CREDIT_DATA_DIR": str(data_dir or tempfile.mkdtemp())}
     return subprocess.run([sys.executable, "-m", "gateway.cli", "verify-log", "--log", "query", *extra], env=env,
                           capture_output=True, text=True, timeout=60)
 
@@ -246,14 +248,14 @@ async def test_export_purges_only_past_retention_and_everything_still_verifies(b
         await append(connection, QUERY_LOG, [dict(request_id="new", outcome="OK", duration_ms=1.0, roles=[],
                                                   variables={}, subjects=[], record_ids=[], refused=[])])
     await engine.dispose()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "CREDIT_DATA_DIR": str(tmp_path)}
     young = subprocess.run([sys.executable, "-m", "gateway.cli", "export-log", "--before", "2020-01-01",
                             "--out", str(tmp_path / "archive")], env=env, capture_output=True, text=True)
     assert young.returncode == 2 and "can never be purged" in young.stderr
     done = subprocess.run([sys.executable, "-m", "gateway.cli", "export-log", "--log", "query", "--before",
                            "1991-01-01", "--out", str(tmp_path / "archive")], env=env, capture_output=True, text=True)
     assert done.returncode == 0 and "3 entries exported" in done.stdout, done.stderr
-    result = verify_log(url, "--segments", str(tmp_path / "archive"))
+    result = verify_log(url, "--segments", str(tmp_path / "archive"), data_dir=tmp_path)
     assert result.returncode == 0, result.stdout
     assert "3 entries verified" in result.stdout and "query_log: 1 entries verified" in result.stdout
 
