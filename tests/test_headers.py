@@ -245,7 +245,7 @@ def test_graphiql_in_a_browser_sends_a_chinese_basis(served):
     if reason:
         pytest.skip(reason)
     base, secret = served
-    token = mint_token(secret, user="hdr-browser", department="SCJG", roles=["officer"])
+    token = mint_token(secret, user="hdr-browser", name="张三", department="SCJG", roles=["officer"])
     run = run_query_in_graphiql(base, "{ departments { code } }", timeout=60,
                                 headers={"Authorization": f"Bearer {token}", "X-Query-Purpose": "行政许可",
                                          "X-Query-Basis": LETTER})
