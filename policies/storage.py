@@ -11,16 +11,28 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import JurisdictionProfile
-from policies.engine import DEFAULT_POLICY_FILE, PolicyEngine, parse_policy_lines, share_list_lines
+from policies.engine import DEFAULT_POLICY_FILE, PolicyEngine, merge_lines, parse_policy_lines, share_list_lines
 from store.models import PolicyRule, Setting
 
 NOTIFY_CHANNEL = "credit_gateway_policies"
 VERSION_KEY = "policy_version"
 
 
-def read_policy_file(path: Path | None = None) -> list[list[str]]:
-    path = path or DEFAULT_POLICY_FILE
-    return parse_policy_lines(Path(path).read_text(encoding="utf-8"), str(path))
+def profile_policy_file(profile_code: str) -> Path:
+    """The profile's own lines (SPEC 3.1 differs by profile): `policies/<profile>.csv`."""
+    return DEFAULT_POLICY_FILE.with_name(f"{profile_code}.csv")
+
+
+def read_policy_file(path: Path | None = None, profile_code: str | None = None) -> list[list[str]]:
+    """The policy lines to store: a configured file as it is (the operator's complete policy), or
+    the shipped default.csv with the profile's file over it (engine.merge_lines)."""
+    if path is not None:
+        return parse_policy_lines(Path(path).read_text(encoding="utf-8"), str(path))
+    lines = parse_policy_lines(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"), str(DEFAULT_POLICY_FILE))
+    overlay = profile_policy_file(profile_code) if profile_code else None
+    if overlay is not None and overlay.exists():
+        lines = merge_lines(lines, parse_policy_lines(overlay.read_text(encoding="utf-8"), str(overlay)))
+    return lines
 
 
 def catalogue_pairs(profile: JurisdictionProfile) -> frozenset[tuple[str, str]]:
@@ -37,17 +49,17 @@ def with_share_lists(profile: JurisdictionProfile, lines: list[list[str]]) -> li
 
 def policy_engine(profile: JurisdictionProfile, lines: list[list[str]] | None = None) -> PolicyEngine:
     """The engine for a deployment: its policy lines (default: the shipped file) plus share lists."""
-    return PolicyEngine(with_share_lists(profile, read_policy_file() if lines is None else lines),
+    return PolicyEngine(with_share_lists(profile, read_policy_file(None, profile.code) if lines is None else lines),
                         catalogue_pairs(profile))
 
 
-async def load_lines(engine: AsyncEngine) -> tuple[list[list[str]], int]:
-    """The stored lines and their version; the default file when nothing is stored yet."""
+async def load_lines(engine: AsyncEngine, profile_code: str | None = None) -> tuple[list[list[str]], int]:
+    """The stored lines and their version; the shipped lines when nothing is stored yet."""
     async with engine.connect() as connection:
         rows = (await connection.execute(select(PolicyRule.__table__).order_by(PolicyRule.id))).all()
         version = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
     if not rows:
-        return read_policy_file(), int(version or 0)
+        return read_policy_file(None, profile_code), int(version or 0)
     lines = [[r.ptype] + [v for v in (r.v0, r.v1, r.v2, r.v3, r.v4, r.v5) if v is not None] for r in rows]
     return lines, int(version or 0)
 
@@ -75,8 +87,8 @@ async def store_lines(engine: AsyncEngine, lines: list[list[str]], *, changed_by
     return version
 
 
-async def seed_if_empty(engine: AsyncEngine, path: Path | None = None) -> None:
+async def seed_if_empty(engine: AsyncEngine, path: Path | None = None, profile_code: str | None = None) -> None:
     async with engine.connect() as connection:
         count = (await connection.execute(select(func.count()).select_from(PolicyRule.__table__))).scalar()
     if not count:
-        await store_lines(engine, read_policy_file(path))
+        await store_lines(engine, read_policy_file(path, profile_code))
