@@ -72,7 +72,9 @@ async def store_lines(engine: AsyncEngine, lines: list[list[str]], *, changed_by
     async with engine.begin() as connection:
         await connection.execute(delete(PolicyRule.__table__))
         await connection.execute(PolicyRule.__table__.insert(), [
-            {"ptype": parts[0], **{f"v{i}": v for i, v in enumerate(parts[1:])}} for parts in lines])
+            # every column named in every row: one executemany for p lines (5 values) and g lines (2)
+            {"ptype": parts[0], **{f"v{i}": parts[i + 1] if i + 1 < len(parts) else None for i in range(6)}}
+            for parts in lines])
         current = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
         version = int(current or 0) + 1
         if current is None:
