@@ -5,6 +5,8 @@ and `credit-gateway reload-policies` (or SIGHUP) replaces it from the file.
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
@@ -16,6 +18,17 @@ from store.models import PolicyRule, Setting
 
 NOTIFY_CHANNEL = "credit_gateway_policies"
 VERSION_KEY = "policy_version"
+# Policy files shipped before, as a deployment that never edited them still stores them: replaced
+# by the current shipped lines at start (seed_if_empty), because they allowed what SPEC 3.1 no
+# longer does. Edited policies are left alone (the README says what to change in them).
+SUPERSEDED = {
+    "b852f05d23283b0c4fcd89f9ca2522be626e63978ce1940dc1fc38e615066f71":
+        "default.csv before issue 11 (auditors read every class with any basis; no query permits)",
+}
+
+
+def fingerprint(lines: list[list[str]]) -> str:
+    return hashlib.sha256(repr([list(parts) for parts in lines]).encode()).hexdigest()
 
 
 def profile_policy_file(profile_code: str) -> Path:
@@ -90,7 +103,17 @@ async def store_lines(engine: AsyncEngine, lines: list[list[str]], *, changed_by
 
 
 async def seed_if_empty(engine: AsyncEngine, path: Path | None = None, profile_code: str | None = None) -> None:
+    """Store the policy lines when none are stored, or when the stored ones are a superseded
+    shipped file nobody edited (SUPERSEDED); anything else stays as the operator left it."""
     async with engine.connect() as connection:
         count = (await connection.execute(select(func.count()).select_from(PolicyRule.__table__))).scalar()
     if not count:
         await store_lines(engine, read_policy_file(path, profile_code))
+        return
+    stored, _version = await load_lines(engine, profile_code)
+    superseded = SUPERSEDED.get(fingerprint(stored))
+    if superseded is not None:
+        logging.getLogger("gateway.policies").warning("stored policies were the shipped %s: replaced by the "
+                                                      "current shipped lines", superseded)
+        await store_lines(engine, read_policy_file(path, profile_code), changed_by="upgrade",
+                          source=f"replacing the shipped {superseded}")

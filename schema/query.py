@@ -48,7 +48,8 @@ class Query:
         resolver=authorizations.mine, description="The authorisations the calling subject has given (HC-22).")
     access_explanation: authorizations.AccessExplanation = strawberry.field(
         resolver=authorizations.explanation,
-        description="Whether the caller may read a record and which policy line decided (for policy authors).")
+        description="Which policy line lets the caller read a record, each of its roles considered (for policy "
+                    "authors). A record the caller may not see is answered exactly as one that does not exist.")
 
     query_permits: list[permits.QueryPermitType] = strawberry.field(
         resolver=permits.permits,
