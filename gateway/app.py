@@ -206,7 +206,8 @@ class GraphQLEndpoint:
         if query_log is None:
             return answer
         context = exchange.context
-        errors = answer.body.get("errors") or []
+        # refusals the answer does not show (a refused record(id) is answered as not found) still count
+        errors = (answer.body.get("errors") or []) + (context.observed.refused if context else [])
         entry = build_entry(
             request_id=exchange.request_id, started=exchange.started,
             duration_ms=(time.perf_counter() - exchange.clock) * 1000,

@@ -54,7 +54,7 @@ def cmd_init_db(args: argparse.Namespace) -> int:
         from policies.storage import seed_if_empty
 
         await initialise(engine, args.profile or settings.profile)
-        await seed_if_empty(engine, settings.policy_file)
+        await seed_if_empty(engine, settings.policy_file, args.profile or settings.profile)
         print(f"database ready ({settings.resolved_database_url.split('@')[-1]}), "
               f"profile {args.profile or settings.profile}")
 
@@ -132,7 +132,7 @@ def cmd_reload_policies(args: argparse.Namespace) -> int:
     settings = _settings()
     path = Path(args.file) if args.file else settings.policy_file
     try:
-        lines = read_policy_file(path)
+        lines = read_policy_file(path, settings.profile)
     except (OSError, PolicyFileError) as exc:
         print(f"policies not changed: {exc}", file=sys.stderr)
         return 2
@@ -142,7 +142,7 @@ def cmd_reload_policies(args: argparse.Namespace) -> int:
 
         await initialise(engine, settings.profile)
         version = await store_lines(engine, lines, changed_by=os.environ.get("USER", "operator"),
-                                    source=str(path or "shipped default"))
+                                    source=str(path or f"shipped default + {settings.profile}"))
         print(f"policies version {version}: {len(lines)} lines from {path or 'the shipped default'}; "
               "running workers follow within a second")
 

@@ -35,7 +35,7 @@ class PolicySync:
         self._wake = asyncio.Event()
 
     async def refresh(self) -> None:
-        lines, version = await load_lines(self.engine)
+        lines, version = await load_lines(self.engine, self.profile.code)
         if version != self.seen_version:
             self.policies.reload(with_share_lists(self.profile, lines))
             if self.seen_version is not None:
@@ -85,7 +85,7 @@ class PolicySync:
             connection = None
 
     async def reload_from_file(self) -> None:
-        await store_lines(self.engine, read_policy_file(self.policy_file), changed_by="SIGHUP",
+        await store_lines(self.engine, read_policy_file(self.policy_file, self.profile.code), changed_by="SIGHUP",
                           source=str(self.policy_file or "shipped default"))
         self._wake.set()
 

@@ -36,7 +36,7 @@ async def prepare_database(engine: AsyncEngine, settings: Settings, *, load_demo
     from policies.storage import seed_if_empty
 
     await initialise(engine, settings.profile)
-    await seed_if_empty(engine, settings.policy_file)
+    await seed_if_empty(engine, settings.policy_file, settings.profile)
     wanted = settings.load_demo_on_empty if load_demo is None else load_demo
     if wanted and await is_empty(engine):
         log.info("empty database: loading the demo data set")

@@ -22,8 +22,13 @@ logging.getLogger("casbin").setLevel(logging.ERROR)
 MODEL_FILE = Path(__file__).parent / "model.conf"
 DEFAULT_POLICY_FILE = Path(__file__).parent / "default.csv"
 
-# What the request declared, as the model's `cond`.
-NONE, DECLARED, CASE = "none", "declared", "case"
+# What the request declared, as the model's `cond`: nothing; a purpose and a basis; a purpose and
+# a basis naming a valid query permit that covers the (class, item) asked about (HC-23, XZ-18);
+# a basis naming an open case of the credit centre (SPEC 3.1, operators).
+NONE, DECLARED, PERMIT, CASE = "none", "declared", "permit", "case"
+# A p line's condition (model.conf); `never` only in a profile's file: it removes a default line.
+CONDITIONS = ("always", "purpose", "listed", "permit", "listed_permit", "case")
+NEVER = "never"
 ANY = "*"  # a class or item meaning "in general", for actions that do not depend on them
 
 
@@ -57,12 +62,36 @@ def parse_policy_lines(text: str, source: str = "policy") -> list[list[str]]:
             raise PolicyFileError(f"{source}:{number}: a {ptype} line has 2 fields, found {len(parts) - 1}: {line!r}")
         if ptype not in ("p", "g", "g2"):
             raise PolicyFileError(f"{source}:{number}: unknown line type {ptype!r} (use p, g or g2)")
-        if ptype == "p" and parts[5] not in ("always", "purpose", "listed", "case"):
-            raise PolicyFileError(f"{source}:{number}: condition {parts[5]!r} is not always, purpose, listed or case")
+        if ptype == "p" and parts[5] not in (*CONDITIONS, NEVER):
+            raise PolicyFileError(f"{source}:{number}: condition {parts[5]!r} is not one of "
+                                  f"{', '.join(CONDITIONS)} (or {NEVER} in a profile's file)")
         if any(not p for p in parts):
             raise PolicyFileError(f"{source}:{number}: empty field in {line!r}")
         lines.append(parts)
     return lines
+
+
+def merge_lines(base: list[list[str]], overlay: list[list[str]]) -> list[list[str]]:
+    """A profile's lines over the common ones (SPEC 3.1: "a profile may add or override lines").
+
+    A p line of the overlay replaces the base line with the same role, class, item and action (its
+    condition is what changes); condition `never` removes it; other lines are added. g and g2
+    lines are added. The result keeps the base order, overlay additions last.
+    """
+    key = lambda parts: tuple(parts[:5])  # noqa: E731  (p, role, class, item, action)
+    overrides = {key(parts): parts for parts in overlay if parts[0] == "p"}
+    merged = []
+    for parts in base:
+        replacement = overrides.pop(key(parts), None) if parts[0] == "p" else None
+        chosen = replacement or parts
+        if chosen[0] != "p" or chosen[5] != NEVER:
+            merged.append(chosen)
+    for parts in overlay:
+        if parts[0] != "p":
+            merged.append(parts)
+        elif key(parts) in overrides and parts[5] != NEVER:
+            merged.append(parts)
+    return merged
 
 
 def share_list_lines(shared_with: dict[str, tuple[str, ...]]) -> list[list[str]]:
@@ -92,6 +121,8 @@ class PolicyEngine:
     def _build(lines: list[list[str]], number: int) -> PolicyVersion:
         enforcer = casbin.Enforcer(str(MODEL_FILE))
         for parts in lines:
+            if parts[0] == "p" and parts[5] == NEVER:  # a stored file that still says `never`: no line
+                continue
             if parts[0] == "p":
                 enforcer.add_named_policy("p", *parts[1:])
             else:

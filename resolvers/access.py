@@ -8,7 +8,6 @@ checks and explanations reuse the same answers; nothing here calls Casbin per ro
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import Row, select
@@ -17,16 +16,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.disclosure import status_on
 from domain.enums import Purpose, RecordStatus
 from domain.principal import Principal
-from policies.engine import CASE, DECLARED, NONE, Decision, PolicyEngine
+from policies.engine import CASE, DECLARED, NONE, PERMIT, Decision, PolicyEngine
 from resolvers.authorizations import applicable_grants, authorizations_held, why_not_applicable
+from resolvers.permits import covers, permit_named, why_not_valid
 from resolvers.errors import Forbidden
 from resolvers.scope import PUBLIC_SCOPE, UNRESTRICTED_SCOPE, PairSet, RecordScope, SubjectRight, compress
-from store.models import Objection, Record
+from store.models import Record
 
 # Roles a token may carry in its `roles` claim; each must come with a department.
 TOKEN_ROLES = ("officer", "agency", "operator", "auditor")
-# A basis naming a case the credit centre handles: `objection:12` or `repair:345` (a record id).
-CASE_BASIS = re.compile(r"^(objection|repair):(\d{1,18})$", re.IGNORECASE)
+# Why an operator reads PUBLIC records only for now (SPEC 3.1: "only the records of the subject of
+# an open case ... that the basis names"): there are no case workflows to name yet.
+OPERATOR_WITHOUT_CASES = (
+    "credit-centre operators read non-public records only for the subject of an open case the centre "
+    "handles (objection, revocation, repair, honour deletion), named in X-Query-Basis with a purpose "
+    "(SPEC 3.1); the case workflows do not exist in this release, so no basis can name one and operators "
+    "read PUBLIC records only")
 
 
 @dataclass(frozen=True)
@@ -36,19 +41,14 @@ class Reader:
     principal: Principal
     roles: tuple[str, ...]  # general roles: public plus those of the token
     dept: str
-    cond: str  # none / declared / case
+    cond: str  # none / declared (a purpose and a basis); `case` once case workflows exist
 
     @classmethod
     def of(cls, principal: Principal, purpose: Purpose | None, basis: str | None) -> "Reader":
         roles = ["public"]
         if principal.department:
             roles += [r for r in TOKEN_ROLES if r in principal.roles]
-        if basis and CASE_BASIS.match(basis):
-            cond = CASE
-        elif purpose is not None and basis:
-            cond = DECLARED
-        else:
-            cond = NONE
+        cond = DECLARED if purpose is not None and basis and basis.strip() else NONE
         return cls(principal=principal, roles=tuple(roles), dept=principal.department or "", cond=cond)
 
     @property
@@ -65,6 +65,13 @@ class Access:
     reader: Reader
     scope: RecordScope
     notices: list[str] = field(default_factory=list)
+    # The (class, item) pairs the query permit named by the basis opens (HC-23, XZ-18), if any.
+    permit_pairs: frozenset = frozenset()
+    permit_number: str | None = None
+
+    def cond_for(self, cls: str, item: str) -> str:
+        """The request's condition for one (class, item): `permit` where its permit covers it."""
+        return PERMIT if (cls, item) in self.permit_pairs else self.reader.general_cond
 
     def _relations(self, row: Row | None) -> list[tuple[str, str]]:
         """(role, cond) pairs that apply to this record beyond the general roles."""
@@ -103,21 +110,29 @@ def _pairs(policies: PolicyEngine, role: str, dept: str, cond: str) -> frozenset
     return policies.allowed_pairs(role, dept, cond)
 
 
+def _union(policies: PolicyEngine, roles, dept: str, cond: str) -> frozenset:
+    return frozenset().union(*(_pairs(policies, r, dept, cond) for r in roles))
+
+
 async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, principal: Principal,
                        purpose: Purpose | None, basis: str | None, now: dt.datetime) -> Access:
+    """The request's scope: policy answers per (role, class, item, condition) from the engine's
+    cache, plus at most two lookups (the reader's authorisations, the permit its basis names)."""
     reader = Reader.of(principal, purpose, basis)
     if policies is None:
         return Access(None, reader, PUBLIC_SCOPE)
     if not policies.enabled:
         return Access(policies, reader, UNRESTRICTED_SCOPE)
     universe, dept, cond = policies.pairs, reader.dept, reader.general_cond
-    general_pairs = frozenset().union(*(_pairs(policies, r, dept, cond) for r in reader.roles))
+    general_pairs = _union(policies, reader.roles, dept, cond)
     notices = []
     if cond == NONE:
-        with_purpose = frozenset().union(*(_pairs(policies, r, dept, DECLARED) for r in reader.roles))
+        with_purpose = _union(policies, reader.roles, dept, DECLARED) | _union(policies, reader.roles, dept, PERMIT)
         if with_purpose - general_pairs:
             notices.append("non-public records were withheld: declare X-Query-Purpose and X-Query-Basis "
                            "(HC-23, XZ-18) to read what your role allows")
+    if "operator" in reader.roles and (purpose is not None or basis):
+        notices.append(OPERATOR_WITHOUT_CASES)
     unmasked = any(policies.allows(r, dept, "unmask", cond).allowed for r in reader.roles)
     archived_too = "auditor" in reader.roles and cond != NONE
     provider_pairs = PairSet()
@@ -127,34 +142,51 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
     if principal.subject_code:
         subjects.append(SubjectRight(principal.subject_code, compress(_pairs(policies, "self", dept, cond), universe),
                                      archived_too=True, role="self"))
+    permit_pairs: frozenset = frozenset()
+    permit_number = None
     if not principal.is_anonymous:
+        # what only a query permit would open: asked of the cached answers, no database work
+        needs_permit = _union(policies, reader.roles, dept, PERMIT) - general_pairs if cond == DECLARED and dept \
+            else frozenset()
         async with engine.connect() as connection:
+            if needs_permit:
+                permit = await permit_named(connection, basis)
+                problem = why_not_valid(permit, basis, dept, now)
+                if problem is None:
+                    permit_number = permit.number
+                    permit_pairs = frozenset(p for p in needs_permit if covers(permit, p))
+                    general_pairs |= permit_pairs
+                    outside = needs_permit - permit_pairs
+                    if outside:
+                        notices.append(f"query permit {permit.number} does not cover class or item "
+                                       f"{_pair_list(outside, universe)}: those records were withheld (HC-23, XZ-18)")
+                else:
+                    notices.append(f"records of {_pair_list(needs_permit, universe)} were withheld: they need a valid query "
+                                   f"permit of your department (HC-23 written application, XZ-18 official letter) "
+                                   f"named in X-Query-Basis, and {problem}")
+            # a grantee reads with a purpose and a basis (HC-22, XZ-18): the purpose must be the
+            # authorisation's, and the basis names the written authorisation relied on
+            grants = await applicable_grants(connection, principal, purpose, now) if cond == DECLARED else []
             grantee_pairs = _pairs(policies, "grantee", dept, cond)
-            for grant in await applicable_grants(connection, principal, purpose, now):
+            for grant in grants:
                 if grant.subject_code == principal.subject_code:
                     continue
                 scoped = frozenset(p for p in grantee_pairs
                                    if p[0] in grant.scope_classes or p[1] in grant.scope_items)
                 subjects.append(SubjectRight(grant.subject_code, compress(scoped, universe),
                                              authorization_id=grant.id, role="grantee"))
-            match = CASE_BASIS.match(basis or "")
-            if match and "operator" in reader.roles:
-                subject = await _case_subject(connection, match.group(1).lower(), int(match.group(2)))
-                if subject:
-                    case_pairs = _pairs(policies, "operator", dept, CASE)
-                    subjects.append(SubjectRight(subject, compress(case_pairs, universe), archived_too=True,
-                                                 role="operator"))
-    scope = RecordScope(general=compress(general_pairs, universe), provider=dept or None,
+    scope = RecordScope(general=compress(frozenset(general_pairs), universe), provider=dept or None,
                         provider_pairs=provider_pairs, subjects=tuple(subjects), archived_too=archived_too,
                         unmasked=unmasked)
-    return Access(policies, reader, scope, notices)
+    return Access(policies, reader, scope, notices, permit_pairs=permit_pairs, permit_number=permit_number)
 
 
-async def _case_subject(connection, kind: str, ident: int) -> str | None:
-    """The subject a case is about: an objection's subject, or a record under repair."""
-    if kind == "objection":
-        return (await connection.execute(select(Objection.subject_code).where(Objection.id == ident))).scalar()
-    return (await connection.execute(select(Record.subject_code).where(Record.id == ident))).scalar()
+def _pair_list(pairs, universe) -> str:
+    """Pairs for a message: a class whose every item is named by the class alone, else class/item."""
+    compressed = compress(frozenset(pairs), universe)
+    shown = [f"class {cls}" for cls in sorted(compressed.classes)]
+    shown += [f"{cls}/{item}" for cls, items in compressed.class_items for item in sorted(items)]
+    return ", ".join(shown[:10]) + (f" and {len(shown) - 10} more" if len(shown) > 10 else "")
 
 
 @dataclass(frozen=True)
@@ -165,23 +197,39 @@ class Explanation:
     reasons: list[str]
 
 
+def not_found(record_id: int) -> "Explanation":
+    """The answer for a record that does not exist and for one the caller may not see: the same
+    words, so that an explanation never tells a reader what it may not read (SPEC 3.1)."""
+    return Explanation(record_id, False, None, [
+        f"no record {record_id} that you may read: it does not exist, or your roles, department, purpose, "
+        "basis, authorisations and query permits do not open it (declare X-Query-Purpose and X-Query-Basis "
+        "if your role reads non-public records)"])
+
+
 async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: Purpose | None,
                   today: dt.date, now: dt.datetime) -> Explanation:
-    """Why the reader may or may not read a record: each role considered, and the deciding line."""
-    async with engine.connect() as connection:
-        row = (await connection.execute(select(Record.__table__).where(Record.id == record_id))).one_or_none()
-        held = [] if access.reader.principal.is_anonymous or row is None else \
-            await authorizations_held(connection, access.reader.principal, row.subject_code)
-    if row is None:
-        return Explanation(record_id, False, None, [f"no record {record_id}"])
+    """Which policy line lets the reader read a record it may see, each role considered.
+
+    A record the reader may not see is explained exactly as a record that does not exist.
+    """
     policies, reader = access.policies, access.reader
     if policies is None:
         return Explanation(record_id, False, None, ["policies are not loaded"])
+    if not (access.scope.all_records or await _visible(engine, access, record_id, today)):
+        return not_found(record_id)
+    async with engine.connect() as connection:
+        row = (await connection.execute(select(Record.__table__).where(Record.id == record_id))).one_or_none()
+        held = [] if reader.principal.is_anonymous or row is None else \
+            await authorizations_held(connection, reader.principal, row.subject_code)
+    if row is None:
+        return not_found(record_id)
     reasons: list[str] = []
     state = status_on(row.status, row.disclosure_ends_on, today)
+    cond = access.cond_for(row.visibility, row.catalogue_item_code)
     reasons.append(f"record {row.id}: class {row.visibility}, item {row.catalogue_item_code}, status {state}; "
-                   f"you: roles {', '.join(reader.roles)}, department {reader.dept or '-'}, condition {reader.cond}")
-    candidates = [(role, "any subject", reader.general_cond) for role in reader.roles]
+                   f"you: roles {', '.join(reader.roles)}, department {reader.dept or '-'}, condition {cond}"
+                   + (f" (query permit {access.permit_number})" if cond == PERMIT else ""))
+    candidates = [(role, "any subject", cond) for role in reader.roles]
     if reader.dept and row.provider_code == reader.dept:
         candidates.append(("provider", "your department provided it", reader.cond))
     if reader.principal.subject_code == row.subject_code:
@@ -194,12 +242,14 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
         why = why_not_applicable(grant, purpose, now)
         if why:
             reasons.append(why)
+        elif reader.cond == NONE:
+            reasons.append(f"authorisation {grant.id} applies only with X-Query-Basis as well as X-Query-Purpose")
         elif not (row.visibility in grant.scope_classes or row.catalogue_item_code in grant.scope_items):
             reasons.append(f"authorisation {grant.id} does not cover class {row.visibility} or item "
                            f"{row.catalogue_item_code}")
     decided_by = None
-    for role, why, cond in candidates:
-        decision = policies.decide(role, reader.dept, row.visibility, row.catalogue_item_code, "read", cond)
+    for role, why, role_cond in candidates:
+        decision = policies.decide(role, reader.dept, row.visibility, row.catalogue_item_code, "read", role_cond)
         reasons.append(f"role {role} ({why}): {decision.explanation}")
         if decision.allowed and decided_by is None:
             live_only = role not in ("self", "provider") and not (role == "auditor" and reader.cond != NONE) and \
@@ -208,8 +258,7 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
                 reasons.append(f"the record is {state}: role {role} reads active records only (HC-19, SPEC 3.2)")
                 continue
             decided_by = decision.rule
-    visible_now = access.scope.all_records or await _visible(engine, access, record_id, today)
-    return Explanation(record_id, visible_now, decided_by if visible_now else None, reasons)
+    return Explanation(record_id, True, decided_by, reasons)
 
 
 async def _visible(engine: AsyncEngine, access: Access, record_id: int, today: dt.date) -> bool:

@@ -90,6 +90,10 @@ class Loaders:
         self.record_count = DataLoader(self._record_counts)
         self.query_count = DataLoader(self._query_counts)
         self.record_versions = DataLoader(self._record_versions)
+        self.person_seen = DataLoader(self._persons_seen)
+        # ids asked for by record(id) that exist but are outside the reader's scope: the query log
+        # records them as refusals (SPEC 3.1), the answer shows them as not found
+        self.refused_record_ids: set[int] = set()
 
     async def _fetch(self, statement) -> Sequence[Row]:
         async with self.ctx.engine.connect() as connection:
@@ -110,7 +114,18 @@ class Loaders:
             select(Record.__table__).where(R.id.in_(set(ids)), scope_filter(self.ctx.scope, self.ctx.today))
         )
         found = {row.id: row for row in rows}
+        missing = set(ids) - found.keys()
+        if missing:  # which of them exist (ids only: a refused record's content is never loaded)
+            self.refused_record_ids |= {row.id for row in await self._fetch(select(R.id).where(R.id.in_(missing)))}
         return [found.get(i) for i in ids]
+
+    async def _persons_seen(self, codes: list[str]) -> list[bool]:
+        """Whether the reader may see at least one record of each person (one statement): a person
+        none of whose records the reader may see is answered as unknown (SPEC 3.1)."""
+        rows = await self._fetch(select(R.subject_code).where(
+            R.subject_code.in_(set(codes)), scope_filter(self.ctx.scope, self.ctx.today)).distinct())
+        seen = {row.subject_code for row in rows}
+        return [code in seen for code in codes]
 
     async def _annotations(self, record_ids: list[int]) -> list[list[Row]]:
         rows = await self._fetch(

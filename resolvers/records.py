@@ -52,11 +52,23 @@ async def record_count(ctx: RequestContext, subject_code: str, record_filter: Re
     return await ctx.loaders.record_count.load((subject_code, record_filter))
 
 
-async def record_by_id(ctx: RequestContext, record_id: str) -> Row | None:
+async def record_by_id(ctx: RequestContext, record_id: str, path: list | None = None) -> Row | None:
+    """The record, or None when it does not exist or the reader may not see it (the same answer).
+
+    A record that exists but is refused is noted for the query log as a refusal (outcome REFUSED,
+    a `refused` entry), so that supervisors find it with `refusedOnly` (SPEC 3.1, 3.6).
+    """
     ident = parse_id(record_id, "id")
     ctx.observed.records_read = True
     row = await ctx.loaders.record.load(ident)
     if row is not None:
         ctx.observed.record_ids.add(row.id)
         ctx.observed.subjects.add(row.subject_code)
+    elif ident in ctx.loaders.refused_record_ids:
+        ctx.observed.refused.append({
+            "message": f"record {ident} refused: no policy line opens it to this reader (deny by default); "
+                       "answered as not found",
+            "path": list(path or ["record"]),
+            "extensions": {"code": "FORBIDDEN", "rule": "SPEC 3.1: deny by default"},
+        })
     return row

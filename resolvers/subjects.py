@@ -32,13 +32,29 @@ def parse_subject_code(code: str) -> str:
     return normalised
 
 
+async def _seen(ctx: RequestContext, rows: list[Row | None]) -> list[Row | None]:
+    """The rows, with a natural person none of whose records the reader may see as None: the
+    answer for an unknown code, so that nobody learns whether a person is in the system (SPEC 3.1).
+
+    The person itself and its grantees see it (they know it exists); organisations are public.
+    One statement for all the persons of the request's batch (Loaders.person_seen).
+    """
+    scope = ctx.scope
+    persons = [row.code for row in rows if row is not None and row.kind == SubjectKind.NATURAL_PERSON.value
+               and not scope.all_records and scope.right_for(row.code) is None]
+    if not persons:
+        return rows
+    seen = dict(zip(persons, await ctx.loaders.person_seen.load_many(persons)))
+    return [None if row is not None and not seen.get(row.code, True) else row for row in rows]
+
+
 def _touched(ctx: RequestContext, rows) -> None:
     """Every subject an answer is about, for the query log and the per-subject counts (XZ-19)."""
     ctx.observed.subjects.update(row.code for row in rows if row is not None)
 
 
 async def subject_by_code(ctx: RequestContext, code: str) -> Row | None:
-    row = await ctx.loaders.subject.load(parse_subject_code(code))
+    [row] = await _seen(ctx, [await ctx.loaders.subject.load(parse_subject_code(code))])
     _touched(ctx, [row])
     return row
 
@@ -53,7 +69,7 @@ def parse_subject_id(ctx: RequestContext, subject_id: str) -> str:
 
 async def subject_by_id(ctx: RequestContext, subject_id: str) -> Row | None:
     """By id, exactly as by code: the id only names the code (same rules, masking and log)."""
-    row = await ctx.loaders.subject.load(parse_subject_id(ctx, subject_id))
+    [row] = await _seen(ctx, [await ctx.loaders.subject.load(parse_subject_id(ctx, subject_id))])
     _touched(ctx, [row])
     return row
 
@@ -62,7 +78,7 @@ async def subjects_by_codes(ctx: RequestContext, codes: list[str]) -> list[Row |
     if len(codes) > ctx.max_list_codes:
         raise BadUserInput(f"codes has {len(codes)} entries; at most {ctx.max_list_codes} per query")
     parsed = [parse_subject_code(code) for code in codes]
-    rows = list(await ctx.loaders.subject.load_many(parsed))
+    rows = await _seen(ctx, list(await ctx.loaders.subject.load_many(parsed)))
     _touched(ctx, rows)
     return rows
 
@@ -91,6 +107,7 @@ async def search_subjects(ctx: RequestContext, name: str, first: int) -> list[Ro
     statement = statement.order_by(S.name, S.code).limit(first)
     async with ctx.engine.connect() as connection:
         rows = (await connection.execute(statement)).all()
+    rows = [row for row in await _seen(ctx, list(rows)) if row is not None]
     for row in rows:
         ctx.loaders.subject.prime(row.code, row)
     _touched(ctx, rows)

@@ -79,12 +79,16 @@ class AuthorizationScopeInput:
     classes: list[Visibility] = strawberry.field(default_factory=list)
 
 
-@strawberry.type(description="Whether the caller may read a record, and which policy line decided.")
+@strawberry.type(description=(
+    "Whether the caller may read a record, and which policy line decided. For a record the caller may not "
+    "see, the same answer as for a record that does not exist (SPEC 3.1)."))
 class AccessExplanation:
-    record_id: strawberry.ID
-    allowed: bool
+    record_id: strawberry.ID = strawberry.field(description="The record asked about.")
+    allowed: bool = strawberry.field(description="Whether the caller may read it with what this request declared.")
     decided_by: Optional[str] = strawberry.field(description="The policy line that allows it, as written.")
-    reasons: list[str]
+    reasons: list[str] = strawberry.field(description=(
+        "The record's class, item and status and, per role, the line that allows it or deny by default; "
+        "authorisations and query permits that do not apply, and why."))
 
 
 async def grant(info: Info, grantee: GranteeInput, scope: AuthorizationScopeInput, purpose: Purpose,

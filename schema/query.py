@@ -10,7 +10,7 @@ from strawberry.types import Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
-from schema import audit, authorizations, collection
+from schema import audit, authorizations, collection, permits
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
@@ -35,7 +35,7 @@ class Query:
 
     @strawberry.field(description="One record by id, if the reader may see it.")
     async def record(self, info: Info, id: strawberry.ID) -> Optional[CreditRecord]:
-        row = await record_resolvers.record_by_id(info.context, id)
+        row = await record_resolvers.record_by_id(info.context, id, info.path.as_list())
         return record_object(row) if row is not None else None
 
     @strawberry.field(description="The catalogue (目录) of the deployment's jurisdiction profile.")
@@ -48,7 +48,13 @@ class Query:
         resolver=authorizations.mine, description="The authorisations the calling subject has given (HC-22).")
     access_explanation: authorizations.AccessExplanation = strawberry.field(
         resolver=authorizations.explanation,
-        description="Whether the caller may read a record and which policy line decided (for policy authors).")
+        description="Which policy line lets the caller read a record, each of its roles considered (for policy "
+                    "authors). A record the caller may not see is answered exactly as one that does not exist.")
+
+    query_permits: list[permits.QueryPermitType] = strawberry.field(
+        resolver=permits.permits,
+        description="Registered query permits, newest first (HC-23, XZ-18): for the credit centre's operators and "
+                    "for auditors.")
 
     query_log: Optional[audit.QueryLogConnection] = strawberry.field(
         resolver=audit.query_log_field,
@@ -77,6 +83,15 @@ class Mutation:
                     "records within a scope, for a purpose and a time window (HC-22, XZ-18).")
     revoke_authorization: authorizations.AuthorizationType = strawberry.mutation(
         resolver=authorizations.revoke, description="Revoke one of your authorisations; holds from the next request.")
+    register_query_permit: permits.QueryPermitPayload = strawberry.mutation(
+        resolver=permits.register,
+        description="The credit centre registers a department's approved written application (HC-23) or official "
+                    "letter (XZ-18); queries that need it name its number as X-Query-Basis. Logged in the "
+                    "submission log.")
+    revoke_query_permit: permits.QueryPermitPayload = strawberry.mutation(
+        resolver=permits.revoke,
+        description="The credit centre revokes a query permit; it opens nothing from the next request on. Logged in "
+                    "the submission log.")
     submit_records: collection.SubmissionResult = strawberry.mutation(
         resolver=collection.submit_records,
         description="A provider department submits records (at most 1,000 per call; HC-16, XZ-12): each input is "

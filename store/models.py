@@ -209,6 +209,28 @@ class Authorization(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+class QueryPermit(Base):
+    """查询申请 / 正式函件 (HC-23, XZ-18): a department's approved written application to query
+    SHARED information (Huancui), or its official letter for a class C query (Xinzheng), as the
+    credit centre registered it. A query's basis names its number (SPEC 2, Query permit)."""
+
+    __tablename__ = "query_permits"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(128), unique=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    scope_classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    scope_items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    valid_until: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    document_ref: Mapped[str] = mapped_column(String(200))
+    registered_by: Mapped[str] = mapped_column(String(128))
+    registered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    revoked_by: Mapped[str | None] = mapped_column(String(128))
+    revocation_reason: Mapped[str | None] = mapped_column(String(500))
+
+
 class QueryDocument(Base):
     """A GraphQL document stored once per hash, so log entries stay small."""
 

@@ -157,6 +157,10 @@ async def test_connections_killed_under_load_give_no_500_and_no_unlogged_answer(
     killed = 0
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
+            from tests import permits
+
+            # Huancui: the officer reads SHARED records under a query permit (HC-23)
+            assert (await permits.register(client, "XK-1", "SCJG", ["SHARED"]))["errors"] == []
             askers = [asyncio.create_task(ask(client)) for _ in range(8)]
             for _ in range(30):
                 await asyncio.sleep(0.1)

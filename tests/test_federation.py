@@ -26,7 +26,7 @@ from tests.conftest import TEST_SECRET, app_for, graphql, make_token
 
 MASKED_P = w.PERSON_P[:6] + "********" + w.PERSON_P[-4:]
 OFFICER = dict(token=make_token(user="fed-o1", department="FY", roles=["officer"]),
-               purpose="licensing", basis="XK-2026-0001")
+               purpose="licensing", basis="HC-SQ-FED-FY")  # a query permit (HC-23), registered below
 READERS = {"public": {}, "officer with purpose and basis": OFFICER}
 
 # Protected and refused fields included: they must be refused in the same way both ways.
@@ -59,9 +59,16 @@ def rep(code: str | None = None, **fields) -> dict:
     return representation
 
 
+@pytest.fixture
+async def fed_permit(client):
+    from tests import permits
+
+    await permits.ensure(client, "HC-SQ-FED-FY", "FY", ["SHARED", "LIMITED"])
+
+
 @pytest.mark.parametrize("reader", READERS, ids=list(READERS))
 @pytest.mark.parametrize("code", [w.PERSON_P, w.ORG_A], ids=["person", "organisation"])
-async def test_entities_answer_exactly_as_subject_by_code(client, reader, code):
+async def test_entities_answer_exactly_as_subject_by_code(client, fed_permit, reader, code):
     headers = READERS[reader]
     direct = await graphql(client, BY_CODE, {"c": code}, **headers)
     subject = direct["data"]["subject"]

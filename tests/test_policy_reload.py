@@ -56,6 +56,7 @@ def test_two_workers_follow_a_policy_change_made_while_they_run(tmp_path, databa
     token = mint_token(load_or_create_dev_secret(tmp_path), user="o1", name="测试员", department="SCJG", roles=["officer"])
 
     with running_gateway(tmp_path, env=env) as first, running_gateway(tmp_path, env=env) as second:
+        _register_permit(first, tmp_path, "XK-1", "SCJG")  # Huancui: SHARED needs a query permit (HC-23)
         code = _subject_with_shared_records(first, token)
         before = shared_count(first, token, code)
         assert before > 0 and shared_count(second, token, code) == before
@@ -73,6 +74,19 @@ def test_two_workers_follow_a_policy_change_made_while_they_run(tmp_path, databa
         assert cli("reload-policies", env=env).returncode == 0
         for base in (first, second):
             wait_for(lambda: shared_count(base, token, code) == before, timeout=1.5)
+
+
+def _register_permit(base: str, data_dir, number: str, department: str) -> None:
+    import datetime as dt
+
+    centre = mint_token(load_or_create_dev_secret(data_dir), user="centre", department="XYZX", roles=["operator"])
+    now = dt.datetime.now(dt.timezone.utc)
+    body = httpx.post(f"{base}/graphql", timeout=10, headers={"Authorization": f"Bearer {centre}"}, json={
+        "query": "mutation($i: RegisterQueryPermitInput!){ registerQueryPermit(input: $i){ errors { message } } }",
+        "variables": {"i": {"number": number, "department": department, "scope": {"classes": ["SHARED"]},
+                            "validFrom": (now - dt.timedelta(days=1)).isoformat(),
+                            "validUntil": (now + dt.timedelta(days=30)).isoformat(), "documentRef": "test"}}}).json()
+    assert body["data"]["registerQueryPermit"]["errors"] == [], body
 
 
 def _subject_with_shared_records(base: str, token: str) -> str:

@@ -77,10 +77,13 @@ async def test_entry_records_who_why_what_and_refusals(engine, client):
     assert entry.outcome == "REFUSED" and entry.record_ids == [w.WORLD.records["A-PUBLIC"]]
     assert {r["code"] for r in entry.refused} == {"FORBIDDEN", "PURPOSE_REQUIRED"}
     assert any(r["path"].endswith("lateWorkingDays") for r in entry.refused)
+    from tests import permits
+
+    await permits.ensure(client, "HC-SQ-LOG-TW", "TW", ["SHARED"])  # Huancui: SHARED needs a permit (HC-23)
     await graphql(client, query.replace("Look", "LookWhy"), {"c": [w.ORG_A]}, token=token, purpose="licensing",
-                  basis="XK-77")
+                  basis="HC-SQ-LOG-TW")
     entry = await _entry_for(engine, "LookWhy")
-    assert (entry.purpose, entry.basis, entry.outcome) == ("LICENSING", "XK-77", "OK")
+    assert (entry.purpose, entry.basis, entry.outcome) == ("LICENSING", "HC-SQ-LOG-TW", "OK")
     assert set(entry.record_ids) == {w.WORLD.records["A-PUBLIC"], w.WORLD.records["A-SHARED"]}
 
 

@@ -75,14 +75,22 @@ class World:
                 return item
         raise LookupError(f"no {visibility.value} item for {kind.value} in {self.profile.code}")
 
+    @property
+    def by_id(self) -> dict[int, str]:
+        return {ident: label for label, ident in self.records.items()}
+
 
 WORLD: World | None = None
 
 
-async def populate(engine: AsyncEngine) -> World:
-    """Insert the world; the labels in `World.records` name each record for the assertions."""
+async def populate(engine: AsyncEngine, profile_code: str = "huancui") -> World:
+    """Insert the world; the labels in `World.records` name each record for the assertions.
+
+    The suite's shared world is huancui's (`WORLD`); a test module may build the same world under
+    another profile on a database of its own (the returned World, not kept in `WORLD`).
+    """
     global WORLD
-    profile = load_profile("huancui")
+    profile = load_profile(profile_code)
     world = World(profile=profile)
     calendar = WorkingDayCalendar.shipped()
     subjects = [
@@ -145,5 +153,6 @@ async def populate(engine: AsyncEngine) -> World:
             result = await connection.execute(Record.__table__.insert().values(**row))
             record_id = result.inserted_primary_key[0]
             world.records[label] = record_id
-    WORLD = world
+    if profile_code == "huancui":
+        WORLD = world
     return world
