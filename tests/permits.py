@@ -43,3 +43,18 @@ async def ensure(client, number: str, department: str, classes=(), items=()) -> 
     """Registered once per database (tests share the world): a DUPLICATE answer means it is there."""
     payload = await register(client, number, department, classes, items, days_until=3650 // 3)
     assert payload["permit"] is not None or [e["code"] for e in payload["errors"]] == ["DUPLICATE"], payload
+
+
+def register_served(graphql_url: str, secret: bytes, number: str, department: str, classes=("SHARED",)) -> None:
+    """Register a permit on a real server (`credit-gateway serve`), as its credit centre would."""
+    import httpx
+
+    from gateway.identity import mint_token
+
+    centre = mint_token(secret, user="centre", name="中心操作员", department="XYZX", roles=["operator"])
+    start, end = window()
+    body = httpx.post(graphql_url, timeout=10, headers={"Authorization": f"Bearer {centre}"}, json={
+        "query": "mutation($i: RegisterQueryPermitInput!){ registerQueryPermit(input: $i){ errors { message } } }",
+        "variables": {"i": {"number": number, "department": department, "scope": {"classes": list(classes)},
+                            "validFrom": start, "validUntil": end, "documentRef": f"application for {number}"}}}).json()
+    assert body["data"]["registerQueryPermit"]["errors"] == [], body

@@ -27,6 +27,7 @@ import pytest
 
 from gateway.identity import load_or_create_dev_secret, mint_token
 from tests.peers import PEERS, missing
+from tests.permits import register_served
 from tests.server import free_port, running_gateway
 
 pytestmark = pytest.mark.e2e
@@ -114,9 +115,12 @@ def federation(tmp_path_factory) -> Federation:
             {"number": "INS-2", "subjectId": ids[organisation], "finding": "责令整改"},
             {"number": "INS-3", "subjectId": ids[organisation], "finding": "已整改"},
         ]
-        token = mint_token(load_or_create_dev_secret(data_dir), user="fed-officer", name="测试员", department="FY",
-                           roles=["officer"], expires_in=3600)
-        officer = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "XK-2026-7"}
+        secret = load_or_create_dev_secret(data_dir)
+        # Huancui: a provider reads SHARED and its listed LIMITED items under a permit of the centre (HC-23)
+        register_served(credit, secret, "HC-FED-7", "FY", classes=("SHARED", "LIMITED"))
+        token = mint_token(secret, user="fed-officer", name="测试员", department="FY", roles=["officer"],
+                           expires_in=3600)
+        officer = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "HC-FED-7"}
         with running_node(node, "inspections-subgraph.js", {"PEER_INSPECTIONS": json.dumps(inspections)}) as peer, \
                 running_node(node, "apollo-gateway.js", {"CREDIT_URL": credit, "PEER_URL": peer}) as router:
             yield Federation(credit, router, person, organisation, ids, officer, database)
@@ -185,4 +189,4 @@ def test_forwarded_headers_reach_our_query_log(federation):
         rows = connection.execute(
             "SELECT user, department, purpose, basis, outcome FROM query_log WHERE operation_name LIKE "
             "'RouterOfficer%' ORDER BY seq").fetchall()
-    assert rows == [("fed-officer", "FY", "LICENSING", "XK-2026-7", "OK")], rows
+    assert rows == [("fed-officer", "FY", "LICENSING", "HC-FED-7", "OK")], rows

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from gateway.identity import load_or_create_dev_secret, mint_token
+from tests.permits import register_served
 from tests.server import running_gateway
 
 pytestmark = pytest.mark.e2e
@@ -77,16 +78,7 @@ def test_two_workers_follow_a_policy_change_made_while_they_run(tmp_path, databa
 
 
 def _register_permit(base: str, data_dir, number: str, department: str) -> None:
-    import datetime as dt
-
-    centre = mint_token(load_or_create_dev_secret(data_dir), user="centre", department="XYZX", roles=["operator"])
-    now = dt.datetime.now(dt.timezone.utc)
-    body = httpx.post(f"{base}/graphql", timeout=10, headers={"Authorization": f"Bearer {centre}"}, json={
-        "query": "mutation($i: RegisterQueryPermitInput!){ registerQueryPermit(input: $i){ errors { message } } }",
-        "variables": {"i": {"number": number, "department": department, "scope": {"classes": ["SHARED"]},
-                            "validFrom": (now - dt.timedelta(days=1)).isoformat(),
-                            "validUntil": (now + dt.timedelta(days=30)).isoformat(), "documentRef": "test"}}}).json()
-    assert body["data"]["registerQueryPermit"]["errors"] == [], body
+    register_served(f"{base}/graphql", load_or_create_dev_secret(data_dir), number, department)
 
 
 def _subject_with_shared_records(base: str, token: str) -> str:

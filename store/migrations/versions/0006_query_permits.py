@@ -7,8 +7,8 @@ Revises: 0002 (the lead re-chains the revisions of issue 11 at merge)
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0004"
-down_revision = "0002"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
