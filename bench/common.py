@@ -14,7 +14,11 @@ from domain.enums import SubjectKind, Visibility
 from domain.identifiers import credit_code_check_char, organisation_code_check_char
 from store.bootstrap import initialise
 from store.engine import create_engine
-from store.models import Record, Subject
+from store.models import QueryPermit, Record, Subject
+
+# The benchmarks' officer (SCJG) reads SHARED records as Huancui allows a provider: under a query
+# permit of the credit centre (HC-20, HC-23), named as its basis.
+PERMIT = "XK-1"
 
 
 def org_code(serial: int, series: str = "MB") -> str:
@@ -50,6 +54,11 @@ async def seeded_engine(url: str, subjects: int = 100, per_subject: int = 10):
                     "status": "ACTIVE", "content": content, "channel": "API", "submitted_by": "bench",
                 })
         await connection.execute(Record.__table__.insert(), rows)
+        now = dt.datetime.now(dt.timezone.utc)
+        await connection.execute(QueryPermit.__table__.insert().values(
+            number=PERMIT, department_code="SCJG", scope_classes=["SHARED"], scope_items=[],
+            valid_from=now - dt.timedelta(days=1), valid_until=now + dt.timedelta(days=30),
+            document_ref="benchmark", registered_by="bench", registered_at=now))
     return engine, codes
 
 

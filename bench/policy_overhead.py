@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import Timing, seeded_engine, time_requests
+from bench.common import PERMIT, Timing, seeded_engine, time_requests
 from gateway.app import create_app
 from gateway.identity import IdentityConfig, TokenVerifier, mint_token
 from gateway.settings import Settings
@@ -42,7 +42,7 @@ async def main(rounds: int = 5, per_round: int = 40, url: str | None = None) -> 
         off_app = create_app(settings, engine=engine, verifier=verifier)
         off_app.state.gateway.policies.enabled = False
         token = mint_token(SECRET, user="bench", name="测试员", department="SCJG", roles=["officer"])
-        headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "XK-1"}
+        headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": PERMIT}
         payload = {"query": QUERY, "variables": {"codes": codes}}
         on, off = Timing("policies on", []), Timing("policies off", [])
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=on_app), base_url="http://b") as c_on, \

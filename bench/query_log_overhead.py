@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.common import seeded_engine
+from bench.common import PERMIT, seeded_engine
 from bench.policy_overhead import QUERY as LIST_QUERY
 from bench.server import SECRET
 from gateway.identity import mint_token
@@ -79,7 +79,7 @@ async def main(rounds: int = 2, seconds: float = 8.0) -> dict[str, float]:
         engine, codes = await seeded_engine(url)
         await engine.dispose()
         token = mint_token(SECRET, user="bench", name="测试员", department="SCJG", roles=["officer"])
-        headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": "XK-1"}
+        headers = {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": PERMIT}
         workloads = {
             "officer list (100×10)": {"query": LIST_QUERY, "variables": {"codes": codes}},
             "single subject": {"query": SMALL_QUERY, "variables": {"c": codes[0]}},
