@@ -80,7 +80,8 @@ async def populate(engine: AsyncEngine) -> PinsWorld:
             status: RecordStatus = RecordStatus.ACTIVE, decided_on: dt.date = dt.date(2026, 3, 2)) -> None:
         act_ended_on = decided_on if item.category is Category.BAD else None
         facts = derive_facts(item, profile, calendar, subject_kind=kind, subject_ended_on=None, decided_on=decided_on,
-                             act_ended_on=act_ended_on, valid_until=None, submitted_on=decided_on + dt.timedelta(days=3))
+                             act_ended_on=act_ended_on, valid_until=None,
+                             submitted_on=decided_on + dt.timedelta(days=3))
         serial = len(rows) + 1
         ends_on = ends_on if ends_on is not None else facts.disclosure_ends_on
         # records not archived on purpose are still disclosed on the suite's day (some periods last a year)

@@ -122,7 +122,8 @@ def test_the_world_has_limited_records_of_several_items_with_different_share_lis
 def officer_with_permit_reads(world, dept: str) -> set[str]:
     """What an officer of `dept` reads of the person with its permit (SHARED, LIMITED): PUBLIC, SHARED,
     the LIMITED items whose share list names it, and its own active records as their provider."""
-    own = {label for label, provider in world.provider_of.items() if provider == dept and not label.startswith(pw.DATED)}
+    own = {label for label, provider in world.provider_of.items()
+           if provider == dept and not label.startswith(pw.DATED)}
     return {"PUBLIC", "SHARED"} | {f"LIMITED-{i.code}" for i in world.limited_items if dept in i.shared_with} | own
 
 
@@ -173,8 +174,9 @@ async def test_a_case_basis_gives_no_case_rights_to_any_role(world, client, read
     purpose: never the AUTHORIZED or archived records a case on the subject would open."""
     dept, role = CASE_READERS[reader]
     token = officer(dept, role)
+    swept_limited = world.records[f"SWEPT-LIMITED-{world.limited_items[0].code}"]
     bases = [f"objection:{world.records['AUTHORIZED']}", f"repair:{world.records['AUTHORIZED']}",
-             f"REPAIR:{world.records['ARCHIVED-SHARED']}", f"objection:{world.records['SWEPT-LIMITED-' + world.limited_items[0].code]}"]
+             f"REPAIR:{world.records['ARCHIVED-SHARED']}", f"objection:{swept_limited}"]
     provider = world.items["AUTHORIZED"].providers[0] == dept
     for purpose in (None, "supervision"):
         active = await look(client, world, token, purpose, NEUTRAL_BASIS)
@@ -203,7 +205,8 @@ async def test_a_purpose_alone_or_a_basis_alone_is_not_declared(world, client):
     # a grantee: the authorisation applies with its purpose and a basis, not with either alone
     await grant(client, {"user": "pin-bank-alone"}, {"classes": ["AUTHORIZED"]})
     bank = make_token(user="pin-bank-alone")
-    assert await look(client, world, bank, "licensing", "SQ-PIN") == ({"PUBLIC", "AUTHORIZED"}, pw.PERSON, pw.PERSON_NAME)
+    assert await look(client, world, bank, "licensing", "SQ-PIN") == \
+        ({"PUBLIC", "AUTHORIZED"}, pw.PERSON, pw.PERSON_NAME)
     for declared in ({"purpose": "licensing"}, {"basis": "SQ-PIN"}):
         assert await look(client, world, bank, **declared) == ({"PUBLIC"}, MASKED, MASKED_NAME), declared
     # an auditor: archived records with a purpose and a basis only

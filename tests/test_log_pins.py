@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import JSON, DateTime, Float, Integer, String, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -242,7 +241,8 @@ async def test_an_entry_deleted_and_its_successor_relinked_is_named(backend, tmp
                 if table is QUERY_LOG:
                     await connection.execute(QueryLogSubject.__table__.delete().where(QueryLogSubject.seq == seq))
                 await connection.execute(table.delete().where(table.c.seq == seq))
-                await connection.execute(table.update().where(table.c.seq == seq + 1).values(prev_hash=before.entry_hash))
+                await connection.execute(table.update().where(table.c.seq == seq + 1)
+                                         .values(prev_hash=before.entry_hash))
         status, out = await cli(monkeypatch, logged.url, tmp_path / "no-checkpoints", "verify-log")
         assert status == 1, out
         for table, seq in deleted.items():
