@@ -390,7 +390,11 @@ async def test_nobody_but_the_provider_corrects(client, engine, serial, who, cla
     body = await graphql(client, CORRECT, {"id": record_id, "changes": {"content": {"fineAmount": "1"}},
                                            "reason": "想改"}, token=make_token(**claims))
     assert errors_of(body)[0]["extensions"]["code"] == "FORBIDDEN", who
-    assert "HC-18" in errors_of(body)[0]["message"] or "officer or submitter" in errors_of(body)[0]["message"]
+    message = errors_of(body)[0]["message"]
+    if claims["roles"] == ["officer"]:  # a provider, but not this record's
+        assert f"record {record_id} was provided by another department" in message and "HC-18" in message, message
+    else:  # not a provider at all
+        assert "needs the role officer or submitter (HC-16, HC-18)" in message, message
     async with engine.connect() as connection:
         row = (await connection.execute(select(Record.version, Record.content).where(
             Record.id == int(record_id)))).one()
