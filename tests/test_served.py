@@ -33,7 +33,9 @@ def test_graphiql_page_is_served_with_its_assets(served):
     page = httpx.get(f"{served}/graphql", headers={"Accept": "text/html"}, timeout=10)
     assert page.status_code == 200 and "GraphiQL" in page.text
     for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js", "init.js"):
-        assert httpx.get(f"{served}/static/graphiql/{asset}", timeout=10).status_code == 200
+        response = httpx.get(f"{served}/static/graphiql/{asset}", timeout=10)
+        kind = "text/css" if asset.endswith(".css") else "javascript"
+        assert response.status_code == 200 and kind in response.headers["content-type"] and response.content, asset
 
 
 def test_graphiql_runs_a_query_in_headless_chromium_without_internet(served):
