@@ -227,7 +227,10 @@ class TokenVerifier:
                 raise ValueError(f"rs256_public_key_pem must be an RSA public key of at least {MIN_RSA_KEY_BITS} bits")
             self._key = key
         else:
-            self._jwks = jwt.PyJWKClient(config.jwks_url, cache_keys=True, lifespan=300, timeout=5)
+            # The key set is cached for five minutes, and each token's key looked up in it: a key
+            # the provider retires is refused once the set is refetched. (PyJWT's per-key cache,
+            # `cache_keys`, keeps a key it once found for the life of the process: never use it.)
+            self._jwks = jwt.PyJWKClient(config.jwks_url, cache_keys=False, lifespan=300, timeout=5)
 
     def bound_to(self, departments: DepartmentRegistry) -> "TokenVerifier":
         """This verifier (same keys, same JWKS cache) checking tokens against `departments`."""

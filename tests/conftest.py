@@ -35,6 +35,15 @@ def pytest_report_header(config):
     return "PostgreSQL: " + (os.environ["TEST_DATABASE_URL"] if os.environ.get("TEST_DATABASE_URL") else PG_HINT)
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The suite runs in a random order (pytest-randomly, issue 12): after a failure, say how to
+    replay that order, also under -q, where the header naming the seed is not shown."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if exitstatus not in (0, 5) and isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"the tests ran in a random order; replay it with: python -m pytest "
+                                    f"-p randomly --randomly-seed={seed} (add -p no:randomly for the file order)")
+
+
 async def reset_postgres(url: str) -> None:
     engine = create_engine(url)
     async with engine.begin() as connection:

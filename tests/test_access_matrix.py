@@ -283,14 +283,28 @@ async def test_expired_and_not_yet_valid_authorisations_do_not_apply(engine, cli
         assert labels_of(await read(client, make_token(user=user), purpose="licensing", basis="SQ-3")) == {"A-PUBLIC", "P-PUBLIC"}
 
 
-async def test_department_grantee_applies_to_its_officers(client):
+PERSON_D = w.person_code(104)  # a person whose only record is AUTHORIZED, granting to a department
+
+
+async def test_department_grantee_applies_to_its_officers(engine, client):
+    """A department grantee opens the subject to every officer of that department. The grant is made
+    by a person of this test's own (not P, whom the matrix reads as SCJG: SCJG is a grantee of
+    nothing there, whatever ran before)."""
+    person = await own_person(engine, PERSON_D, "钱七")
+    query = "query($c: [ID!]!){ subjects(codes: $c){ code records { edges { node { id } } } } }"
+    officer = make_token(user="o7", department="SCJG", roles=["officer"])
+    before = await graphql(client, query, {"c": [person]}, token=officer, **PURPOSE)
+    assert before["data"]["subjects"] == [None]  # a person with no record it may see: as unknown (SPEC 3.1)
     start, end = _window()
     body = await graphql(client, GRANT, {"grantee": {"department": "SCJG"}, "scope": {"classes": ["AUTHORIZED"]},
                                          "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-9"},
-                         token=make_token(user="p", subject=w.PERSON_P))
-    assert "errors" not in body
-    officer = make_token(user="o7", department="SCJG", roles=["officer"])
-    assert labels_of(await read(client, officer, **PURPOSE)) == {"A-PUBLIC", "P-PUBLIC", "P-AUTHORIZED"}
+                         token=make_token(user="d", subject=person))
+    assert "errors" not in body, body
+    after = await graphql(client, query, {"c": [person]}, token=officer, **PURPOSE)
+    (subject,) = after["data"]["subjects"]
+    assert subject["code"] == person and len(subject["records"]["edges"]) == 1
+    other = make_token(user="o7b", department="FY", roles=["officer"])  # another department: still nothing
+    assert (await graphql(client, query, {"c": [person]}, token=other, **PURPOSE))["data"]["subjects"] == [None]
 
 
 async def test_only_a_subject_can_grant_and_bad_grants_name_every_problem(client):
@@ -463,22 +477,28 @@ async def test_query_permits_are_listed_for_the_centre_and_auditors_only(client)
 PERSON_R = w.person_code(103)  # a person whose only record is AUTHORIZED (this module's own)
 
 
-@pytest.fixture
-async def person_r(engine):
+async def own_person(engine, code: str, name: str) -> str:
+    """A person of a test's own whose only record is a copy of P's AUTHORIZED one (made once per
+    database), so that what the test grants or learns about it touches no other test's subjects."""
     from sqlalchemy import select
 
     from store.models import Record, Subject
     async with engine.begin() as connection:
-        if (await connection.execute(select(Subject.code).where(Subject.code == PERSON_R))).scalar():
-            return PERSON_R
-        await connection.execute(insert(Subject).values(code=PERSON_R, kind="NATURAL_PERSON", name="赵六",
+        if (await connection.execute(select(Subject.code).where(Subject.code == code))).scalar():
+            return code
+        await connection.execute(insert(Subject).values(code=code, kind="NATURAL_PERSON", name=name,
                                                         status="ACTIVE"))
         row = (await connection.execute(select(Record.__table__).where(
             Record.id == w.WORLD.records["P-AUTHORIZED"]))).one()._asdict()
         row.pop("id")
-        await connection.execute(insert(Record).values(**{**row, "subject_code": PERSON_R,
-                                                          "document_number": "TEST〔2025〕R号"}))
-    return PERSON_R
+        await connection.execute(insert(Record).values(**{**row, "subject_code": code,
+                                                          "document_number": f"TEST〔2025〕{code[-4:]}号"}))
+    return code
+
+
+@pytest.fixture
+async def person_r(engine):
+    return await own_person(engine, PERSON_R, "赵六")
 
 
 UNKNOWN_PERSON = w.person_code(109)

@@ -177,7 +177,7 @@ async def test_late_submissions_are_flagged(loaded):
 
 async def test_subject_codes_are_valid_and_unique(loaded):
     subjects = loaded["subjects"]
-    assert len({s["code"] for s in subjects}) == len(subjects)
+    assert subjects and len({s["code"] for s in subjects}) == len(subjects)
     for subject in subjects:
         kind = SubjectKind(subject["kind"])
         assert validate_subject_code(subject["code"], kind, today=REFERENCE_DATE) == (subject["code"], kind)
@@ -207,7 +207,7 @@ async def test_document_numbers_are_unique_and_look_official(loaded):
 
 async def test_no_record_has_changed_yet(loaded):
     """Demo records are as submitted: each is its own version 1, with no version rows stored."""
-    assert all(r["version"] == 1 for r in loaded["records"])
+    assert loaded["records"] and all(r["version"] == 1 for r in loaded["records"])
 
 
 async def test_open_objections_are_annotated(loaded):

@@ -96,6 +96,8 @@ async def test_the_body_is_bounded(engine):
 
         streamed = await client.post(URL, content=endless(), headers={"Content-Type": "application/json"})
         assert streamed.status_code == 413
+        assert error_of(streamed)["extensions"]["code"] == "REQUEST_TOO_LARGE"
+        assert "1,000" in error_of(streamed)["message"]
 
 
 async def test_a_post_must_say_it_is_json(client):
@@ -108,7 +110,7 @@ async def test_a_post_must_say_it_is_json(client):
     assert response.status_code == 415 and "UTF-8" in error_of(response)["message"]
     response = await client.post(URL, content=b'{"query": "{ __typename }"}',
                                  headers={"Content-Type": "application/json; charset=utf-8"})
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
 
 
 async def test_other_methods_and_mutations_over_get_are_405_json(client):

@@ -70,18 +70,23 @@ def chunks_that_meet(prefix: str, base: int, size: int) -> tuple[list[dict], lis
 async def test_overlapped_chunks_give_what_one_chunk_at_a_time_gives(db, tmp_path, size, monkeypatch):
     seen_overlapped = []
     store = collection._store
+    log = collection.append_submission_log
+    next_chunk_looking = asyncio.Event()
 
     async def spying_store(connection, call, handoff=None, overlapped=False):
         seen_overlapped.append(overlapped)
+        if overlapped:
+            next_chunk_looking.set()
         await store(connection, call, handoff, overlapped)
 
-    monkeypatch.setattr(collection, "_store", spying_store)
-    log = collection.append_submission_log
-
-    async def slow_log(connection, **entry):  # each chunk stays uncommitted while the next one looks
-        await asyncio.sleep(0.05)
+    async def slow_log(connection, **entry):
+        """Overlapping, the first chunk stays uncommitted until the next one is looking: the overlap
+        is then certain, not a matter of timing."""
+        if overlap and not next_chunk_looking.is_set():
+            await asyncio.wait_for(next_chunk_looking.wait(), DEADLINE)
         return await log(connection, **entry)
 
+    monkeypatch.setattr(collection, "_store", spying_store)
     monkeypatch.setattr(collection, "append_submission_log", slow_log)
     results = {}
     for overlap in (True, False):
@@ -109,6 +114,7 @@ async def test_overlapped_chunks_give_what_one_chunk_at_a_time_gives(db, tmp_pat
                             report.unchanged, report.rejected)
         assert any(seen_overlapped) == overlap, "overlapped: chunks prepared while the one before was stored"
         seen_overlapped.clear()
+        next_chunk_looking.clear()
     assert results[True] == results[False]
 
 
@@ -135,9 +141,45 @@ async def stored_subjects(db, codes) -> set[str]:
 
 
 async def last_record_id(db) -> int:
-    """The records' sequence: a batch takes its ids when it writes, visibly before it commits."""
+    """The records' sequence: a batch takes its ids when it writes, visibly before it commits (0 while
+    no id was ever taken: a fresh sequence shows its start value as last_value, not yet called)."""
     async with db.connect() as connection:
-        return (await connection.execute(text("SELECT last_value FROM records_id_seq"))).scalar()
+        return (await connection.execute(text(
+            "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM records_id_seq"))).scalar()
+
+
+DEADLINE = 30  # seconds: what a wait for an event may take before the test fails, saying which
+
+
+class WatchedEvent(asyncio.Event):
+    """An event that also tells when someone starts waiting for it: the batch after has then done
+    all it may do before the batch before reaches that point."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.awaited = asyncio.Event()
+
+    async def wait(self):
+        self.awaited.set()
+        return await super().wait()
+
+
+def watched_handoff() -> Handoff:
+    """The batch before, whose `written` and `finished` report when the batch after waits on them."""
+    before = Handoff()
+    before.written, before.finished = WatchedEvent(), WatchedEvent()
+    return before
+
+
+async def waits_for(event: WatchedEvent, task: asyncio.Task, what: str) -> None:
+    """Until the batch after (`task`) waits on `event`; fails if it ends or takes too long instead."""
+    waiting = asyncio.ensure_future(event.awaited.wait())
+    done, _ = await asyncio.wait({waiting, task}, timeout=DEADLINE, return_when=asyncio.FIRST_COMPLETED)
+    if waiting not in done:
+        waiting.cancel()
+        raise AssertionError(f"the batch after did not wait for the batch before to be {what}: "
+                             + ("it ended: " + repr(task.exception() or task.result()) if task in done
+                                else f"nothing in {DEADLINE}s"))
 
 
 @pytest.mark.parametrize("size", [1, 120], ids=["insert-sized", "copy-sized"])
@@ -146,14 +188,14 @@ async def test_a_batch_writes_and_commits_only_after_the_batch_before(db, size):
     a killed import leaves a prefix of the file's batches."""
     submissions = [penalty("AFTER", serials(20_000 + 1_000 * (size > 1)) + i, named=True) for i in range(size)]
     codes = [s.subject_code for s in submissions]
-    before = Handoff()
+    before = watched_handoff()
     before.plan(())
     ids_before = await last_record_id(db)
     task = await submit_after(db, before, submissions)
-    await asyncio.sleep(0.3)
+    await waits_for(before.written, task, "written")
     assert not task.done() and await last_record_id(db) == ids_before, "wrote before the batch before had"
     before.written.set()
-    await asyncio.sleep(0.3)
+    await waits_for(before.finished, task, "finished")
     assert await last_record_id(db) == ids_before + size, "prepared and looked up, it writes now"
     assert not task.done() and await stored_subjects(db, codes) == set(), "committed before the batch before had"
     before.finish(ok=True)
@@ -171,11 +213,11 @@ async def test_a_subject_the_batch_before_did_not_create_after_all(db, size):
     base = serials(30_000 + 1_000 * (size > 1))
     named = [penalty(prefix, base + i, named=True) for i in range(size)]
     unnamed = penalty(prefix, base + size, named=False)
-    before = Handoff()
+    before = watched_handoff()
     before.plan({s.subject_code for s in named} | {unnamed.subject_code})
     before.written.set()
     task = await submit_after(db, before, named + [unnamed])
-    await asyncio.sleep(0.2)
+    await waits_for(before.finished, task, "finished")
     assert not task.done(), "a batch commits only after the batch before has"
     before.finish(ok=True)
     outcomes = await asyncio.wait_for(task, 30)
@@ -187,10 +229,10 @@ async def test_a_subject_the_batch_before_did_not_create_after_all(db, size):
 async def test_nothing_is_stored_after_a_batch_that_failed(db):
     prefix = "FF"
     submissions = [penalty(prefix, serials(40_000), named=True)]
-    before = Handoff()
+    before = watched_handoff()
     before.plan(())
     task = await submit_after(db, before, submissions)
-    await asyncio.sleep(0.1)
+    await waits_for(before.written, task, "written")  # it has looked up and prepared, and waits
     before.finish(ok=False)
     with pytest.raises(BatchBeforeFailed):
         await asyncio.wait_for(task, 30)

@@ -96,7 +96,7 @@ async def test_the_query_log_filter_honours_the_offset_and_shows_it(client):
     before = dt.datetime.now(BEIJING) - dt.timedelta(minutes=2)
     probe = await client.post("/graphql", json={"query": "{ departments { code } }"},
                               headers={"Authorization": f"Bearer {make_token(user=user)}"})
-    assert probe.status_code == 200
+    assert probe.status_code == 200 and "errors" not in probe.json(), probe.text
     after = dt.datetime.now(BEIJING) + dt.timedelta(minutes=2)
     query = """query($f: QueryLogFilter) { queryLog(filter: $f, first: 10) { totalCount
                edges { node { user at } } } }"""

@@ -414,9 +414,11 @@ async def test_upload_refuses_bad_tokens_and_callers_who_do_not_submit(db, tmp_p
     assert response.status_code == 403 and "does not provide" in response.json()["errors"][0]["message"]
     response = await client.post("/import", headers=officer(), data={"catalogueItem": "HC-NOPE"}, files=files)
     assert response.status_code == 422
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_UPLOAD" and "HC-NOPE" in response.json()["errors"][0]["message"]
     response = await client.post("/import", headers=officer(), data=data,
                                  files={"file": ("x.txt", b"hello")})
     assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_UPLOAD" and "x.txt" in response.json()["errors"][0]["message"]
 
 
 async def test_upload_form_fields_are_checked_and_errors_name_the_file_sent(db, tmp_path, upload_client):

@@ -390,7 +390,11 @@ async def test_nobody_but_the_provider_corrects(client, engine, serial, who, cla
     body = await graphql(client, CORRECT, {"id": record_id, "changes": {"content": {"fineAmount": "1"}},
                                            "reason": "想改"}, token=make_token(**claims))
     assert errors_of(body)[0]["extensions"]["code"] == "FORBIDDEN", who
-    assert "HC-18" in errors_of(body)[0]["message"] or "officer or submitter" in errors_of(body)[0]["message"]
+    message = errors_of(body)[0]["message"]
+    if claims["roles"] == ["officer"]:  # a provider, but not this record's
+        assert f"record {record_id} was provided by another department" in message and "HC-18" in message, message
+    else:  # not a provider at all
+        assert "needs the role officer or submitter (HC-16, HC-18)" in message, message
     async with engine.connect() as connection:
         row = (await connection.execute(select(Record.version, Record.content).where(
             Record.id == int(record_id)))).one()
@@ -474,7 +478,23 @@ def period() -> dict:
     return {"from": (today - dt.timedelta(days=1)).isoformat(), "to": (today + dt.timedelta(days=1)).isoformat()}
 
 
-async def test_late_submissions_list_the_late_records(client):
+@pytest.fixture
+async def own_client(backend, tmp_path):
+    """The app on a database of the test's own: what it lists is exactly what it stored, whatever
+    other tests submitted today (the shared database's late records of SCJG fill more than a page)."""
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from tests.conftest import scratch_url
+
+    engine = create_engine(await scratch_url(backend, tmp_path, "late"))
+    await initialise(engine, "huancui")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_for(engine)), base_url="http://gateway") as c:
+        yield c
+    await engine.dispose()
+
+
+async def test_late_submissions_list_the_late_records(own_client):
+    client = own_client
     late_ids = [await stored_penalty(client, 720), await stored_penalty(client, 721)]
     on_time = (await submit(client, [penalty(722, decidedOn="2026-11-19")]))["outcomes"][0]["recordId"]
     operator = make_token(user="sub-centre", department="XYZX", roles=["operator"])
@@ -486,8 +506,9 @@ async def test_late_submissions_list_the_late_records(client):
         "recordId": late_ids[0], "department": "SCJG", "catalogueItem": ITEM,
         "documentNumber": penalty(720)["documentNumber"], "decidedOn": "2026-09-30", "deadlineOn": "2026-10-15",
         "deadlineProvisional": False, "lateWorkingDays": 26, "channel": "API"}
+    assert set(nodes) == set(late_ids)  # exactly the late ones: the on-time one is not listed
     assert all(n["department"] == "SCJG" and n["lateWorkingDays"] > 0 for n in nodes.values())
-    assert body["data"]["lateSubmissions"]["totalCount"] == len(nodes)
+    assert body["data"]["lateSubmissions"]["totalCount"] == len(nodes) == 2
 
     first = await graphql(client, LATE, {"department": "SCJG", **period(), "first": 1}, token=operator)
     page = first["data"]["lateSubmissions"]
