@@ -99,6 +99,9 @@ def _skipped_ids(tree: ast.Module) -> set[int]:
             mark(node)
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             mark(node)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for decorator in node.decorator_list:  # @lru_cache(maxsize=...), @dataclass(frozen=True): no rule
+                mark(decorator)
     return skip
 
 
@@ -254,7 +257,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
     path = ROOT / target["path"]
     module_name = target["path"].removesuffix(".py").replace("/", ".")
     source = path.read_text()
-    mutants = mutants_of(source)
+    mutants = [m for m in mutants_of(source) if not target.get("lines") or m[0].line in target["lines"]]
     equivalent = set(target.get("equivalent", []))
 
     started = time.monotonic()
@@ -301,10 +304,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once (at most 2 on a 2-core machine)")
     parser.add_argument("--module", action="append", help="only this module (path as in the targets file)")
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
+    parser.add_argument("--line", type=int, action="append", help="only the mutants of this line (checking a new test)")
+    parser.add_argument("--tests", nargs="+", help="run these tests instead of the targets file's (checking a new test)")
     options = parser.parse_args(argv)
     targets = tomllib.loads(TARGETS.read_text())["module"]
     if options.module:
         targets = [t for t in targets if t["path"] in options.module]
+    for target in targets:
+        target["lines"] = options.line
+        if options.tests:
+            target["tests"] = options.tests
     if options.list:
         for target in targets:
             for mutant, _ in mutants_of((ROOT / target["path"]).read_text()):

@@ -1,0 +1,138 @@
+"""Tests that kill the survivors `make mutation` found (issue 12; tests/MUTATION.md): each pins one
+rule, through HTTP where that is how the rule is used, and names the mutant it kills."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import insert, select
+
+from domain.enums import RecordStatus
+from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
+from store.models import Record, Subject
+from tests import world as w
+from tests.conftest import TODAY, graphql, make_token
+from tests.test_access_matrix import GRANT, _window
+
+
+# ---- resolvers/scope.py: the last day of a disclosure period is still inside it (HC-19) -----------
+
+ORG_LAST_DAY = w.org_code(1, series="MK")  # this module's own organisation
+
+
+@pytest.fixture
+async def org_on_its_last_day(engine):
+    """An organisation with two PUBLIC records: one whose period ends today, one that ended yesterday."""
+    async with engine.begin() as connection:
+        if (await connection.execute(select(Subject.code).where(Subject.code == ORG_LAST_DAY))).scalar():
+            return ORG_LAST_DAY
+        await connection.execute(insert(Subject).values(code=ORG_LAST_DAY, kind="ORGANISATION",
+                                                        name="威海市环翠区末日商贸有限公司", status="ACTIVE"))
+        row = (await connection.execute(select(Record.__table__).where(
+            Record.id == w.WORLD.records["A-PUBLIC"]))).one()._asdict()
+        row.pop("id")
+        for number, ends_on in (("K2", TODAY), ("K3", TODAY - dt.timedelta(days=1))):
+            await connection.execute(insert(Record).values(**{
+                **row, "subject_code": ORG_LAST_DAY, "document_number": f"TEST〔2025〕{number}号",
+                "disclosure_ends_on": ends_on}))
+    return ORG_LAST_DAY
+
+
+async def test_a_record_is_public_on_the_last_day_of_its_period_and_archived_the_day_after(client, org_on_its_last_day):
+    """Mutants scope.py `disclosure_ends_on >= today` -> `>` and `< today` -> `<=` (the SQL, not the
+    domain function): the last day read as expired."""
+    query = """query($c: [ID!]!, $s: RecordStatus){ subjects(codes: $c){
+      records(status: $s, first: 5){ edges { node { documentNumber status } } } } }"""
+    active = await graphql(client, query, {"c": [org_on_its_last_day], "s": "ACTIVE"})
+    assert [e["node"] for e in active["data"]["subjects"][0]["records"]["edges"]] == [
+        {"documentNumber": "TEST〔2025〕K2号", "status": "ACTIVE"}], active
+    auditor = make_token(user="k-aud", department="FGJ", roles=["auditor"])
+    archived = await graphql(client, query, {"c": [org_on_its_last_day], "s": "ARCHIVED"}, token=auditor,
+                             purpose="supervision", basis="JD-2026-K")
+    assert [e["node"] for e in archived["data"]["subjects"][0]["records"]["edges"]] == [
+        {"documentNumber": "TEST〔2025〕K3号", "status": "ARCHIVED"}], archived
+
+
+# ---- policies/engine.py: the policy file's format, each fault named with its line (SPEC 3.1) -----
+
+def test_policy_lines_skip_comments_and_blanks_and_keep_g_lines():
+    """Mutants of parse_policy_lines' skipping, stripping and line types."""
+    text = "# the common lines\n\n   \np,officer , SHARED, *, read, purpose\ng, alice, officer\ng2, FY, ITEM-1\n" \
+           "p, agency, SHARED, *, read, never\n  # indented comment\n"
+    assert parse_policy_lines(text) == [["p", "officer", "SHARED", "*", "read", "purpose"],
+                                        ["g", "alice", "officer"], ["g2", "FY", "ITEM-1"],
+                                        ["p", "agency", "SHARED", "*", "read", "never"]]
+    for condition in CONDITIONS:
+        assert parse_policy_lines(f"p, officer, SHARED, *, read, {condition}")[0][5] == condition
+
+
+@pytest.mark.parametrize("text, fault", [
+    ("p, officer, SHARED, *, read", "mine:2: a p line has 5 fields (role, class, item, action, condition), found 4"),
+    ("p, officer, SHARED, *, read, purpose, extra", "found 6"),
+    ("g, alice", "mine:2: a g line has 2 fields, found 1"),
+    ("g2, FY, ITEM-1, more", "mine:2: a g2 line has 2 fields, found 3"),
+    ("q, officer, SHARED", "mine:2: unknown line type 'q' (use p, g or g2)"),
+    ("p, officer, SHARED, *, read, sometimes", "mine:2: condition 'sometimes' is not one of"),
+    ("p, officer, , *, read, purpose", "mine:2: empty field in"),
+    ("g, , officer", "mine:2: empty field in"),
+])
+def test_each_fault_of_a_policy_file_is_named_with_its_line(text, fault):
+    with pytest.raises(PolicyFileError) as raised:
+        parse_policy_lines("# first line\n" + text, source="mine")
+    assert fault in str(raised.value)
+
+
+# ---- resolvers/scope.py: policies switched off (benchmarks only) means every record --------------
+
+async def test_policies_switched_off_answer_every_record_even_revoked(engine):
+    """Mutant scope.py UNRESTRICTED_SCOPE `all_records=False`: revoked records disappeared with the
+    policies off (bench/policy_overhead.py compares against exactly this)."""
+    import httpx
+
+    from tests.conftest import app_for
+
+    app = app_for(engine)
+    app.state.gateway.policies.enabled = False
+    query = """query($c: [ID!]!){ subjects(codes: $c){ code records(status: REVOKED, first: 5){ totalCount } } }"""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as off:
+        body = await graphql(off, query, {"c": [w.ORG_A]})
+    assert body["data"]["subjects"][0]["records"]["totalCount"] == 1, body  # A-REVOKED
+
+
+# ---- resolvers/scope.py: a grantee's right never reaches archived records (SPEC 3.2, HC-19) ------
+
+PERSON_ARCHIVED = w.person_code(161)  # this module's own person: an archived AUTHORIZED record only
+
+
+@pytest.fixture
+async def person_with_archived_record(engine):
+    """A person whose one AUTHORIZED record is archived (swept); inserted once per database."""
+    async with engine.begin() as connection:
+        if (await connection.execute(select(Subject.code).where(Subject.code == PERSON_ARCHIVED))).scalar():
+            return PERSON_ARCHIVED
+        await connection.execute(insert(Subject).values(code=PERSON_ARCHIVED, kind="NATURAL_PERSON", name="钱七",
+                                                        status="ACTIVE"))
+        row = (await connection.execute(select(Record.__table__).where(
+            Record.id == w.WORLD.records["P-AUTHORIZED"]))).one()._asdict()
+        row.pop("id")
+        await connection.execute(insert(Record).values(**{
+            **row, "subject_code": PERSON_ARCHIVED, "document_number": "TEST〔2025〕K1号",
+            "status": RecordStatus.ARCHIVED.value, "status_changed_on": dt.date(2026, 1, 5)}))
+    return PERSON_ARCHIVED
+
+
+async def test_a_grantee_does_not_see_the_archived_records_of_its_grantor(client, person_with_archived_record):
+    """Mutant scope.py `SubjectRight.archived_too = True` by default: grantees saw archived records."""
+    start, end = _window()
+    body = await graphql(client, GRANT, {"grantee": {"user": "bank-kill-archive"}, "scope": {"classes": ["AUTHORIZED"]},
+                                         "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-1"},
+                         token=make_token(user="k-self", subject=person_with_archived_record))
+    assert "errors" not in body, body
+    query = """query($c: [ID!]!){ subjects(codes: $c){ records(status: ARCHIVED, first: 5){ totalCount } } }"""
+    subject = await graphql(client, query, {"c": [person_with_archived_record]},
+                            token=make_token(user="k-self", subject=person_with_archived_record))
+    assert subject["data"]["subjects"][0]["records"]["totalCount"] == 1  # the subject itself sees it
+    grantee = await graphql(client, query, {"c": [person_with_archived_record]}, token=make_token(user="bank-kill-archive"),
+                            purpose="licensing", basis="SQ-K-1")
+    assert grantee["data"]["subjects"][0]["records"]["totalCount"] == 0, grantee
