@@ -11,9 +11,85 @@ from sqlalchemy import insert, select
 from domain.enums import RecordStatus
 from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
 from store.models import Record, Subject
+from tests import permits
 from tests import world as w
 from tests.conftest import TODAY, graphql, make_token
 from tests.test_access_matrix import GRANT, _window
+
+
+# ---- resolvers/access.py: a purpose and a basis, both; the explanation names the deciding line ---
+
+async def test_a_purpose_or_a_basis_alone_is_not_a_declaration(client):
+    """Mutant access.py `purpose is not None and basis` -> `or`: either header alone counted as both
+    (tests sent both or neither). FY reads SHARED with its permit; half the headers open nothing."""
+    await permits.ensure(client, "HC-SQ-2026-FY", "FY", ["SHARED", "LIMITED"])
+    officer = make_token(user="k-half", department="FY", roles=["officer"])
+    auditor = make_token(user="k-half-aud", department="FGJ", roles=["auditor"])
+    query = """query($c: [ID!]!, $s: RecordStatus){ subjects(codes: $c){ code
+      records(status: $s, first: 9){ edges { node { visibility } } } } }"""
+    for declared in ({"basis": "HC-SQ-2026-FY"}, {"purpose": "licensing"}):
+        body = await graphql(client, query, {"c": [w.ORG_A, w.PERSON_P]}, token=officer, **declared)
+        seen = [e["node"]["visibility"] for s in body["data"]["subjects"] for e in s["records"]["edges"]]
+        assert seen == ["PUBLIC", "PUBLIC"], (declared, body)
+        assert body["data"]["subjects"][1]["code"] == w.PERSON_P[:6] + "********" + w.PERSON_P[-4:]
+        notices = [e["message"] for e in body["errors"] if e["extensions"]["code"] == "PURPOSE_REQUIRED"]
+        assert len(notices) == 1 and "declare X-Query-Purpose and X-Query-Basis" in notices[0], notices
+        # an auditor's archived records need both as well (SPEC 3.2)
+        body = await graphql(client, query, {"c": [w.ORG_A], "s": "ARCHIVED"}, token=auditor, **declared)
+        assert body["data"]["subjects"][0]["records"]["edges"] == [], (declared, body)
+    body = await graphql(client, query, {"c": [w.ORG_A, w.PERSON_P]}, token=officer, purpose="licensing",
+                         basis="HC-SQ-2026-FY")
+    assert sorted(e["node"]["visibility"] for s in body["data"]["subjects"] for e in s["records"]["edges"]) == [
+        "LIMITED", "PUBLIC", "PUBLIC", "SHARED", "SHARED"], body
+
+
+EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
+
+
+async def _explained(client, label, token, **declared):
+    record = w.WORLD.records[label]
+    body = await graphql(client, EXPLAIN, {"id": str(record)}, token=token, **declared)
+    return record, body["data"]["accessExplanation"]
+
+
+async def test_the_explanation_names_the_first_allowing_line_and_every_role_considered(client):
+    """Mutants of explain(): the last allowing line named instead of the deciding one, a role dropped."""
+    provider = w.WORLD.items["ORGANISATION-PUBLIC"].providers[0]
+    record, explanation = await _explained(client, "A-PUBLIC", make_token(user="k-pv", department=provider,
+                                                                          roles=["officer"]))
+    item = w.WORLD.items["ORGANISATION-PUBLIC"].code
+    assert explanation == {"allowed": True, "decidedBy": "p, public, PUBLIC, *, read, always", "reasons": [
+        f"record {record}: class PUBLIC, item {item}, status ACTIVE; you: roles public, officer, department "
+        f"{provider}, condition none",
+        "role public (any subject): p, public, PUBLIC, *, read, always",
+        "role officer (any subject): p, officer, PUBLIC, *, read, always",
+        "role provider (your department provided it): p, provider, *, *, read, always"]}
+
+
+async def test_an_archived_record_is_explained_by_the_role_that_may_read_it(client):
+    """Mutants of explain()'s live-only rule: the public and officers read active records only; an
+    auditor with a basis and the record's provider read it archived (SPEC 3.2, HC-19)."""
+    item = w.WORLD.items["org-bad-public"]
+    provider = item.providers[0]
+    record, explanation = await _explained(client, "A-ARCHIVED", make_token(user="k-aud2", department="FGJ",
+                                                                            roles=["auditor"]),
+                                           purpose="supervision", basis="JD-2026-K2")
+    assert explanation == {"allowed": True, "decidedBy": "p, officer, PUBLIC, *, read, always", "reasons": [
+        f"record {record}: class PUBLIC, item {item.code}, status ARCHIVED; you: roles public, auditor, department "
+        "FGJ, condition declared",
+        "role public (any subject): p, public, PUBLIC, *, read, always",
+        "the record is ARCHIVED: role public reads active records only (HC-19, SPEC 3.2)",
+        "role auditor (any subject): p, officer, PUBLIC, *, read, always"]}
+    record, explanation = await _explained(client, "A-ARCHIVED", make_token(user="k-pv2", department=provider,
+                                                                            roles=["officer"]))
+    assert explanation == {"allowed": True, "decidedBy": "p, provider, *, *, read, always", "reasons": [
+        f"record {record}: class PUBLIC, item {item.code}, status ARCHIVED; you: roles public, officer, department "
+        f"{provider}, condition none",
+        "role public (any subject): p, public, PUBLIC, *, read, always",
+        "the record is ARCHIVED: role public reads active records only (HC-19, SPEC 3.2)",
+        "role officer (any subject): p, officer, PUBLIC, *, read, always",
+        "the record is ARCHIVED: role officer reads active records only (HC-19, SPEC 3.2)",
+        "role provider (your department provided it): p, provider, *, *, read, always"]}
 
 
 # ---- resolvers/scope.py: the last day of a disclosure period is still inside it (HC-19) -----------
