@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 import pytest
 from sqlalchemy import insert, select
 
 from domain.enums import RecordStatus
 from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
-from store.models import Record, Subject
+from store.models import Record, SubmissionLogEntry, Subject
 from tests import permits
 from tests import world as w
-from tests.conftest import TODAY, graphql, make_token
+from tests.conftest import TODAY, app_for, graphql, make_token
 from tests.test_access_matrix import GRANT, _window
 
 
@@ -159,6 +160,11 @@ def test_each_fault_of_a_policy_file_is_named_with_its_line(text, fault):
     assert fault in str(raised.value)
 
 
+def test_a_policy_fault_without_a_source_names_the_policy():
+    with pytest.raises(PolicyFileError, match=r"^policy:1: a p line has 5 fields"):
+        parse_policy_lines("p, officer")
+
+
 # ---- resolvers/scope.py: policies switched off (benchmarks only) means every record --------------
 
 async def test_policies_switched_off_answer_every_record_even_revoked(engine):
@@ -174,6 +180,124 @@ async def test_policies_switched_off_answer_every_record_even_revoked(engine):
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as off:
         body = await graphql(off, query, {"c": [w.ORG_A]})
     assert body["data"]["subjects"][0]["records"]["totalCount"] == 1, body  # A-REVOKED
+
+
+# ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
+
+NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
+
+
+def _permit_input(number, *, department="STHJ", classes=("SHARED",), items=(), valid_from=NOW,
+                  valid_until=NOW + dt.timedelta(days=30), document="环翠区生态环境局查询申请"):
+    return {"input": {"number": number, "department": department,
+                      "scope": {"classes": list(classes), "catalogueItems": list(items)},
+                      "validFrom": valid_from.isoformat(), "validUntil": valid_until.isoformat(),
+                      "documentRef": document}}
+
+
+_APPS: dict = {}
+
+
+def _app_at(engine, now):
+    """The app on `engine` with its clock fixed at `now`; one per (database, instant), reused."""
+    key = (id(engine), now)
+    if key not in _APPS:
+        _APPS[key] = app_for(engine, now=now)
+    return _APPS[key]
+
+
+async def _register_at(engine, now, variables) -> dict:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app_at(engine, now)),
+                                 base_url="http://gateway") as at:
+        body = await graphql(at, permits.REGISTER, variables, token=permits.CENTRE)
+    assert "errors" not in body, body
+    return body["data"]["registerQueryPermit"]
+
+
+def _problems(payload) -> list[tuple[str, str]]:
+    return [(e["code"], e["field"]) for e in payload["errors"]]
+
+
+@pytest.mark.parametrize("label, changes, problems", [
+    ("number of 129 characters", {"number": "K" * 129}, [("INVALID", "number")]),
+    ("blank number", {"number": "  "}, [("INVALID", "number")]),
+    ("unknown department", {"department": "NOPE"}, [("UNKNOWN_DEPARTMENT", "department")]),
+    ("the centre itself", {"department": "XYZX"}, [("INVALID", "department")]),
+    ("empty scope", {"classes": ()}, [("EMPTY_SCOPE", "scope")]),
+    ("a PUBLIC class", {"classes": ("SHARED", "PUBLIC")}, [("INVALID", "scope.classes")]),
+    ("an AUTHORIZED class", {"classes": ("AUTHORIZED",)}, [("INVALID", "scope.classes")]),
+    ("unknown item", {"classes": (), "items": ("NOPE-1",)}, [("UNKNOWN_ITEM", "scope.catalogueItems")]),
+    ("until equal to from", {"valid_from": NOW + dt.timedelta(days=1), "valid_until": NOW + dt.timedelta(days=1)},
+     [("INVALID", "validUntil")]),
+    ("over five years", {"valid_until": NOW + dt.timedelta(days=366 * 5, seconds=1)}, [("INVALID", "validUntil")]),
+    ("ended already", {"valid_from": NOW - dt.timedelta(days=9), "valid_until": NOW}, [("INVALID", "validUntil")]),
+    ("document of 201 characters", {"document": "函" * 201}, [("INVALID", "documentRef")]),
+    ("blank document", {"document": " "}, [("INVALID", "documentRef")]),
+])
+async def test_each_fault_of_a_permit_is_named_alone(engine, label, changes, problems):
+    """Mutants of register_permit's checks: each bad field gives exactly its own problem, no other."""
+    changes = dict(changes)
+    payload = await _register_at(engine, NOW, _permit_input(changes.pop("number", f"K-BAD-{label}"), **changes))
+    assert payload["permit"] is None and _problems(payload) == problems, payload
+
+
+async def test_a_permit_at_each_limit_is_registered_and_logged(engine, client):
+    """The limits themselves are allowed: 128-character number, 200-character document, exactly the
+    longest validity, items only; each registration is a submission-log entry (HC-35)."""
+    limited_item = w.WORLD.items["NATURAL_PERSON-LIMITED"].code
+    number = "K-LIMITS-" + "9" * 119
+    payload = await _register_at(engine, NOW, _permit_input(
+        f" {number} ", classes=(), items=(limited_item, limited_item), document="函" * 200,
+        valid_until=NOW + dt.timedelta(days=366 * 5)))
+    assert payload["errors"] == [], payload
+    permit = payload["permit"]
+    assert (permit["number"], permit["department"], permit["classes"], permit["catalogueItems"]) == (
+        number, "STHJ", [], [limited_item])
+    async with engine.connect() as connection:
+        logged = (await connection.execute(select(SubmissionLogEntry.__table__).where(
+            SubmissionLogEntry.action == "REGISTER_QUERY_PERMIT").order_by(SubmissionLogEntry.seq.desc()))).first()
+    assert (logged.user, logged.department) == ("centre-op", "XYZX")
+    assert logged.detail["number"] == number and logged.detail["items"] == [limited_item]
+
+
+async def test_revoking_a_permit_names_each_fault_and_is_logged(engine, client):
+    permit = (await _register_at(engine, NOW, _permit_input("K-REVOKE", classes=("SHARED", "LIMITED"))))["permit"]
+    for reason, problem in (("", "INVALID"), ("x" * 501, "INVALID")):
+        body = await graphql(client, permits.REVOKE, {"input": {"id": permit["id"], "reason": reason}},
+                             token=permits.CENTRE)
+        assert _problems(body["data"]["revokeQueryPermit"]) == [(problem, "reason")], body
+    body = await graphql(client, permits.REVOKE, {"input": {"id": permit["id"], "reason": "r" * 500}},
+                         token=permits.CENTRE)
+    revoked = body["data"]["revokeQueryPermit"]
+    assert revoked["errors"] == [] and revoked["permit"]["revokedBy"] == "centre-op", body
+    assert revoked["permit"]["revocationReason"] == "r" * 500 and revoked["permit"]["revokedAt"]
+    again = await graphql(client, permits.REVOKE, {"input": {"id": permit["id"], "reason": "again"}},
+                          token=permits.CENTRE)
+    assert _problems(again["data"]["revokeQueryPermit"]) == [("ALREADY_REVOKED", "id")]
+    async with engine.connect() as connection:
+        logged = (await connection.execute(select(SubmissionLogEntry.__table__).where(
+            SubmissionLogEntry.action == "REVOKE_QUERY_PERMIT").order_by(SubmissionLogEntry.seq.desc()))).first()
+    assert logged.detail["number"] == "K-REVOKE" and logged.detail["reason"] == "r" * 500
+    assert logged.user == "centre-op"
+
+
+async def test_a_permit_opens_records_from_its_first_instant_to_just_before_its_end(engine):
+    """Mutants of why_not_valid's and list_permits' boundaries: valid from `validFrom` inclusive,
+    until `validUntil` exclusive, as a reader and as the centre's list see it."""
+    end = NOW + dt.timedelta(days=2)
+    assert (await _register_at(engine, NOW, _permit_input("K-WINDOW", department="STHJ", valid_until=end)))["permit"]
+    officer = make_token(user="k-sthj", department="STHJ", roles=["officer"])
+    query = "query($c: [ID!]!){ subjects(codes: $c){ records(first: 9){ edges { node { visibility } } } } }"
+    listed = """query{ queryPermits(department: "STHJ", validOnly: true){ number } }"""
+    for now, opens in ((NOW - dt.timedelta(seconds=1), False), (NOW, True), (end - dt.timedelta(seconds=1), True),
+                       (end, False)):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=_app_at(engine, now)),
+                                     base_url="http://gateway") as at:
+            body = await graphql(at, query, {"c": [w.ORG_A]}, token=officer, purpose="licensing", basis="K-WINDOW")
+            seen = sorted(e["node"]["visibility"] for e in body["data"]["subjects"][0]["records"]["edges"])
+            assert seen == (["PUBLIC", "SHARED"] if opens else ["PUBLIC"]), (now, body)
+            numbers = [p["number"] for p in (await graphql(at, listed, token=permits.CENTRE))["data"]["queryPermits"]]
+            assert ("K-WINDOW" in numbers) is opens, (now, numbers)
 
 
 # ---- resolvers/scope.py: a grantee's right never reaches archived records (SPEC 3.2, HC-19) ------
