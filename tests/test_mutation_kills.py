@@ -11,7 +11,9 @@ from sqlalchemy import insert, select
 
 from domain.enums import RecordStatus
 from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
-from store.models import Record, SubmissionLogEntry, Subject
+from store.chain import GENESIS, HASHED_FIELDS, QUERY_LOG, SUBMISSION_LOG, ChainFault, anchor_key, append, \
+    append_submission_log, canonical_time, entry_hash, logged_subject, verify
+from store.models import Record, Setting, SubmissionLogEntry, Subject
 from tests import permits
 from tests import world as w
 from tests.conftest import TODAY, app_for, graphql, make_token
@@ -129,6 +131,137 @@ async def test_a_record_is_public_on_the_last_day_of_its_period_and_archived_the
                              purpose="supervision", basis="JD-2026-K")
     assert [e["node"] for e in archived["data"]["subjects"][0]["records"]["edges"]] == [
         {"documentNumber": "TEST〔2025〕K3号", "status": "ARCHIVED"}], archived
+
+
+# ---- store/chain.py: what an entry's hash covers, how appends link, how verify names a fault -----
+
+QUERY_ENTRY = {
+    "at": dt.datetime(2026, 11, 20, 10, 0, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    "request_id": "req-1", "user": "u-1", "department": "SCJG", "roles": ["officer"], "client": "10.0.0.7",
+    "operation_name": "Look", "operation_type": "query", "document_hash": "d" * 64, "variables": {"c": "x"},
+    "purpose": "licensing", "basis": "HC-SQ-1", "authorization_id": 7, "subjects": ["S1"], "record_ids": [1, 2],
+    "refused": [{"path": "record"}], "outcome": "PARTIAL", "duration_ms": 1.23449,
+}
+SUBMISSION_ENTRY = {"at": dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc), "user": "u-2", "department": "FY",
+                    "action": "SUBMIT", "channel": "API", "detail": {"records": [5]}}
+CHANGED = {"at": dt.datetime(2026, 11, 20, 2, 0, 0, 123457, tzinfo=dt.timezone.utc), "roles": ["auditor"],
+           "variables": {"c": "y"}, "authorization_id": 8, "subjects": ["S2"], "record_ids": [1], "refused": [],
+           "duration_ms": 1.236, "detail": {"records": [6]}}
+
+
+@pytest.mark.parametrize("table, entry", [("query_log", QUERY_ENTRY), ("submission_log", SUBMISSION_ENTRY)])
+def test_an_entry_hash_covers_every_column_and_its_predecessor(table, entry):
+    """Mutants dropping a field from HASHED_FIELDS (`refused`, `user`, `detail`, ...) or prev_hash
+    from the hash: each column changed in turn changes the hash."""
+    base = entry_hash(table, entry, "a" * 64)
+    assert entry_hash(table, entry, "b" * 64) != base
+    assert sorted(HASHED_FIELDS[table]) == sorted(entry)
+    for name in entry:
+        changed = {**entry, name: CHANGED.get(name, f"{entry[name]}-changed")}
+        assert entry_hash(table, changed, "a" * 64) != base, name
+    # the same instant in another zone, and a duration equal to 3 decimals, hash alike
+    same = {**entry, "at": entry["at"].astimezone(dt.timezone.utc)}
+    if "duration_ms" in entry:
+        same["duration_ms"] = 1.2345
+    assert entry_hash(table, same, "a" * 64) == base
+
+
+def test_entry_hashes_are_those_written_by_earlier_releases():
+    """A known answer: the payload's form (sorted keys, UTF-8, compact separators, UTC microseconds)
+    must not change, or every stored chain stops verifying."""
+    assert entry_hash("submission_log", {**SUBMISSION_ENTRY, "user": "张三"}, GENESIS) == \
+        "34178d62ddbfeb798d59c071bf409558c0e4ead02c11c118e4f8fb054e04e04c"
+    assert entry_hash("query_log", QUERY_ENTRY, GENESIS) == \
+        "9066828a421986196c8932e7c027c54a7389fe3dd4d6011e75c0b3044bd5bed2"
+    named = entry_hash("query_log", {**QUERY_ENTRY, "user_name": "李四"}, GENESIS)
+    assert named != entry_hash("query_log", QUERY_ENTRY, GENESIS)
+    assert entry_hash("query_log", {**QUERY_ENTRY, "user_name": None}, GENESIS) == entry_hash(
+        "query_log", QUERY_ENTRY, GENESIS)
+
+
+def test_canonical_forms():
+    assert canonical_time(dt.datetime(2026, 1, 2, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))) == \
+        "2026-01-02T00:00:00.000000"
+    assert canonical_time(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05.000000"
+    assert logged_subject(w.PERSON_P) == w.PERSON_P[:6] + "********" + w.PERSON_P[-4:]
+    assert logged_subject(w.ORG_A) == w.ORG_A
+    assert anchor_key("query_log") == "query_log_anchor"
+
+
+@pytest.fixture
+async def empty_logs(backend, tmp_path_factory):
+    from tests.conftest import fresh_engine
+
+    engine = await fresh_engine(backend, tmp_path_factory, "chain-kills")
+    yield engine
+    await engine.dispose()
+
+
+async def _rows(engine, table):
+    async with engine.connect() as connection:
+        return (await connection.execute(select(table).order_by(table.c.seq))).all()
+
+
+async def test_appends_link_each_entry_to_the_last_and_after_a_purge_to_the_anchor(empty_logs):
+    """Mutants of _lock_and_head / append_rows: the first entry links to GENESIS, each next to its
+    predecessor (also within one batch), and once every entry was exported and purged, to the anchor."""
+    async with empty_logs.begin() as connection:
+        assert await append(connection, SUBMISSION_LOG, []) == []
+        first = await append_submission_log(connection, user="u", department="FY", action="SUBMIT")
+        seqs = await append(connection, SUBMISSION_LOG, [{**SUBMISSION_ENTRY, "at": None},
+                                                         {**SUBMISSION_ENTRY, "action": "CORRECT"}])
+    assert seqs == [first + 1, first + 2]
+    rows = await _rows(empty_logs, SUBMISSION_LOG)
+    assert [r.prev_hash for r in rows] == [GENESIS, rows[0].entry_hash, rows[1].entry_hash]
+    assert rows[0].detail == {} and rows[0].channel is None and rows[2].action == "CORRECT"
+    assert rows[1].at is not None
+    assert verify("submission_log", rows) == (3, None)
+    # the query log, its entries all exported and purged (store/log_archive.py): it resumes at the anchor
+    anchor = "c" * 64
+    async with empty_logs.begin() as connection:
+        await connection.execute(insert(Setting).values(key=anchor_key("query_log"), value=f"41:{anchor}"))
+        await append(connection, QUERY_LOG, [QUERY_ENTRY])
+    logged = (await _rows(empty_logs, QUERY_LOG))[0]
+    assert logged.duration_ms == 1.234 and logged.prev_hash == anchor
+    assert verify("query_log", [logged], start_hash=anchor, first_seq=41) == (1, None)
+
+
+def _chain(n):
+    rows, prev = [], GENESIS
+    for seq in range(1, n + 1):
+        row = {**SUBMISSION_ENTRY, "action": f"A{seq}", "seq": seq, "prev_hash": prev}
+        row["entry_hash"] = prev = entry_hash("submission_log", row, prev)
+        rows.append(row)
+    return rows
+
+
+def test_verify_names_each_kind_of_fault_at_its_entry():
+    """Mutants of verify(): the count, the kind and the entry named for each attack."""
+    rows = _chain(5)
+    assert verify("submission_log", rows) == (5, None)
+    assert verify("submission_log", []) == (0, None)
+    edited = [*rows[:2], {**rows[2], "action": "FORGED"}, *rows[3:]]
+    assert verify("submission_log", edited) == (3, ChainFault(3, "EDITED", "entry 3 was edited: its content no "
+                                                                            "longer matches its hash"))
+    deleted = [*rows[:2], *rows[3:]]
+    assert verify("submission_log", deleted) == (3, ChainFault(
+        4, "DELETED", "entry 4 follows entry 2, but its predecessor hash does not match: entries between them were "
+                      "deleted"))
+    forged = {**rows[1], "prev_hash": "f" * 64}
+    forged["entry_hash"] = entry_hash("submission_log", forged, forged["prev_hash"])
+    assert verify("submission_log", [rows[0], forged, *rows[2:]]) == (2, ChainFault(
+        2, "INSERTED_OR_REORDERED", "entry 2 does not link to entry 1: an entry was inserted here or entries were "
+                                    "reordered"))
+    assert verify("submission_log", [rows[0], rows[2], rows[1]])[1].kind == "DELETED"  # 3 after 1: a gap
+    assert verify("submission_log", rows[1:]) == (1, ChainFault(
+        2, "INSERTED_OR_REORDERED", "entry 2 does not link to entry the start: an entry was inserted here or entries "
+                                    "were reordered"))
+    # resumed from an anchor: the anchor's entry and seq
+    assert verify("submission_log", rows[2:], start_hash=rows[1]["entry_hash"], first_seq=2) == (3, None)
+    assert verify("submission_log", rows[3:], start_hash=rows[1]["entry_hash"], first_seq=2)[1].kind == "DELETED"
+    # a deleted entry whose successor was relinked and rehashed is an edit of the chain, not silent
+    relinked = {**rows[2], "prev_hash": rows[0]["entry_hash"]}
+    assert verify("submission_log", [rows[0], relinked, *rows[3:]])[1].seq == 3
 
 
 # ---- policies/engine.py: the policy file's format, each fault named with its line (SPEC 3.1) -----
