@@ -270,7 +270,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
 
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float]] = {}
-    killed, survivors = 0, []
+    killed, survivors, finished = 0, [], 0
     while pending or running:
         while pending and len(running) < jobs:
             mutant, tree = pending.pop(0)
@@ -286,6 +286,9 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             else:
                 rc = os.waitstatus_to_exitcode(status)
             del running[pid]
+            finished += 1
+            if finished % 20 == 0:
+                print(f"  {finished}/{len(mutants)} run, {time.monotonic() - started:.0f}s", flush=True)
             if rc == 0:
                 survivors.append(mutant)
                 print(f"  survived {target['path']}:{mutant.line}  {mutant.change}", flush=True)

@@ -9,10 +9,14 @@ import httpx
 import pytest
 from sqlalchemy import insert, select
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from domain.enums import RecordStatus
 from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
 from store.chain import GENESIS, HASHED_FIELDS, QUERY_LOG, SUBMISSION_LOG, ChainFault, anchor_key, append, \
     append_submission_log, canonical_time, entry_hash, logged_subject, verify
+from store.checkpoints import Checkpoint, CheckpointSink, key_id, load_or_create_key, load_public_keys, \
+    public_key_path, read_checkpoints
 from store.models import Record, Setting, SubmissionLogEntry, Subject
 from tests import permits
 from tests import world as w
@@ -262,6 +266,60 @@ def test_verify_names_each_kind_of_fault_at_its_entry():
     # a deleted entry whose successor was relinked and rehashed is an edit of the chain, not silent
     relinked = {**rows[2], "prev_hash": rows[0]["entry_hash"]}
     assert verify("submission_log", [rows[0], relinked, *rows[3:]])[1].seq == 3
+
+
+# ---- store/checkpoints.py: the signing key, the checkpoint lines, each bad line named -----------
+
+def test_the_checkpoint_key_is_created_private_once_and_its_public_half_beside_it(tmp_path):
+    """Mutants of load_or_create_key: mode 0600, created once and reused, the .pub file written."""
+    key_path = tmp_path / "keys" / "log-checkpoint-key"
+    key = load_or_create_key(key_path)
+    assert oct(key_path.stat().st_mode & 0o777) == "0o600"
+    public = public_key_path(key_path)
+    assert public.name == "log-checkpoint-key.pub" and oct(public.stat().st_mode & 0o777) == "0o644"
+    again = load_or_create_key(key_path)
+    assert key_id(again.public_key()) == key_id(key.public_key()) and len(key_id(key.public_key())) == 16
+    assert list(load_public_keys([public])) == [key_id(key.public_key())]
+    public.write_text("stale")  # a wrong public half is rewritten from the key
+    load_or_create_key(key_path)
+    assert list(load_public_keys([public])) == [key_id(key.public_key())]
+    assert sorted(p.name for p in key_path.parent.iterdir()) == ["log-checkpoint-key", "log-checkpoint-key.pub"]
+    (tmp_path / "bad-key").write_text("not a key")
+    with pytest.raises(ValueError, match="does not hold an unencrypted PEM private key"):
+        load_or_create_key(tmp_path / "bad-key")
+
+
+def test_checkpoint_lines_read_back_and_every_bad_line_is_named(tmp_path):
+    """Mutants of CheckpointSink.write and read_checkpoints: what is signed, each fault's line."""
+    directory = tmp_path / "log-checkpoints"
+    sink = CheckpointSink.for_paths(directory, tmp_path / "key")
+    keys = load_public_keys([public_key_path(tmp_path / "key")])
+    at = dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    first = sink.write("query_log", 5, "a" * 64, now=at)
+    assert first == Checkpoint("query_log", "head", 5, "a" * 64, "2026-11-20T02:00:00.000000+00:00", sink.key_id)
+    sink.write("query_log", 9, "b" * 64, kind="anchor", now=at)
+    assert read_checkpoints(directory, "submission_log", keys) == ([], [])
+    good, bad = read_checkpoints(directory, "query_log", keys)
+    assert [(c.kind, c.seq, c.hash, c.line) for c in good] == [("head", 5, "a" * 64, 1), ("anchor", 9, "b" * 64, 2)]
+    assert bad == []
+    path = directory / "query_log.jsonl"
+    lines = path.read_text().splitlines()
+    assert len(lines) == 2 and all(line.startswith("{") for line in lines)
+    altered = lines[0].replace('"seq":5', '"seq":6')
+    other_key = CheckpointSink(tmp_path / "other", Ed25519PrivateKey.generate())
+    other_line = (other_key.write("query_log", 1, "c" * 64) and
+                  (tmp_path / "other" / "query_log.jsonl").read_text().strip())
+    elsewhere = sink.write("submission_log", 3, "d" * 64)
+    wrong_table = (directory / "submission_log.jsonl").read_text().strip()
+    path.write_text("\n".join([lines[0], "", "garbage", altered, other_line, wrong_table, lines[1]]) + "\n")
+    good, bad = read_checkpoints(directory, "query_log", keys)
+    assert [c.line for c in good] == [1, 7]
+    assert [b.line for b in bad] == [3, 4, 5, 6]
+    assert bad[0].message == f"{path}:3 is not a checkpoint line"
+    assert bad[1].message == f"{path}:4: the signature does not verify: the line was forged or altered"
+    assert bad[2].message.startswith(f"{path}:5 is signed by key {other_key.key_id}, which is not among")
+    assert bad[3].message == f"{path}:6 is a checkpoint of submission_log (head), not of query_log"
+    assert elsewhere.table == "submission_log"
 
 
 # ---- policies/engine.py: the policy file's format, each fault named with its line (SPEC 3.1) -----
