@@ -3,6 +3,7 @@ rule, through HTTP where that is how the rule is used, and names the mutant it k
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy import insert, select
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from domain.enums import RecordStatus
+from gateway.log_checkpoints import CheckpointPolicy, LogCheckpoints
 from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
 from store.chain import GENESIS, HASHED_FIELDS, QUERY_LOG, SUBMISSION_LOG, ChainFault, anchor_key, append, \
     append_submission_log, canonical_time, entry_hash, logged_subject, verify
@@ -354,6 +356,74 @@ def test_each_fault_of_a_policy_file_is_named_with_its_line(text, fault):
 def test_a_policy_fault_without_a_source_names_the_policy():
     with pytest.raises(PolicyFileError, match=r"^policy:1: a p line has 5 fields"):
         parse_policy_lines("p, officer")
+
+
+# ---- gateway/log_checkpoints.py: which heads are signed, and when -------------------------------
+
+class RecordingSink:
+    """Stands in for CheckpointSink: keeps what would be signed."""
+
+    def __init__(self):
+        self.written = []
+
+    def write(self, table, seq, entry_hash, kind="head", now=None):
+        self.written.append((table, seq, entry_hash))
+
+
+async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards(empty_logs):
+    """Mutants of LogCheckpoints.note/_sign/checkpoint_now/_newer."""
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=3, every_seconds=3600))
+    assert CheckpointPolicy() == CheckpointPolicy(every_entries=100, every_seconds=10.0)
+    checkpoints.note("query_log", 1, "h1", 1)
+    checkpoints.note("query_log", 2, "h2", 1)
+    await asyncio.sleep(0)
+    assert sink.written == []  # two entries: not yet
+    checkpoints.note("query_log", 4, "h4", 2)  # four since the last: signed
+    checkpoints.note("query_log", 3, "h3", 0)  # an older head reported late is not the head
+    await asyncio.gather(*checkpoints._pending)
+    assert sink.written == [("query_log", 4, "h4")]
+    checkpoints.note("query_log", 5, "h5", 2)
+    await asyncio.gather(*checkpoints._pending)
+    assert sink.written == [("query_log", 4, "h4")]  # two since: not yet
+    await checkpoints.checkpoint_now()  # no engine: what this process committed
+    await checkpoints.checkpoint_now()  # unchanged: not signed twice
+    assert sink.written == [("query_log", 4, "h4"), ("query_log", 5, "h5")]
+    await checkpoints._sign("query_log", (2, "h2"))  # the head went back: never signed over
+    assert sink.written[-1] == ("query_log", 5, "h5")
+
+    # with the database: both chains' committed heads, at start, tick-free, and at close
+    async with empty_logs.begin() as connection:
+        await append_submission_log(connection, user="u", department="FY", action="SUBMIT")
+        await append(connection, QUERY_LOG, [QUERY_ENTRY, QUERY_ENTRY])
+    rows = {t.name: (await _rows(empty_logs, t))[-1] for t in (QUERY_LOG, SUBMISSION_LOG)}
+    sink2 = RecordingSink()
+    second = LogCheckpoints(sink2, CheckpointPolicy(every_entries=1000, every_seconds=3600))
+    await second.start(empty_logs)
+    second.note("query_log", rows["query_log"].seq + 5, "later", 1)  # this process committed beyond the database
+    await second.close()
+    assert sorted(sink2.written) == [("query_log", rows["query_log"].seq + 5, "later"),
+                                     ("submission_log", rows["submission_log"].seq, rows["submission_log"].entry_hash)]
+    sink3 = RecordingSink()
+    third = LogCheckpoints(sink3, CheckpointPolicy(every_entries=1000, every_seconds=3600))
+    await third.start(empty_logs)
+    await third.close()
+    assert sorted(sink3.written) == [("query_log", rows["query_log"].seq, rows["query_log"].entry_hash),
+                                     ("submission_log", rows["submission_log"].seq, rows["submission_log"].entry_hash)]
+
+
+async def test_the_ticker_signs_moved_heads_every_period(empty_logs):
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=1000, every_seconds=0.01))
+    await checkpoints.start(empty_logs)
+    async with empty_logs.begin() as connection:
+        await append_submission_log(connection, user="u", department="FY", action="SUBMIT")
+    for _ in range(500):
+        if sink.written:
+            break
+        await asyncio.sleep(0.01)
+    await checkpoints.close()
+    assert [t for t, _, _ in sink.written] == ["submission_log"]
 
 
 # ---- resolvers/scope.py: policies switched off (benchmarks only) means every record --------------
