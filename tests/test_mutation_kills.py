@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import insert, select
 
 from domain.enums import RecordStatus
-from policies.engine import CONDITIONS, PolicyFileError, parse_policy_lines
+from policies.engine import CONDITIONS, Decision, PolicyEngine, PolicyFileError, parse_policy_lines
 from store.models import Record, SubmissionLogEntry, Subject
 from tests import permits
 from tests import world as w
@@ -143,6 +143,23 @@ def test_each_fault_of_a_policy_file_is_named_with_its_line(text, fault):
 def test_a_policy_fault_without_a_source_names_the_policy():
     with pytest.raises(PolicyFileError, match=r"^policy:1: a p line has 5 fields"):
         parse_policy_lines("p, officer")
+
+
+def test_a_reload_swaps_in_a_new_numbered_version_with_a_cache_of_its_own():
+    """Mutants of PolicyEngine's version numbers, its lines and its per-version cache."""
+    pairs = frozenset({("SHARED", "X-1"), ("LIMITED", "X-2")})
+    first = parse_policy_lines("p, officer, SHARED, *, read, purpose\np, officer, LIMITED, *, read, never")
+    policies = PolicyEngine(first, pairs)
+    assert policies.version == 1 and policies.lines == first and policies.enabled
+    assert policies.allowed_pairs("officer", "FY", "declared") == {("SHARED", "X-1")}
+    assert policies.allowed_pairs("officer", "FY", "none") == frozenset()
+    assert policies.decide("officer", "FY", "SHARED", "X-1", "read", "declared") == Decision(
+        True, "p, officer, SHARED, *, read, purpose")
+    second = parse_policy_lines("p, officer, SHARED, *, read, permit")
+    assert policies.reload(second) == 2 and policies.version == 2 and policies.lines == second
+    assert policies.allowed_pairs("officer", "FY", "declared") == frozenset()
+    assert policies.decide("officer", "FY", "SHARED", "X-1", "read", "permit").rule == "p, officer, SHARED, *, read, permit"
+    assert policies.reload(first) == 3
 
 
 # ---- resolvers/access.py: a purpose and a basis, both; the explanation names the deciding line ---
