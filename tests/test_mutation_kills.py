@@ -237,6 +237,22 @@ async def test_an_archived_record_is_explained_by_the_role_that_may_read_it(clie
         "role provider (your department provided it): p, provider, *, *, read, always"]}
 
 
+async def test_each_token_role_is_a_policy_role(client):
+    """Mutant access.py TOKEN_ROLES without `agency` (or another): the token's role ignored; under
+    Huancui an agency reads what the public reads, so only the explanation shows whose line decided."""
+    item = w.WORLD.items["ORGANISATION-PUBLIC"].code
+    for dept, role in (("ZXJG", "agency"), ("XYZX", "operator"), ("FGJ", "auditor"), ("MZJ", "officer")):
+        record, explanation = await _explained(client, "A-PUBLIC", make_token(user=f"k-{role}", department=dept,
+                                                                              roles=[role]))
+        assert explanation["reasons"][0] == (f"record {record}: class PUBLIC, item {item}, status ACTIVE; you: roles "
+                                             f"public, {role}, department {dept}, condition none"), explanation
+        assert explanation["reasons"][2].startswith(f"role {role} (any subject): p, "), explanation
+    # a role from the identity provider that the gateway does not know grants nothing
+    record, explanation = await _explained(client, "A-PUBLIC", make_token(user="k-x", department="MZJ",
+                                                                          roles=["offline_access"]))
+    assert "roles public, department MZJ" in explanation["reasons"][0]
+
+
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
