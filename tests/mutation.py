@@ -24,11 +24,13 @@ import ast
 import copy
 import importlib.abc
 import importlib.util
+import json
 import os
 import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from dataclasses import dataclass
@@ -51,6 +53,7 @@ class Mutant:
     index: int  # position in the module's list: the same source always gives the same list
     line: int
     change: str  # "before -> after", as the survivor list and MUTATION.md show it
+    end_line: int = 0  # the changed node's last line (test selection)
 
     @property
     def key(self) -> str:
@@ -178,7 +181,7 @@ def mutants_of(source: str) -> list[tuple[Mutant, ast.Module]]:
             setattr(parent, field, node)
         else:
             getattr(parent, field)[index] = node
-        result.append((Mutant(n, node.lineno, change), mutated))
+        result.append((Mutant(n, node.lineno, change, getattr(node, "end_lineno", None) or node.lineno), mutated))
     return result
 
 
@@ -201,16 +204,53 @@ class _MutantFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         exec(self.code, module.__dict__)
 
 
-def _pytest_args(target: dict, basetemp: str) -> list[str]:
-    args = [*target["tests"], "-x", "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly",
+IMPORT = "<import>"  # lines run while modules load (collection): every test depends on them
+
+
+class _LineRecorder:
+    """A pytest plugin for the unmutated run: which tests execute each line of the target file.
+
+    A mutant then runs only the tests that execute one of its lines (all of them for a line run at
+    import). Threads are traced too (the query log writes on a thread of its own)."""
+
+    def __init__(self, filename: str) -> None:
+        self.filename, self.current, self.lines = filename, IMPORT, {}
+        sys.settrace(self._global)
+        threading.settrace(self._global)
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename != self.filename:
+            return None
+        self._record(frame.f_lineno)
+        return self._local
+
+    def _local(self, frame, event, arg):
+        if event == "line":
+            self._record(frame.f_lineno)
+        return self._local
+
+    def _record(self, line: int) -> None:
+        self.lines.setdefault(line, set()).add(self.current)
+
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.current = item.nodeid
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        self.order = [item.nodeid for item in items]
+
+
+def _pytest_args(target: dict, basetemp: str, selected: list[str] | None = None) -> list[str]:
+    args = [*(selected or target["tests"]), "-x", "-q", "--no-header", "-p", "no:cacheprovider", "-p", "no:randomly",
             "-k", target.get("k", "not postgresql"), f"--basetemp={basetemp}", "-o", "addopts="]
     for deselect in target.get("deselect", []):
         args += ["--deselect", deselect]
     return args
 
 
-def _run_child(target: dict, module_name: str, code, quiet: bool = True) -> int:
-    """Fork; the child runs the target's tests with `code` as the module; returns the child's pid."""
+def _run_child(target: dict, module_name: str, code, quiet: bool = True, selected: list[str] | None = None,
+               record: Path | None = None) -> int:
+    """Fork; the child runs the target's tests (or `selected`) with `code` as the module; returns the
+    child's pid. With `record`, the child writes which tests ran each line there (JSON)."""
     pid = os.fork()
     if pid:
         return pid
@@ -225,8 +265,14 @@ def _run_child(target: dict, module_name: str, code, quiet: bool = True) -> int:
             sys.meta_path.insert(0, _MutantFinder(module_name, ROOT / target["path"], code))
         import pytest
 
+        plugins = [_LineRecorder(str(ROOT / target["path"]))] if record else []
         with tempfile.TemporaryDirectory(prefix="mutant-") as basetemp:
-            rc = pytest.main(_pytest_args(target, basetemp))
+            rc = pytest.main(_pytest_args(target, basetemp, selected), plugins=plugins)
+        if record:
+            sys.settrace(None)
+            recorder = plugins[0]
+            record.write_text(json.dumps({"order": recorder.order,
+                                          "lines": {str(k): sorted(v) for k, v in recorder.lines.items()}}))
         os._exit(int(rc))
     except BaseException:  # noqa: BLE001 -- a child must never return into the parent's loop
         os._exit(70)
@@ -261,21 +307,41 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
     equivalent = set(target.get("equivalent", []))
 
     started = time.monotonic()
-    pid = _run_child(target, module_name, None, quiet=False)
-    rc, ended = _reap(pid, started + 600)
-    baseline = ended - started
+    record = Path(tempfile.mkstemp(prefix="mutation-lines-", suffix=".json")[1])
+    pid = _run_child(target, module_name, None, quiet=False, record=record)
+    rc, ended = _reap(pid, started + 900)
+    baseline = ended - started  # traced: slower than any mutant's run
     if rc != 0:
         raise SystemExit(f"{target['path']}: its tests fail without any mutant (exit {rc}); fix them first")
-    timeout = max(3 * baseline, baseline + 20)
+    timeout = max(2 * baseline, baseline + 20)
+    recorded = json.loads(record.read_text())
+    record.unlink()
+    order, by_line = recorded["order"], {int(k): set(v) for k, v in recorded["lines"].items()}
+
+    def tests_for(mutant: Mutant) -> list[str] | None:
+        """The tests that run the mutant's lines, in file order; None: all of them; []: none."""
+        ran = set().union(*(by_line.get(n, set()) for n in range(mutant.line, mutant.end_line + 1)))
+        if IMPORT in ran:
+            return None
+        return [t for t in order if t in ran]
 
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float]] = {}
     killed, survivors, finished = 0, [], 0
+    uncovered = []
     while pending or running:
         while pending and len(running) < jobs:
             mutant, tree = pending.pop(0)
+            selected = tests_for(mutant)
+            if selected == []:  # no test runs this line: it survives without a run
+                uncovered.append(mutant)
+                survivors.append(mutant)
+                finished += 1
+                print(f"  survived {target['path']}:{mutant.line}  {mutant.change}  (no test runs this line)",
+                      flush=True)
+                continue
             code = compile(tree, str(path), "exec")
-            running[_run_child(target, module_name, code)] = (mutant, time.monotonic() + timeout)
+            running[_run_child(target, module_name, code, selected=selected)] = (mutant, time.monotonic() + timeout)
         for pid, (mutant, deadline) in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
             if not done and time.monotonic() <= deadline:
