@@ -253,6 +253,21 @@ async def test_each_token_role_is_a_policy_role(client):
     assert "roles public, department MZJ" in explanation["reasons"][0]
 
 
+async def test_the_subject_reads_its_own_records_protected_fields_and_others_do_not(client):
+    """Mutants of Access._relations' subject look-up (`subject_code` of a record, `code` of a
+    subject): the subject's own right to protected fields (versions, queryCount) was lost."""
+    query = """query($c: ID!){ subject(code: $c){ queryCount records(first: 9){ edges { node { versions { version } } } } } }"""
+    mine = await graphql(client, query, {"c": w.ORG_A}, token=make_token(user="k-org", subject=w.ORG_A))
+    assert "errors" not in mine, mine
+    subject = mine["data"]["subject"]
+    assert isinstance(subject["queryCount"], int) and subject["records"]["edges"]
+    assert all(e["node"]["versions"] for e in subject["records"]["edges"])
+    other = await graphql(client, query, {"c": w.ORG_A}, token=make_token(user="k-other", subject=w.ORG_B))
+    assert other["data"]["subject"]["queryCount"] is None
+    assert all(e["node"]["versions"] is None for e in other["data"]["subject"]["records"]["edges"])
+    assert {e["extensions"]["code"] for e in other["errors"]} == {"FORBIDDEN"}
+
+
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
