@@ -67,10 +67,14 @@ async def test_policies_switched_off_answer_every_record_even_revoked(engine):
 
     app = app_for(engine)
     app.state.gateway.policies.enabled = False
-    query = """query($c: [ID!]!){ subjects(codes: $c){ code records(status: REVOKED, first: 5){ totalCount } } }"""
+    query = """query($c: [ID!]!){ subjects(codes: $c){ code queryCount
+      records(status: REVOKED, first: 5){ totalCount edges { node { versions { version } } } } } }"""
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as off:
         body = await graphql(off, query, {"c": [w.ORG_A]})
-    assert body["data"]["subjects"][0]["records"]["totalCount"] == 1, body  # A-REVOKED
+    assert "errors" not in body, body  # no field is protected either
+    subject = body["data"]["subjects"][0]
+    assert subject["records"]["totalCount"] == 1, body  # A-REVOKED
+    assert isinstance(subject["queryCount"], int) and subject["records"]["edges"][0]["node"]["versions"]
 
 
 # ---- resolvers/scope.py: the last day of a disclosure period is still inside it (HC-19) -----------
