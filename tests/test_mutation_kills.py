@@ -272,6 +272,21 @@ async def test_the_subject_reads_its_own_records_protected_fields_and_others_do_
     assert {e["extensions"]["code"] for e in other["errors"]} == {"FORBIDDEN"}
 
 
+async def test_an_operator_is_told_about_cases_only_when_it_declares_something(client):
+    """Mutant access.py `purpose is not None` -> `is None`: the case notice went to operators that
+    declared nothing and not to those that gave a purpose alone."""
+    operator = make_token(user="k-op", department="XYZX", roles=["operator"])
+    query = "query($c: [ID!]!){ subjects(codes: $c){ records(first: 9){ totalCount } } }"
+
+    def case_notices(body):
+        return [e for e in body.get("errors", []) if "case workflows do not exist" in e["message"]]
+
+    assert case_notices(await graphql(client, query, {"c": [w.PERSON_P]}, token=operator)) == []
+    for declared in ({"purpose": "supervision"}, {"basis": "repair:1"}):
+        notices = case_notices(await graphql(client, query, {"c": [w.PERSON_P]}, token=operator, **declared))
+        assert len(notices) == 1 and notices[0]["extensions"]["code"] == "PURPOSE_REQUIRED", declared
+
+
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
