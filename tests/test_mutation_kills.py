@@ -287,6 +287,42 @@ async def test_an_operator_is_told_about_cases_only_when_it_declares_something(c
         assert len(notices) == 1 and notices[0]["extensions"]["code"] == "PURPOSE_REQUIRED", declared
 
 
+async def test_a_permit_covering_one_item_names_what_it_does_not_cover(engine, client):
+    """Mutants of _pair_list: at most ten class/item entries named, then how many more."""
+    from domain.catalogue import load_profile
+    from policies.storage import policy_engine
+    from resolvers.scope import compress
+
+    policies = policy_engine(load_profile("huancui"))
+    needs = policies.allowed_pairs("officer", "STHJ", "permit") - policies.allowed_pairs("officer", "STHJ", "declared")
+    item = sorted(needs)[0]
+    outside = compress(needs - {item}, policies.pairs)
+    shown = [f"class {c}" for c in sorted(outside.classes)] + [
+        f"{c}/{i}" for c, items in outside.class_items for i in sorted(items)]
+    assert len(shown) > 11  # so that the message must cut the list
+    await permits.ensure(client, "K-ONE-ITEM", "STHJ", [], [item[1]])
+    body = await graphql(client, "query($c: [ID!]!){ subjects(codes: $c){ records(first: 1){ totalCount } } }",
+                         {"c": [w.ORG_A]},
+                         token=make_token(user="k-one", department="STHJ", roles=["officer"]),
+                         purpose="licensing", basis="K-ONE-ITEM")
+    notices = [e["message"] for e in body["errors"] if e["extensions"]["code"] == "PURPOSE_REQUIRED"]
+    assert notices == [f"query permit K-ONE-ITEM does not cover class or item {', '.join(shown[:10])} and "
+                       f"{len(shown) - 10} more: those records were withheld (HC-23, XZ-18)"], notices
+
+
+async def test_a_grantee_explanation_names_its_authorisation(client):
+    """Mutant access.py role="grantee" -> "": a grantee's right no longer explained as a grantee's."""
+    start, end = _window()
+    granted = await graphql(client, GRANT, {"grantee": {"user": "bank-k-explain"}, "scope": {"classes": ["AUTHORIZED"]},
+                                            "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-2"},
+                            token=make_token(user="k-p", subject=w.PERSON_P))
+    ident = granted["data"]["grantAuthorization"]["id"]
+    record, explanation = await _explained(client, "P-AUTHORIZED", make_token(user="bank-k-explain"),
+                                           purpose="licensing", basis="SQ-K-2")
+    assert explanation["allowed"] and explanation["decidedBy"] == "p, grantee, *, *, read, always", explanation
+    assert f"role grantee (authorisation {ident}): p, grantee, *, *, read, always" in explanation["reasons"]
+
+
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
