@@ -321,6 +321,16 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
                                            purpose="licensing", basis="SQ-K-2")
     assert explanation["allowed"] and explanation["decidedBy"] == "p, grantee, *, *, read, always", explanation
     assert f"role grantee (authorisation {ident}): p, grantee, *, *, read, always" in explanation["reasons"]
+    # the reader's authorisations over the record's subject, each with why it does not open this record
+    token = make_token(user="bank-k-explain")
+    for declared, reason in (
+            ({"purpose": "licensing", "basis": "SQ-K-2"}, f"authorisation {ident} does not cover class PUBLIC or item "),
+            ({"purpose": "licensing"}, f"authorisation {ident} applies only with X-Query-Basis as well as X-Query-Purpose"),
+            ({}, f"authorisation {ident} is for purpose LICENSING; the request declares none"),
+            ({"purpose": "hiring", "basis": "SQ-K-2"},
+             f"authorisation {ident} is for purpose LICENSING; the request declares HIRING")):
+        _, explanation = await _explained(client, "P-PUBLIC", token, **declared)
+        assert any(r.startswith(reason) for r in explanation["reasons"]), (declared, explanation)
 
 
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
