@@ -333,6 +333,18 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
         assert any(r.startswith(reason) for r in explanation["reasons"]), (declared, explanation)
 
 
+async def test_the_public_is_never_told_of_a_departments_authorisation(client):
+    """Mutant access.py `is_anonymous or row is None` -> `and`: the anonymous reader's held
+    authorisations were looked up with user NULL, which matches every department-wide grant."""
+    start, end = _window()
+    granted = await graphql(client, GRANT, {"grantee": {"department": "MZJ"}, "scope": {"classes": ["AUTHORIZED"]},
+                                            "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-3"},
+                            token=make_token(user="k-p3", subject=w.PERSON_P))
+    assert "errors" not in granted, granted
+    _, explanation = await _explained(client, "P-PUBLIC", None)
+    assert explanation["allowed"] and not any("authorisation" in r for r in explanation["reasons"]), explanation
+
+
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
