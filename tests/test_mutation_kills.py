@@ -345,6 +345,17 @@ async def test_the_public_is_never_told_of_a_departments_authorisation(client):
     assert explanation["allowed"] and not any("authorisation" in r for r in explanation["reasons"]), explanation
 
 
+async def test_the_subject_explains_its_own_archived_record_by_its_own_right(client):
+    """Mutants of explain()'s `self` candidate and live-only rule (lines for `self` and `operator`):
+    the subject reads its archived record as itself (SPEC 3.2)."""
+    record, explanation = await _explained(client, "A-ARCHIVED", make_token(user="k-self-org", subject=w.ORG_A))
+    assert explanation["allowed"] and explanation["decidedBy"] == "p, self, *, *, read, always", explanation
+    assert explanation["reasons"][1:] == [
+        "role public (any subject): p, public, PUBLIC, *, read, always",
+        "the record is ARCHIVED: role public reads active records only (HC-19, SPEC 3.2)",
+        "role self (it is about you): p, self, *, *, read, always"], explanation
+
+
 # ---- resolvers/permits.py: registering, revoking and using a query permit (HC-23, XZ-18) --------
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Huancui on the test world's day
