@@ -77,10 +77,15 @@ def test_canonical_forms():
 
 
 @pytest.fixture
-async def empty_logs(backend, tmp_path_factory):
-    from tests.conftest import fresh_engine
+async def empty_logs(backend, tmp_path):
+    """Empty, migrated logs in a database of this test's own (a scratch database on PostgreSQL:
+    never the shared world's)."""
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from tests.conftest import scratch_url
 
-    engine = await fresh_engine(backend, tmp_path_factory, "chain-kills")
+    engine = create_engine(await scratch_url(backend, tmp_path, "chain_kills"))
+    await initialise(engine, "huancui")
     yield engine
     await engine.dispose()
 
