@@ -321,6 +321,7 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
                                            purpose="licensing", basis="SQ-K-2")
     assert explanation["allowed"] and explanation["decidedBy"] == "p, grantee, *, *, read, always", explanation
     assert f"role grantee (authorisation {ident}): p, grantee, *, *, read, always" in explanation["reasons"]
+    assert not any("does not cover" in r for r in explanation["reasons"]), explanation  # its class is granted
     # the reader's authorisations over the record's subject, each with why it does not open this record
     token = make_token(user="bank-k-explain")
     for declared, reason in (
