@@ -334,15 +334,21 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
         assert any(r.startswith(reason) for r in explanation["reasons"]), (declared, explanation)
 
 
-async def test_the_public_is_never_told_of_a_departments_authorisation(client):
+async def test_the_public_is_never_told_of_a_departments_authorisation(engine, client, org_on_its_last_day):
     """Mutant access.py `is_anonymous or row is None` -> `and`: the anonymous reader's held
-    authorisations were looked up with user NULL, which matches every department-wide grant."""
+    authorisations were looked up with user NULL, which matches every department-wide grant.
+    (This module's own organisation: a department grant on the shared world's subjects would change
+    what test_access_matrix's officers see.)"""
     start, end = _window()
-    granted = await graphql(client, GRANT, {"grantee": {"department": "MZJ"}, "scope": {"classes": ["AUTHORIZED"]},
+    granted = await graphql(client, GRANT, {"grantee": {"department": "MZJ"}, "scope": {"classes": ["SHARED"]},
                                             "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-3"},
-                            token=make_token(user="k-p3", subject=w.PERSON_P))
+                            token=make_token(user="k-p3", subject=org_on_its_last_day))
     assert "errors" not in granted, granted
-    _, explanation = await _explained(client, "P-PUBLIC", None)
+    async with engine.connect() as connection:
+        record = (await connection.execute(select(Record.id).where(
+            Record.document_number == "TEST〔2025〕K2号"))).scalar()
+    body = await graphql(client, EXPLAIN, {"id": str(record)})
+    explanation = body["data"]["accessExplanation"]
     assert explanation["allowed"] and not any("authorisation" in r for r in explanation["reasons"]), explanation
 
 
