@@ -319,11 +319,13 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
     order, by_line = recorded["order"], {int(k): set(v) for k, v in recorded["lines"].items()}
 
     def tests_for(mutant: Mutant) -> list[str] | None:
-        """The tests that run the mutant's lines, in file order; None: all of them; []: none."""
+        """The tests that run the mutant's lines, in file order; None: all of them. A line no test was
+        seen running is run against all of them too: module-level constants (a log's hashed columns)
+        run when the module is imported, which may be before the trace starts, and are used by every test."""
         ran = set().union(*(by_line.get(n, set()) for n in range(mutant.line, mutant.end_line + 1)))
         if IMPORT in ran:
             return None
-        return [t for t in order if t in ran]
+        return [t for t in order if t in ran] or None
 
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float]] = {}
