@@ -20,12 +20,13 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import os
 import secrets
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+from domain.secret_files import create_once, warn_if_readable
 
 log = logging.getLogger("gateway")
 
@@ -93,25 +94,9 @@ def load_or_create_key(data_dir: Path) -> bytes:
     Written to a temporary file and hard-linked into place, so workers starting together never
     see a half-written key and never replace each other's: they all end up with the same ids.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / KEY_FILE
-    if not path.exists():
-        tmp = data_dir / f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, (secrets.token_bytes(KEY_BYTES).hex() + "\n").encode("ascii"))
-            os.fsync(fd)
-            os.close(fd)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass  # another worker won the race: use its key
-        finally:
-            tmp.unlink(missing_ok=True)
-    if path.stat().st_mode & 0o077:
-        log.warning("%s is readable by other users; with it anyone can turn subject ids back into codes "
-                    "(chmod 600 it)", path)
+    create_once(path, (secrets.token_bytes(KEY_BYTES).hex() + "\n").encode("ascii"))
+    warn_if_readable(path, "anyone can turn subject ids back into codes")
     try:
         key = bytes.fromhex(path.read_text("ascii").strip())
     except ValueError as exc:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-import os
 import re
 import secrets
 import time
@@ -34,6 +33,7 @@ from starlette.responses import JSONResponse
 
 from domain.identifiers import InvalidIdentifier, validate_subject_code
 from domain.principal import Principal
+from domain.secret_files import create_once, warn_if_readable
 from domain.roles import KNOWN_ROLES, DepartmentRegistry, IdentityRefused
 from gateway.responses import error_response
 
@@ -110,24 +110,9 @@ def load_or_create_dev_secret(data_dir: Path) -> bytes:
     identity. It is written to a temporary file and hard-linked into place, so two processes
     starting together never see a half-written secret and never overwrite each other's.
     """
-    data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / DEV_SECRET_FILE
-    if not path.exists():
-        tmp = data_dir / f".{DEV_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)  # the umask could only narrow it, but be explicit
-            os.write(fd, (secrets.token_bytes(32).hex() + "\n").encode("ascii"))
-            os.fsync(fd)
-            os.close(fd)
-            try:
-                os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process won the race; use its secret
-        finally:
-            tmp.unlink(missing_ok=True)
-    if path.stat().st_mode & 0o077:
-        log.warning("%s is readable by other users; it can mint any identity (chmod 600 it)", path)
+    create_once(path, (secrets.token_bytes(32).hex() + "\n").encode("ascii"))
+    warn_if_readable(path, "anyone can mint any identity")
     try:
         secret = bytes.fromhex(path.read_text("ascii").strip())
     except ValueError as exc:

@@ -33,6 +33,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from domain.secret_files import create_once, warn_if_readable
+
 log = logging.getLogger("store.checkpoints")
 
 KEY_FILE = "log-checkpoint-key"
@@ -58,23 +60,9 @@ def load_or_create_key(key_path: Path) -> Ed25519PrivateKey:
     """
     key_path.parent.mkdir(parents=True, exist_ok=True)
     if not key_path.exists():
-        pem = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption())
-        tmp = key_path.with_name(f".{key_path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, pem)
-            os.fsync(fd)
-            os.close(fd)
-            try:
-                os.link(tmp, key_path)
-            except FileExistsError:
-                pass  # another worker won the race: use its key
-        finally:
-            tmp.unlink(missing_ok=True)
-    if key_path.stat().st_mode & 0o077:
-        log.warning("%s is readable by other users; with it anyone can sign log checkpoints (chmod 600 it)", key_path)
+        create_once(key_path, Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    warn_if_readable(key_path, "anyone can sign log checkpoints")
     try:
         key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
