@@ -15,6 +15,7 @@ from sqlalchemy import Row, or_, select, update
 
 from domain.enums import Purpose, Visibility
 from domain.principal import Principal
+from domain.validity import outside_validity
 from resolvers.context import RequestContext
 from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput, Forbidden
@@ -132,12 +133,9 @@ async def authorizations_held(connection, principal: Principal, subject_code: st
 
 def why_not_applicable(row: Row, purpose: Purpose | None, now: dt.datetime) -> str | None:
     """None when the authorisation applies to this request; else the reason it does not."""
-    if row.revoked_at is not None:
-        return f"authorisation {row.id} was revoked at {row.revoked_at.isoformat()}"
-    if row.valid_from > now:
-        return f"authorisation {row.id} is valid only from {row.valid_from.isoformat()}"
-    if row.valid_until <= now:
-        return f"authorisation {row.id} expired at {row.valid_until.isoformat()}"
+    lapsed = outside_validity(f"authorisation {row.id}", row.revoked_at, row.valid_from, row.valid_until, now)
+    if lapsed:
+        return lapsed
     if purpose is None or purpose.value != row.purpose:
         return (f"authorisation {row.id} is for purpose {row.purpose}; the request declares "
                 f"{purpose.value if purpose else 'none'}")

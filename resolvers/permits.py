@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row, select, update
 
 from domain.enums import DepartmentKind, Visibility
+from domain.validity import outside_validity
 from resolvers.bounds import parse_id
 from resolvers.context import RequestContext
 from resolvers.errors import Forbidden
@@ -180,13 +181,7 @@ def why_not_valid(row: Row | None, basis: str, department: str, now: dt.datetime
         return f"X-Query-Basis {basis.strip()[:128]!r} names no query permit registered by the credit centre"
     if row.department_code != department:
         return f"query permit {row.number} was registered for another department, not {department}"
-    if row.revoked_at is not None:
-        return f"query permit {row.number} was revoked at {row.revoked_at.isoformat()}"
-    if row.valid_from > now:
-        return f"query permit {row.number} is valid only from {row.valid_from.isoformat()}"
-    if row.valid_until <= now:
-        return f"query permit {row.number} expired at {row.valid_until.isoformat()}"
-    return None
+    return outside_validity(f"query permit {row.number}", row.revoked_at, row.valid_from, row.valid_until, now)
 
 
 def covers(row: Row, pair: tuple[str, str]) -> bool:
