@@ -82,7 +82,7 @@ def _statements(table: Table, dialect: str) -> tuple:
         lock = text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})")
     else:  # take SQLite's write lock before reading the head, so no other writer slips in between
         lock = update(Setting.__table__).where(Setting.key == "profile").values(key="profile")
-    return (lock, select(table.c.entry_hash).order_by(table.c.seq.desc()).limit(1),
+    return (lock, select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1),
             select(Setting.value).where(Setting.key == anchor_key(table.name)),
             table.insert().returning(table.c.seq, sort_by_parameter_order=True))
 
@@ -103,14 +103,20 @@ def committed_head(connection: Connection, table: Table) -> tuple[int, str] | No
     return (row.seq, row.entry_hash) if row is not None else None
 
 
-def _lock_and_head(connection: Connection, table: Table) -> str:
+def _lock_and_head(connection: Connection, table: Table) -> tuple[str, int | None]:
+    """The hash the next entry links to, and the seq it must take when the database may not give the
+    right one: after `export-log` purged every entry under an anchor at entry N, the next entry is
+    N + 1 (SQLite's rowid, without AUTOINCREMENT, would number from 1 again; checkpoints are keyed by seq)."""
     lock, head, anchor, _ = _statements(table, connection.dialect.name)
     connection.execute(lock)
-    last = connection.execute(head).scalar()
+    last = connection.execute(head).first()
     if last is not None:
-        return last
+        return last.entry_hash, None
     anchored = connection.execute(anchor).scalar()
-    return anchored.split(":", 1)[1] if anchored else GENESIS
+    if not anchored:
+        return GENESIS, None
+    seq, hash_ = anchored.split(":", 1)
+    return hash_, int(seq) + 1
 
 
 def append_rows(connection: Connection, table: Table, entries: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
@@ -119,16 +125,21 @@ def append_rows(connection: Connection, table: Table, entries: Sequence[dict[str
     (seq, hash): the last is the chain's head once the transaction commits (store.checkpoints)."""
     if not entries:
         return []
-    prev = _lock_and_head(connection, table)
+    prev, next_seq = _lock_and_head(connection, table)
     rows = []
-    for entry in entries:
+    for number, entry in enumerate(entries):
         row = {**entry, "at": entry.get("at") or dt.datetime.now(dt.timezone.utc)}
+        if next_seq is not None:
+            row["seq"] = next_seq + number
         if "duration_ms" in row:
             row["duration_ms"] = round(float(row["duration_ms"]), 3)
         row["prev_hash"] = prev
         row["entry_hash"] = prev = entry_hash(table.name, row, prev)
         rows.append(row)
     result = connection.execute(_statements(table, connection.dialect.name)[3], rows)
+    if next_seq is not None and connection.dialect.name == "postgresql":  # the sequence follows the numbers given
+        connection.execute(text("SELECT setval(pg_get_serial_sequence(:table, 'seq'), :last)"),
+                           {"table": table.name, "last": next_seq + len(rows) - 1})
     return [(r.seq, row["entry_hash"]) for r, row in zip(result, rows)]
 
 

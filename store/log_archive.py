@@ -138,7 +138,7 @@ async def verify_stored(engine: AsyncEngine, table: Table, checkpoints: list[Che
             rows = (await connection.execute(statement)).all()
             if not rows:
                 break
-            count, fault = verify(table.name, rows, prev, first_seq=last_seq)
+            count, fault = verify(table.name, rows, prev, first_seq=last_seq if last_seq is not None else anchor_seq)
             result.checked += count
             for row in rows[:count]:
                 for checkpoint in heads.pop(row.seq, ()):

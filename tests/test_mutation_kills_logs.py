@@ -116,7 +116,11 @@ async def test_appends_link_each_entry_to_the_last_and_after_a_purge_to_the_anch
         await append(connection, QUERY_LOG, [QUERY_ENTRY])
     logged = (await _rows(empty_logs, QUERY_LOG))[0]
     assert logged.duration_ms == 1.234 and logged.prev_hash == anchor
+    # numbered on from the anchor, on SQLite too (a rowid would restart at 1): checkpoints are keyed by seq
+    assert logged.seq == 42
     assert verify("query_log", [logged], start_hash=anchor, first_seq=41) == (1, None)
+    async with empty_logs.begin() as connection:
+        assert await append(connection, QUERY_LOG, [QUERY_ENTRY, QUERY_ENTRY]) == [43, 44]
 
 
 def _chain(n):
