@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -30,6 +31,7 @@ from strawberry.types.graphql import OperationType
 
 from domain.clock import Clock, jurisdiction_day, utc_now
 from domain.principal import Principal
+from gateway.disconnects import DisconnectsLogged, client_gone, log_gone
 from gateway.graphiql import graphiql_response, static_files_app
 from gateway.log_checkpoints import LogCheckpoints
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
@@ -38,7 +40,8 @@ from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, par
 from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_code, encode, is_request_error, \
     negotiate, read_params, refuse_lone_surrogates
 from gateway.settings import Settings
-from gateway.upload import upload_route
+from gateway.upload import import_job_routes, upload_route
+from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
 from domain.roles import DepartmentRegistry
 from domain.subject_ids import SubjectIds
@@ -72,6 +75,7 @@ class Gateway:
     policies: PolicyEngine
     query_log: QueryLogWriter | None
     subject_ids: SubjectIds
+    imports: ImportJobs | None = None  # background imports of POST /import (ingest/import_jobs.py)
     now: Clock = utc_now  # the current instant, UTC; tests fix it
     fixed_day: Callable[[], dt.date] | None = None  # tests that fix only "today"
 
@@ -114,11 +118,15 @@ class GraphQLEndpoint:
         try:
             answer = await self._answer(request, exchange)
         except ClientDisconnect:  # the client went away before it sent its request: nothing to answer
+            log_gone("before its request was read", "/graphql", exchange.request_id)
             return
         except Exception:
             log.exception("request %s failed unexpectedly", exchange.request_id)
             answer = _Answer.refusal(500, "INTERNAL_SERVER_ERROR", "the gateway failed unexpectedly and logged it; "
                                                                    "quote the X-Request-Id when you report it")
+        if exchange.context is not None and exchange.context.operation.executed and await client_gone(receive):
+            exchange.gone = True  # the operation ran; its answer will reach no one (the log says so)
+            log_gone("before the answer was sent", "/graphql", exchange.request_id)
         answer = await self._logged(request, exchange, answer)
         REQUESTS.labels(str(answer.status)).inc()
         LATENCY.observe(time.perf_counter() - exchange.clock)
@@ -218,6 +226,8 @@ class GraphQLEndpoint:
             record_ids=sorted(context.observed.record_ids) if context else [],
             status=answer.status, errors=errors, has_data=answer.body.get("data") is not None,
         )
+        if exchange.gone and entry["outcome"] in ("OK", "PARTIAL"):  # refusals and errors stay what they were
+            entry["outcome"] = "DISCONNECTED"
         try:
             await query_log.append(entry, exchange.operation.document,
                                    sorted(context.observed.subjects) if context else [])
@@ -274,6 +284,7 @@ class _Exchange:
     principal: Principal = field(default_factory=Principal.anonymous)
     operation: Operation = field(default_factory=Operation)
     context: RequestContext | None = None
+    gone: bool = False  # the client disconnected before the answer was sent
 
 
 @dataclass
@@ -323,7 +334,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     from gateway.startup import identity_config
 
     owned_engine = engine is None
-    engine = engine or create_engine(settings.resolved_database_url)
+    engine = engine or create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     profile = load_profile(settings.profile)
     # Tokens are checked against the profile's departments (SPEC 3.1), whoever built the verifier.
     verifier = (verifier or TokenVerifier(identity_config(settings))).bound_to(DepartmentRegistry.of(profile))
@@ -332,6 +343,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
                       query_log=QueryLogWriter(engine, checkpoints) if query_log else None,
                       subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir),
                       now=now, fixed_day=today)
+    gateway.imports = ImportJobs(engine, profile, settings.import_folder, now=now)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
                           max_aliases=settings.max_query_aliases, max_fields=settings.max_query_fields)
@@ -371,6 +383,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             await checkpoints.start(engine)
         if sync is not None:
             await sync.start()
+        await gateway.imports.start()  # jobs a stopped server left are resumed
         # What start-up built (schema, policies, profile, modules) lives as long as the process: frozen,
         # the collector's full collections no longer walk it, and their pauses shrink to what requests
         # leave behind (GC pauses dominate latency tails).
@@ -379,6 +392,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
         try:
             yield
         finally:
+            await gateway.imports.close()  # running jobs are handed back, for the next start
             if sync is not None:
                 await sync.stop()
             if gateway.query_log is not None:
@@ -390,13 +404,14 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
         routes=[
             Route("/graphql", endpoint),  # every method: the endpoint answers others with a JSON 405
             upload_route(settings),
+            *import_job_routes(),
             Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
         ],
         lifespan=lifespan,
-        middleware=forwarded_headers_middleware(settings.trusted_proxies),
+        middleware=[Middleware(DisconnectsLogged), *forwarded_headers_middleware(settings.trusted_proxies)],
     )
     app.state.gateway = gateway
     app.state.schema = schema

@@ -99,13 +99,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return code
     ready = (f"GraphiQL: http://{host}:{port}/graphql (profile {settings.profile}, database "
              f"{database_named(settings)}{', demo data loaded' if loaded and loaded[0] else ''})")
-    config = uvicorn.Config("gateway.startup:app_from_env", factory=True, host=host, port=port,
-                            workers=args.workers, log_level=args.log_level, access_log=False,
-                            proxy_headers=False)  # forwarded headers: only from TRUSTED_PROXIES (gateway/proxies.py)
+    # uvloop and httptools (uvicorn[standard]): the event loop and HTTP parser in C, not pure Python.
+    # Forwarded headers: only from TRUSTED_PROXIES (gateway/proxies.py).
+    options = dict(factory=True, host=host, port=port, log_level=args.log_level, access_log=False,
+                   proxy_headers=False, loop="uvloop", http="httptools")
+    config = uvicorn.Config("gateway.startup:app_from_env", workers=args.workers, **options)
     if args.workers > 1:  # uvicorn's supervisor starts the workers: say what they will serve
         print(ready + f", {args.workers} workers starting", flush=True)
-        uvicorn.run(config.app, factory=True, host=host, port=port, workers=args.workers,
-                    log_level=args.log_level, access_log=False, proxy_headers=False)
+        uvicorn.run(config.app, workers=args.workers, **options)
         return 0
     server = _announcing_server(config, ready)
     server.run()

@@ -57,6 +57,11 @@ class Settings:
     log_checkpoint_key_file: Path | None = None
     log_checkpoint_entries: int = 100
     log_checkpoint_seconds: float = 10.0
+    # Database connections each serving process keeps open (store/engine.py: no overflow, so none are opened
+    # and closed under load).
+    database_pool_size: int = 20
+    # Where `POST /import` keeps each job's file (until it is imported) and its error report; default data_dir/imports.
+    import_dir: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -64,6 +69,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'credit-gateway.sqlite3').resolve()}"
+
+    @property
+    def import_folder(self) -> Path:
+        return self.import_dir or self.data_dir / "imports"
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -105,4 +114,6 @@ class Settings:
                                      else None),
             log_checkpoint_entries=max(1, int(env.get("LOG_CHECKPOINT_ENTRIES", "100"))),
             log_checkpoint_seconds=max(0.1, float(env.get("LOG_CHECKPOINT_SECONDS", "10"))),
+            database_pool_size=max(1, int(env.get("DATABASE_POOL_SIZE", "20"))),
+            import_dir=Path(env["IMPORT_DIR"]) if env.get("IMPORT_DIR") else None,
         )

@@ -1,15 +1,17 @@
 """`POST /import`: a department application uploads a spreadsheet over HTTP (批量上传, XZ-12).
 
-The same import as `credit-gateway import`, for systems that cannot reach the operators' shell.
-The caller is authenticated like `/graphql` and must be a department's officer or submitter; its
-department is the provider. The body is streamed to a temporary file and refused with 413 as
-soon as it passes the limit, so an oversized or endless upload never fills memory or disk; only
-then is the multipart form parsed (from that file).
+The same import as `credit-gateway import`, for systems that cannot reach the operators' shell, run
+in the background (issue 14): the upload is checked (token, form, file type, catalogue item, the
+file's header), kept, and answered at once with 202 and the job (`ingest.import_jobs`), whose
+progress and result are read with `GET /import/jobs/{id}` or `importJob(id)`, and whose row-level
+report is downloaded from `GET /import/jobs/{id}/errors.csv`. The caller is authenticated like
+`/graphql` and must be a department's officer or submitter; its department is the provider. The
+body is streamed to a temporary file and refused with 413 as soon as it passes the limit, so an
+oversized or endless upload never fills memory or disk; only then is the multipart form parsed.
 
 Form fields: `file` (.xlsx or .csv), `catalogueItem` (or `item`, as the command line calls it; may
 be omitted for a template that names its item), `mode` (`BEST_EFFORT`, the default, or
-`ALL_OR_NOTHING`); any other field is refused, naming the fields. The answer lists the counts,
-the first 1,000 row-level errors and the outcome of each row (the first 10,000).
+`ALL_OR_NOTHING`); any other field is refused, naming the fields.
 """
 
 from __future__ import annotations
@@ -25,24 +27,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.disconnects import log_gone
 from gateway.identity import AuthenticationError, authentication_error_response
 from gateway.responses import error_response as _error
-from ingest.spreadsheet_import import ImportAborted, ImportReport, ItemNotNamed, NotAProvider, import_file
-from ingest.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError
+from ingest.import_jobs import JobState, report_name
+from ingest.spreadsheet_import import ItemNotNamed, NotAProvider, item_of
+from ingest.spreadsheets import CSV_SUFFIXES, XLSX_SUFFIXES, SpreadsheetError, check_header
+from resolvers.import_jobs import job_for
 
 log = logging.getLogger("gateway.upload")
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-MAX_ERRORS = 1_000
-MAX_OUTCOMES = 10_000
-# Smaller chunks than the command line's: each chunk's synchronous work holds the event loop, and a
-# server has other requests to answer meanwhile. Measured during a 20,000-row upload: /healthz p99
-# 122 ms with chunks of 1,000, 23 ms with chunks of 200 (the import took ~10 % longer). Checked in this
-# process (parallel=False): a server does not start a process per upload.
-UPLOAD_CHUNK = 200
 SUBMITTING_ROLES = frozenset({"officer", "submitter"})
 MODES = ("BEST_EFFORT", "ALL_OR_NOTHING")
 # `item` is the command line's name for catalogueItem (`import FILE --item ITEM`): both are taken.
@@ -107,7 +105,8 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
                 form = await MultiPartParser(request.headers, _replay(body), max_files=1, max_fields=10).parse()
             except _TooLarge:
                 return _too_large(limit)
-            except ClientDisconnect:
+            except ClientDisconnect:  # no one is left to answer: one line in the log
+                log_gone("before its upload was read", path)
                 return _error(400, "the upload was interrupted", "BAD_UPLOAD")
             except MultiPartException as exc:
                 return _error(400, f"malformed multipart form: {exc.message}", "BAD_UPLOAD")
@@ -133,24 +132,22 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
             with saved.open("wb") as out:
                 await run_in_threadpool(shutil.copyfileobj, upload.file, out)
             body.close()
-            try:
-                named = next(iter(named_items), None)
-                report = await import_file(
-                    gateway.engine, saved, profile=gateway.profile, department=principal.department,
-                    user=principal.user, item=named, all_or_nothing=mode == "ALL_OR_NOTHING",
-                    progress=False, report_path=folder / "errors.csv", max_errors=MAX_ERRORS,
-                    keep_outcomes=MAX_OUTCOMES, chunk_size=UPLOAD_CHUNK, parallel=False,
-                    today=gateway.today(), now=gateway.now)
+            named = next(iter(named_items), None)
+            try:  # what can be refused before anything is stored is refused now, as before
+                item = await run_in_threadpool(item_of, saved, gateway.profile, principal.department, named)
+                await run_in_threadpool(check_header, saved, item)
             except ItemNotNamed as exc:
                 return _error(400, f"{exc} (catalogueItem)", "BAD_UPLOAD")
             except NotAProvider as exc:
                 return _error(403, str(exc), "FORBIDDEN")
             except SpreadsheetError as exc:
                 return _error(422, str(exc), "BAD_UPLOAD")
-            except ImportAborted as exc:
-                return _error(409, f"{exc}; send the file again", "CONFLICT")
-            log.info("upload by %s (%s): %s", principal.user, principal.department, report.summary())
-            return JSONResponse(_answer(report, upload.filename))
+            job = await gateway.imports.accept(saved, file_name=saved.name, department=principal.department,
+                                               user=principal.user, item=item.code, mode=mode, today=gateway.today())
+            log.info("upload by %s (%s): %s accepted as import job %s", principal.user, principal.department,
+                     saved.name, job.public_id)
+            return JSONResponse(job_answer(job), status_code=202, headers={
+                "Location": job_link(job), "Retry-After": "1", "Cache-Control": "no-store"})
 
     return Route(path, endpoint, methods=["POST"], name="import")
 
@@ -167,12 +164,63 @@ def _too_large(limit: int) -> JSONResponse:
                   maxBytes=limit)
 
 
-def _answer(report: ImportReport, filename: str) -> dict:
+def job_link(job) -> str:
+    return f"/import/jobs/{job.public_id}"
+
+
+def job_answer(job) -> dict:
+    """A job as `POST /import` and `GET /import/jobs/{id}` show it (the same fields as `importJob(id)`)."""
+    ended = job.state in (JobState.SUCCEEDED.value, JobState.FAILED.value)
+    report = Path(job.folder) / report_name(job.file_name)
     return {
-        "file": filename, "catalogueItem": report.item, "mode": report.mode,
-        "rows": report.rows, "stored": report.stored, "unchanged": report.unchanged,
-        "rejected": report.rejected, "notStored": report.not_stored,
-        "errors": report.errors, "errorsTruncated": report.problem_count > len(report.errors),
-        "problemCount": report.problem_count,
-        "outcomes": report.outcomes, "outcomesTruncated": report.rows > len(report.outcomes),
+        "id": job.public_id, "state": job.state, "file": job.file_name, "catalogueItem": job.catalogue_item,
+        "mode": job.mode, "department": job.department_code, "rowsTotal": job.rows_total, "rowsDone": job.rows_done,
+        "stored": job.stored, "unchanged": job.unchanged, "rejected": job.rejected, "notStored": job.not_stored,
+        "problemCount": job.problem_count, "error": job.error, "attempts": job.attempts,
+        "createdAt": _instant(job.created_at), "startedAt": _instant(job.started_at),
+        "finishedAt": _instant(job.finished_at),
+        "links": {"self": job_link(job),
+                  "errorReport": f"{job_link(job)}/errors.csv" if ended and report.is_file() else None},
     }
+
+
+def _instant(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def import_job_routes() -> list[Route]:
+    """`GET /import/jobs/{id}` (the job, as JSON) and `GET /import/jobs/{id}/errors.csv` (its row-level
+    report): for the department that sent the file and the credit centre; anyone else gets 404."""
+
+    async def readable_job(request: Request):
+        """(the job, None), or (None, the refusal: 401, or 404 as for a job that does not exist)."""
+        gateway = request.app.state.gateway
+        header = request.headers.get("authorization")
+        try:
+            if header is None:
+                raise AuthenticationError("missing", "import jobs are read with a department token: "
+                                                     "Authorization: Bearer <token>")
+            principal = await run_in_threadpool(gateway.verifier.verify, header)
+        except AuthenticationError as err:
+            return None, authentication_error_response(err)
+        job = await job_for(gateway.engine, principal, gateway.profile, request.path_params["job"])
+        if job is None:
+            return None, _error(404, "no such import job (or not one your department sent)", "NOT_FOUND")
+        return job, None
+
+    async def status(request: Request) -> Response:
+        job, refusal = await readable_job(request)
+        return refusal or JSONResponse(job_answer(job), headers={"Cache-Control": "no-store"})
+
+    async def errors(request: Request) -> Response:
+        job, refusal = await readable_job(request)
+        if refusal is not None:
+            return refusal
+        report = Path(job.folder) / report_name(job.file_name)
+        if job.state not in (JobState.SUCCEEDED.value, JobState.FAILED.value) or not report.is_file():
+            return _error(404, f"import job {job.public_id} has no error report yet: it is {job.state}", "NOT_FOUND")
+        return FileResponse(report, media_type="text/csv; charset=utf-8", filename=report_name(job.file_name),
+                            headers={"Cache-Control": "no-store"})
+
+    return [Route("/import/jobs/{job}", status, methods=["GET"], name="import-job"),
+            Route("/import/jobs/{job}/errors.csv", errors, methods=["GET"], name="import-job-errors")]

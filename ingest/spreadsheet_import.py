@@ -142,7 +142,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
                       progress: bool | None = None, report_path: str | Path | None = None,
                       on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
                       today: dt.date | None = None, parallel: bool | None = None,
-                      overlap: bool | None = None, now: Clock = utc_now) -> ImportReport:
+                      overlap: bool | None = None, now: Clock = utc_now, log_tag: dict | None = None) -> ImportReport:
     """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH), as the
     catalogue item `item_of` finds for it (refused before anything is stored otherwise).
 
@@ -159,6 +159,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     prepared while the one before is written and committed (`resolvers.collection.Handoff`);
     PostgreSQL only (SQLite has one writer at a time), where None means yes. `now` is the clock
     stamping each chunk's records; `today` (default: the profile's day at `now`) their lateness.
+    `log_tag` goes into each chunk's submission-log entry (a background job's id).
     """
     from resolvers.calendar_years import working_day_calendar
     from resolvers.collection import Mode, overlap_refusal
@@ -171,7 +172,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     today = today or jurisdiction_day(now(), profile.time_zone)
     checking = Checking(path, profile, code, department, today, chunk_size)
     writing = _Writing(profile, profile.items[code], department, user, calendar or await working_day_calendar(engine),
-                       today, now)
+                       today, now, log_tag)
     total = count_rows(path)
     if parallel is None:
         parallel = (total or 0) >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
@@ -295,6 +296,7 @@ class _Writing:
     calendar: Any
     today: dt.date
     now: Clock
+    log_tag: dict | None = None
 
     @property
     def by_field(self) -> dict[str, Column]:
@@ -319,7 +321,8 @@ async def _store_chunk(engine, chunk: CheckedChunk, writing: _Writing, mode, rep
             outcomes = await submit(engine, profile=writing.profile, calendar=writing.calendar,
                                     department=writing.department, user=writing.user, channel="BATCH",
                                     checked=chunk.checked, mode=mode, today=writing.today,
-                                    now=writing.now(), connection=connection, handoff=handoff)
+                                    now=writing.now(), connection=connection, handoff=handoff,
+                                    log_tag=writing.log_tag)
         except Exception as exc:
             if connection is None:
                 raise

@@ -289,6 +289,16 @@ def read_rows(path: str | Path, item: CatalogueItem) -> Iterator[SheetRow]:
         raise SpreadsheetError(f"{path.name}: only .xlsx and .csv files can be imported")
 
 
+def check_header(path: str | Path, item: CatalogueItem) -> None:
+    """Read as far as the first data row: a file that cannot be read, or whose header lacks a
+    required column, is refused (SpreadsheetError) before a background import is accepted."""
+    rows = read_rows(path, item)
+    try:
+        next(rows, None)
+    finally:
+        rows.close()
+
+
 def count_rows(path: str | Path) -> int | None:
     """A cheap estimate of the number of data rows, for the progress bar (None if unknown)."""
     path = Path(path)

@@ -173,7 +173,8 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
                  department: str, user: str | None, channel: SubmissionChannel | str,
                  submissions: list[RecordSubmission] | None = None, checked: list[CheckedSubmission] | None = None,
                  mode: Mode | str, today: dt.date, now: dt.datetime,
-                 connection: AsyncConnection | None = None, handoff: Handoff | None = None) -> list[Outcome]:
+                 connection: AsyncConnection | None = None, handoff: Handoff | None = None,
+                 log_tag: Mapping[str, Any] | None = None) -> list[Outcome]:
     """Check and store a batch (the importer calls it per chunk of about 1,000); one outcome per item.
 
     Give `submissions`, or `checked`: what `domain.submissions.check_batch` made of them with the
@@ -186,7 +187,8 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
     With `connection`, the batch runs inside the caller's open transaction (an all-or-nothing
     import of many chunks); a concurrent resend then aborts the caller's transaction instead of
     being retried here. With `handoff`, the batch is one of an overlapped import (`Handoff`): it
-    is prepared while the batch before is still being stored, and commits after it.
+    is prepared while the batch before is still being stored, and commits after it. `log_tag` is
+    added to the submission-log entry (a background import names its job: `ingest.import_jobs`).
     """
     channel, mode, now = SubmissionChannel(channel), Mode(mode), utc(now)
     if checked is None:
@@ -195,7 +197,7 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
         call = _Call(profile, calendar, department, user, channel, mode, today, now, checked)
         await _store(connection, call)
         await append_submission_log(connection, user=user, department=department, action="SUBMIT",
-                                    channel=channel.value, detail=_log_detail(call))
+                                    channel=channel.value, detail={**_log_detail(call), **(log_tag or {})})
         return _outcomes(call)
     found_by_checking = [len(c.problems) for c in checked]
 
@@ -212,7 +214,7 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
                 await _store(connection, call, handoff, overlapped=True)
                 await handoff.before_finished()
                 await append_submission_log(connection, user=user, department=department, action="SUBMIT",
-                                            channel=channel.value, detail=_log_detail(call))
+                                            channel=channel.value, detail={**_log_detail(call), **(log_tag or {})})
             return _outcomes(call)
         except _RaceLost:  # met the batch before's rows: stored again below, once that batch is done
             forget_database_problems()
@@ -224,7 +226,7 @@ async def submit(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar:
             async with engine.begin() as connection:
                 await _store(connection, call, handoff)
                 await append_submission_log(connection, user=user, department=department, action="SUBMIT",
-                                            channel=channel.value, detail=_log_detail(call))
+                                            channel=channel.value, detail={**_log_detail(call), **(log_tag or {})})
             return _outcomes(call)
         except _RaceLost:  # rolled back; the next attempt sees the other call's records
             if attempt == 2:

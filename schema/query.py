@@ -10,7 +10,7 @@ from strawberry.types import Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
-from schema import audit, authorizations, collection, permits
+from schema import audit, authorizations, collection, imports, permits
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
@@ -68,6 +68,13 @@ class Query:
         resolver=collection.late_submission_summary,
         description="Per providing department: records submitted between from and to, how many late and by how "
                     "much, most late first, so the credit centre can send reminders (催报, XZ-13).")
+
+    import_job: Optional[imports.ImportJob] = strawberry.field(
+        resolver=imports.import_job, description="A background import sent to POST /import, by the id it answered "
+                                                 "with: its progress and result; null if not the caller's department's.")
+    import_jobs: imports.ImportJobConnection = strawberry.field(
+        resolver=imports.import_job_list, description="The caller's department's background imports, newest first "
+                                                      "(every department's for the credit centre's operators).")
 
     @strawberry.field(description="The departments of the deployment.")
     async def departments(self, info: Info) -> list[DepartmentType]:

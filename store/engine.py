@@ -12,21 +12,33 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+DEFAULT_POOL_SIZE = 20
+
+
+def create_engine(url: str, *, pool_size: int = DEFAULT_POOL_SIZE) -> AsyncEngine:
     """An engine for `url`: a SQLite file (aiosqlite) or PostgreSQL (asyncpg).
 
     SQLite gets WAL (readers do not block the writer), enforced foreign keys and a busy timeout
     so that concurrent requests wait for the write lock instead of failing.
+
+    The pool keeps `pool_size` connections and opens no more (no overflow): an overflow connection
+    is closed as soon as it is given back to a full pool, so under a load above the pool's size
+    every few requests opened and closed a connection (a new PostgreSQL backend each, about one per
+    four requests at 32 in flight; an aiosqlite connection is a new thread). A request that finds
+    every connection busy waits for one (up to 30 s), which is also what PostgreSQL would prefer
+    to many more backends than cores.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):  # a URI names its own file
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        pooled = {} if not database or database == ":memory:" else \
+            {"pool_size": pool_size, "max_overflow": 0, "pool_timeout": 30}  # in memory: one shared connection
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **pooled)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=30, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -334,3 +334,36 @@ __all__ = [
     "Annotation", "Authorization", "QueryDocument", "QueryLogEntry", "QueryLogSubject",
     "SubmissionLogEntry", "PolicyRule", "CalendarYear", "Setting",
 ]
+
+
+class ImportJob(Base):
+    """A spreadsheet sent to `POST /import`, imported in the background (issue 14): who sent what,
+    where the job is, and what it stored. The counts are exact once the job has ended: the chunks
+    it committed are the submission-log entries tagged with its `public_id` (`ingest.import_jobs`)."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # the id clients see (unguessable)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    user: Mapped[str | None] = mapped_column(String(128))
+    catalogue_item: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str] = mapped_column(String(200))  # as sent, for messages and the report's name
+    folder: Mapped[str] = mapped_column(Text)  # where the file and its error report are kept
+    today: Mapped[dt.date] = mapped_column(Date)  # the day it was sent: lateness is counted from it
+    state: Mapped[str] = mapped_column(String(16), index=True)  # QUEUED / RUNNING / SUCCEEDED / FAILED
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    not_stored: Mapped[int] = mapped_column(Integer, default=0)
+    problem_count: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(128))  # the serving process running it (host:pid:token)
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -21,10 +21,11 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120,
-                    processes: list | None = None):
+                    processes: list | None = None, output: list[str] | None = None):
     """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards.
 
-    `processes`, if given, receives the server's Popen (to signal it)."""
+    `processes`, if given, receives the server's Popen (to signal it); `output`, what it printed
+    (standard output and error), once it has stopped."""
     port = free_port()
     environment = {**os.environ, "CREDIT_DATA_DIR": str(data_dir), "DATABASE_URL": "", **(env or {})}
     process = subprocess.Popen(
@@ -51,7 +52,19 @@ def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeou
     finally:
         process.terminate()
         try:
-            process.communicate(timeout=10)  # waits, and closes its output pipe
+            printed, _ = process.communicate(timeout=10)  # waits, and closes its output pipe
         except subprocess.TimeoutExpired:
             process.kill()
-            process.communicate()
+            printed, _ = process.communicate()
+        if output is not None:
+            output.append(printed or "")
+
+
+def served_token(data_dir: Path, *, user: str, department: str | None, roles: tuple[str, ...]) -> str:
+    """A token the served gateway accepts: signed with the development secret of its data folder."""
+    from domain.catalogue import load_profile
+    from domain.roles import DepartmentRegistry
+    from gateway.identity import load_or_create_dev_secret, mint_token
+
+    return mint_token(load_or_create_dev_secret(data_dir), user=user, department=department, roles=roles,
+                      name=f"测试员 {user}", departments=DepartmentRegistry.of(load_profile("huancui")))
