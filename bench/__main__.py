@@ -2,7 +2,7 @@
 
 import asyncio
 
-from bench import hostile_documents, import_floor, import_rows, policy_overhead, query_log_overhead
+from bench import hostile_documents, import_floor, import_jobs, import_rows, policy_overhead, query_log_overhead
 
 print("== policy overhead (issue 3) ==")
 asyncio.run(policy_overhead.main())
@@ -18,3 +18,6 @@ asyncio.run(import_floor.main([]))
 
 print("== refusing hostile documents (issue 10) ==")
 asyncio.run(hostile_documents.main())
+
+print("== /healthz while a 100,000-row file is imported through POST /import (issue 14, goal 5) ==")
+import_jobs.main([])

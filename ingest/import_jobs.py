@@ -166,7 +166,8 @@ class ImportJobs:
                 self.engine, path, profile=self.profile, department=job.department_code, user=job.user,
                 item=job.catalogue_item, all_or_nothing=job.mode == "ALL_OR_NOTHING", chunk_size=JOB_CHUNK,
                 progress=False, report_path=Path(job.folder) / report_name(job.file_name), max_errors=0,
-                today=job.today, now=self.now, on_chunk=counts.add, log_tag={TAG: public_id})
+                today=job.today, now=self.now, on_chunk=counts.add, log_tag={TAG: public_id},
+                total=counts.rows_total)
         except asyncio.CancelledError:  # the server is stopping: the next one resumes the job at once
             self._running.pop(public_id, None)
             with contextlib.suppress(Exception):

@@ -142,7 +142,8 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
                       progress: bool | None = None, report_path: str | Path | None = None,
                       on_chunk=None, max_errors: int = 1000, keep_outcomes: int = 0, calendar=None,
                       today: dt.date | None = None, parallel: bool | None = None,
-                      overlap: bool | None = None, now: Clock = utc_now, log_tag: dict | None = None) -> ImportReport:
+                      overlap: bool | None = None, now: Clock = utc_now, log_tag: dict | None = None,
+                      total: int | None = None) -> ImportReport:
     """Import a file through `resolvers.collection.submit`, chunk by chunk (channel BATCH), as the
     catalogue item `item_of` finds for it (refused before anything is stored otherwise).
 
@@ -159,7 +160,8 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     prepared while the one before is written and committed (`resolvers.collection.Handoff`);
     PostgreSQL only (SQLite has one writer at a time), where None means yes. `now` is the clock
     stamping each chunk's records; `today` (default: the profile's day at `now`) their lateness.
-    `log_tag` goes into each chunk's submission-log entry (a background job's id).
+    `log_tag` goes into each chunk's submission-log entry (a background job's id); `total`, the
+    file's rows when the caller has counted them (off the event loop), else they are counted here.
     """
     from resolvers.calendar_years import working_day_calendar
     from resolvers.collection import Mode, overlap_refusal
@@ -173,7 +175,7 @@ async def import_file(engine, path: str | Path, *, profile, department: str, use
     checking = Checking(path, profile, code, department, today, chunk_size)
     writing = _Writing(profile, profile.items[code], department, user, calendar or await working_day_calendar(engine),
                        today, now, log_tag)
-    total = count_rows(path)
+    total = count_rows(path) if total is None else total
     if parallel is None:
         parallel = (total or 0) >= PARALLEL_FROM_ROWS and (os.cpu_count() or 1) > 1
     chunks = checked_chunks(checking, child=parallel and checking.can_check_in_child())
