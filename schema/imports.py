@@ -7,6 +7,7 @@ reads its own jobs, the credit centre's operators every department's; anyone els
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Annotated, Optional
 
 import strawberry
@@ -18,11 +19,16 @@ from resolvers import import_jobs
 from schema.collection import SubmissionMode
 from schema.types import CatalogueItemType, DepartmentType, PageInfo
 
-ImportJobState = strawberry.enum(
-    JobState, name="ImportJobState",
-    description="Where a background import is: QUEUED (accepted, or handed back by a server that stopped, "
-                "for the next to resume), RUNNING, SUCCEEDED (read to its end; rejected rows are counted and "
-                "reported), FAILED (stopped before its end: see `error`; what the counts say is stored is stored).")
+@strawberry.enum(name="ImportJobState", description="Where a background import is.")
+class ImportJobState(enum.Enum):
+    QUEUED = strawberry.enum_value(JobState.QUEUED.value, description=(
+        "Accepted and waiting to run, or handed back by a server that stopped, for the next to resume."))
+    RUNNING = strawberry.enum_value(JobState.RUNNING.value, description="Being imported, chunk by chunk.")
+    SUCCEEDED = strawberry.enum_value(JobState.SUCCEEDED.value, description=(
+        "Read to its end: every row is counted; rejected rows are in the error report."))
+    FAILED = strawberry.enum_value(JobState.FAILED.value, description=(
+        "Stopped before its end (see `error`); what the counts say is stored is stored. Send the file again to "
+        "import the rest: stored rows come back as unchanged."))
 
 
 @strawberry.type(description="A spreadsheet sent to `POST /import` and imported in the background (批量上传, "
@@ -37,7 +43,7 @@ class ImportJob:
 
     @strawberry.field(description="Where the job is.")
     def state(self) -> ImportJobState:
-        return JobState(self.row.state)
+        return ImportJobState(self.row.state)
 
     @strawberry.field(description="The file's name as it was sent (its last part).")
     def file_name(self) -> str:
