@@ -298,8 +298,10 @@ def _reap(pid: int, deadline: float) -> tuple[int | None, float]:
         time.sleep(0.05)
 
 
-def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mutant]]:
-    """(killed, total, survivors, equivalent survivors) for one module."""
+def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mutant], int]:
+    """(killed, total, survivors, equivalent survivors, killed by timeout) for one module. A timeout
+    counts as killed (a mutant that loops forever is caught), and is printed so a reader can tell a
+    mutant that hangs from one that only met a busy machine."""
     path = ROOT / target["path"]
     module_name = target["path"].removesuffix(".py").replace("/", ".")
     source = path.read_text()
@@ -329,7 +331,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
 
     pending = list(mutants)
     running: dict[int, tuple[Mutant, float]] = {}
-    killed, survivors, finished = 0, [], 0
+    killed, survivors, finished, timeouts = 0, [], 0, 0
     uncovered = []
     while pending or running:
         while pending and len(running) < jobs:
@@ -351,6 +353,9 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             if not done:
                 _kill(pid)
                 rc = None
+                timeouts += 1
+                print(f"  timed out {target['path']}:{mutant.line}  {mutant.change}  (after {timeout:.0f}s: counted killed)",
+                      flush=True)
             else:
                 rc = os.waitstatus_to_exitcode(status)
             del running[pid]
@@ -367,7 +372,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
         time.sleep(0.05)
     survivors.sort(key=lambda m: m.index)
     listed = [m for m in survivors if m.key in equivalent]
-    return killed, len(mutants), [m for m in survivors if m.key not in equivalent], listed
+    return killed, len(mutants), [m for m in survivors if m.key not in equivalent], listed, timeouts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,12 +403,12 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         began = time.monotonic()
         print(f"{target['path']}: running its mutants against {', '.join(target['tests'])}", flush=True)
-        killed, total, survivors, equivalent = run_module(target, options.jobs)
+        killed, total, survivors, equivalent, timeouts = run_module(target, options.jobs)
         scored = total - len(equivalent)
         rate = 100.0 * killed / scored if scored else 100.0
         failed |= rate < target.get("goal", 90)
         rows.append((target["path"], total, killed, len(equivalent), len(survivors), rate, time.monotonic() - began))
-        print(f"{target['path']}: {killed}/{total - len(equivalent)} killed ({rate:.1f}%), "
+        print(f"{target['path']}: {killed}/{total - len(equivalent)} killed ({rate:.1f}%; {timeouts} by timeout), "
               f"{len(equivalent)} equivalent, {len(survivors)} survived, {rows[-1][-1]:.0f}s", flush=True)
         for mutant in equivalent:
             print(f"  equivalent {target['path']}:{mutant.line}  {mutant.change}")
