@@ -371,8 +371,34 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
                 killed += 1
         time.sleep(0.05)
     survivors.sort(key=lambda m: m.index)
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") and target.get("k") != "postgresql":
+        killed += _retry_on_postgresql(target, module_name, path, mutants,
+                                       [m for m in survivors if m.key not in equivalent], survivors, tests_for)
     listed = [m for m in survivors if m.key in equivalent]
     return killed, len(mutants), [m for m in survivors if m.key not in equivalent], listed, timeouts
+
+
+def _retry_on_postgresql(target: dict, module_name: str, path: Path, mutants: list, retry: list[Mutant],
+                         survivors: list[Mutant], tests_for) -> int:
+    """Run SQLite's survivors against the same tests' PostgreSQL cases, one at a time (their scratch
+    databases are named per test): some lines run only there (advisory locks, SQLSTATE classes).
+    Removes the mutants killed there from `survivors`; returns how many."""
+    trees = {m.index: tree for m, tree in mutants}
+    on_postgresql = {**target, "k": "postgresql"}
+    if retry:
+        print(f"  {len(retry)} survivor(s) on SQLite: trying the PostgreSQL cases, one at a time", flush=True)
+    killed = 0
+    for mutant in retry:
+        selected = tests_for(mutant)  # SQLite's cases ran the line: their PostgreSQL twins, same test function
+        selected = list(dict.fromkeys(t.split("[", 1)[0] for t in selected)) if selected else None
+        pid = _run_child(on_postgresql, module_name, compile(trees[mutant.index], str(path), "exec"),
+                         selected=selected)
+        rc, _ = _reap(pid, time.monotonic() + 900)
+        if rc not in (0, 5):  # 5: no PostgreSQL case among the tests: the mutant stays a survivor
+            survivors.remove(mutant)
+            killed += 1
+            print(f"  killed on PostgreSQL {target['path']}:{mutant.line}  {mutant.change}", flush=True)
+    return killed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -382,12 +408,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
     parser.add_argument("--line", type=int, action="append", help="only the mutants of this line (checking a new test)")
     parser.add_argument("--tests", nargs="+", help="run these tests instead of the targets file's (checking a new test)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="run the tests' PostgreSQL cases instead of SQLite's (for lines only PostgreSQL runs, "
+                             "e.g. its advisory locks); needs TEST_DATABASE_URL, and runs one mutant at a time")
     options = parser.parse_args(argv)
+    if options.postgresql:
+        if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+            parser.error("--postgresql needs TEST_DATABASE_URL naming a PostgreSQL database")
+        options.jobs = 1  # the tests' scratch databases are named per test, not per run
     targets = tomllib.loads(TARGETS.read_text())["module"]
     if options.module:
         targets = [t for t in targets if t["path"] in options.module]
     for target in targets:
         target["lines"] = options.line
+        if options.postgresql:
+            target["k"] = "postgresql"
         if options.tests:
             target["tests"] = options.tests
     if options.list:
