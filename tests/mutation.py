@@ -329,24 +329,20 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             return None
         return [t for t in order if t in ran] or None
 
-    pending = list(mutants)
-    running: dict[int, tuple[Mutant, float]] = {}
+    # (mutant, tree, whole list): a mutant that survives the tests seen running its line gets a second
+    # run against all of the module's tests before it counts: memoised code (functools.cache, first-use
+    # set-up) runs for the first test that needs it only, so the trace names that one test alone.
+    pending = [(mutant, tree, False) for mutant, tree in mutants]
+    running: dict[int, tuple[Mutant, object, bool, float]] = {}
     killed, survivors, finished, timeouts = 0, [], 0, 0
-    uncovered = []
     while pending or running:
         while pending and len(running) < jobs:
-            mutant, tree = pending.pop(0)
-            selected = tests_for(mutant)
-            if selected == []:  # no test runs this line: it survives without a run
-                uncovered.append(mutant)
-                survivors.append(mutant)
-                finished += 1
-                print(f"  survived {target['path']}:{mutant.line}  {mutant.change}  (no test runs this line)",
-                      flush=True)
-                continue
+            mutant, tree, whole = pending.pop(0)
+            selected = None if whole else tests_for(mutant)
             code = compile(tree, str(path), "exec")
-            running[_run_child(target, module_name, code, selected=selected)] = (mutant, time.monotonic() + timeout)
-        for pid, (mutant, deadline) in list(running.items()):
+            running[_run_child(target, module_name, code, selected=selected)] = (
+                mutant, tree, selected is None, time.monotonic() + timeout)
+        for pid, (mutant, tree, whole, deadline) in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
             if not done and time.monotonic() <= deadline:
                 continue
@@ -359,6 +355,9 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             else:
                 rc = os.waitstatus_to_exitcode(status)
             del running[pid]
+            if rc == 0 and not whole and mutant.key not in equivalent:
+                pending.insert(0, (mutant, tree, True))
+                continue
             finished += 1
             if finished % 20 == 0:
                 print(f"  {finished}/{len(mutants)} run, {time.monotonic() - started:.0f}s", flush=True)
