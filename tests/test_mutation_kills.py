@@ -479,3 +479,18 @@ async def test_a_permit_opens_records_from_its_first_instant_to_just_before_its_
             assert seen == (["PUBLIC", "SHARED"] if opens else ["PUBLIC"]), (now, body)
             numbers = [p["number"] for p in (await graphql(at, listed, token=permits.CENTRE))["data"]["queryPermits"]]
             assert ("K-WINDOW" in numbers) is opens, (now, numbers)
+
+
+async def test_only_an_operator_of_the_centre_registers_or_lists_permits_not_its_other_staff(client):
+    """Mutants of require_centre_operator / require_permit_reader (`or` <-> `and`): a token of the credit
+    centre without the operator role is refused registering, revoking and listing permits (HC-23)."""
+    staff = make_token(user="centre-clerk", department="XYZX", roles=[])
+    body = await graphql(client, permits.REGISTER, _permit_input("K-CLERK"), token=staff)
+    assert body["data"] is None or body["data"]["registerQueryPermit"] is None, body
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+    body = await graphql(client, permits.REVOKE, {"input": {"id": "1", "reason": "x"}}, token=staff)
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], body
+    listed = await graphql(client, "{ queryPermits { __typename } }", token=staff)
+    assert [e["extensions"]["code"] for e in listed["errors"]] == ["FORBIDDEN"], listed
+    # the operator of the same department is let in (the test would pass for anyone refused otherwise)
+    assert "errors" not in await graphql(client, "{ queryPermits { __typename } }", token=permits.CENTRE)
