@@ -16,6 +16,7 @@ from resolvers import authorizations as resolvers
 from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput
 from schema.enums import Purpose, Visibility
+from schema.records import CreditRecord, visible_record
 
 
 @strawberry.type(description="A subject's written authorisation for a grantee to read its non-public records.")
@@ -89,6 +90,11 @@ class AccessExplanation:
     reasons: list[str] = strawberry.field(description=(
         "The record's class, item and status and, per role, the line that allows it or deny by default; "
         "authorisations and query permits that do not apply, and why."))
+
+    @strawberry.field(description="The record asked about, read with the caller's access: null when it does not exist "
+                                  "or the caller may not see it (the same answer), as `record(id)` answers.")
+    async def record(self, info: Info) -> Optional[CreditRecord]:
+        return await visible_record(info, self.record_id)
 
 
 async def grant(info: Info, grantee: GranteeInput, scope: AuthorizationScopeInput, purpose: Purpose,

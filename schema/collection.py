@@ -17,6 +17,7 @@ from sqlalchemy import Row
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.enums import RecordChange as RecordChangeValue
 from domain.enums import SubmissionChannel as ChannelValue
 from domain.masking import mask_person_name
 from domain.submissions import RecordSubmission
@@ -24,9 +25,9 @@ from resolvers import calendar_years, collection, correction, lateness
 from resolvers.bounds import parse_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
-from schema.enums import SubmissionChannel
+from schema.enums import RecordChange, SubmissionChannel
 from schema.records import CreditRecord, record_object
-from schema.types import PageInfo
+from schema.types import CatalogueItemType, DepartmentType, PageInfo
 
 MAX_INPUTS = 1000
 SUBMITTER_ROLES = frozenset({"officer", "submitter"})
@@ -136,47 +137,47 @@ class RecordVersionType:
     row: strawberry.Private[Row]
     masked: strawberry.Private[frozenset]  # personal content fields this reader sees masked
 
-    @strawberry.field
+    @strawberry.field(description="The version's number: 1 as submitted, one more per change.")
     def version(self) -> int:
         return self.row.version
 
-    @strawberry.field(description="CREATED, CORRECTED or STATUS.")
-    def change(self) -> str:
-        return self.row.change
+    @strawberry.field(description="What made this version.")
+    def change(self) -> RecordChange:
+        return RecordChangeValue(self.row.change)
 
-    @strawberry.field(description="Why the provider corrected the record.")
+    @strawberry.field(description="Why the provider corrected the record (HC-18); null for version 1.")
     def reason(self) -> Optional[str]:
         return self.row.reason
 
-    @strawberry.field
+    @strawberry.field(description="The user (token subject) who submitted or changed the record.")
     def changed_by(self) -> str:
         return self.row.changed_by
 
-    @strawberry.field
+    @strawberry.field(description="When this version was made (UTC instant).")
     def changed_at(self) -> dt.datetime:
         return self.row.changed_at
 
-    @strawberry.field
+    @strawberry.field(description="The document number (文书号) in this version.")
     def document_number(self) -> Optional[str]:
         return self.row.snapshot.get("document_number")
 
-    @strawberry.field
+    @strawberry.field(description="The issuing authority in this version.")
     def issuing_authority(self) -> Optional[str]:
         return self.row.snapshot.get("issuing_authority")
 
-    @strawberry.field
+    @strawberry.field(description="The decision's date in this version (a Beijing calendar day).")
     def decided_on(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("decided_on"))
 
-    @strawberry.field
+    @strawberry.field(description="The day the act ended in this version (a Beijing calendar day).")
     def act_ended_on(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("act_ended_on"))
 
-    @strawberry.field
+    @strawberry.field(description="The start of the validity in this version.")
     def valid_from(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("valid_from"))
 
-    @strawberry.field
+    @strawberry.field(description="The end of the validity in this version.")
     def valid_until(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("valid_until"))
 
@@ -192,7 +193,8 @@ def _day(value) -> Optional[dt.date]:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-@strawberry.type(description="A record submitted after its catalogue item's deadline (XZ-12, XZ-13).")
+@strawberry.type(description="A record submitted after its catalogue item's deadline (XZ-12), as the credit centre "
+                             "reports it to the supervisor (XZ-13).")
 class LateSubmission:
     row: strawberry.Private[Row]
 
@@ -200,23 +202,28 @@ class LateSubmission:
     def record_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
 
-    @strawberry.field(description="The providing department's code.")
-    def department(self) -> str:
-        return self.row.provider_code
+    @strawberry.field(description="The providing department (信息提供主体).")
+    def department(self, info: Info) -> DepartmentType:
+        return DepartmentType(row=info.context.reference.departments[self.row.provider_code])
 
-    @strawberry.field
-    def catalogue_item(self) -> str:
-        return self.row.catalogue_item_code
+    @strawberry.field(description="The providing department's code, as the `department` argument of "
+                                  "lateSubmissions takes it.")
+    def department_code(self) -> strawberry.ID:
+        return strawberry.ID(self.row.provider_code)
 
-    @strawberry.field
+    @strawberry.field(description="The record's catalogue item, whose deadline it missed.")
+    def catalogue_item(self, info: Info) -> CatalogueItemType:
+        return CatalogueItemType(row=info.context.reference.items[self.row.catalogue_item_code])
+
+    @strawberry.field(description="The record's document number (文书号).")
     def document_number(self) -> str:
         return self.row.document_number
 
-    @strawberry.field
+    @strawberry.field(description="The decision's date (a Beijing calendar day); the deadline runs from it.")
     def decided_on(self) -> dt.date:
         return self.row.decided_on
 
-    @strawberry.field(description="Last working day the record was due.")
+    @strawberry.field(description="Last working day the record was due (a Beijing calendar day).")
     def deadline_on(self) -> Optional[dt.date]:
         return self.row.deadline_on
 
@@ -225,15 +232,16 @@ class LateSubmission:
     def deadline_provisional(self) -> bool:
         return self.row.deadline_provisional
 
-    @strawberry.field
+    @strawberry.field(description="When it was submitted (UTC instant).")
     def submitted_at(self) -> dt.datetime:
         return self.row.submitted_at
 
-    @strawberry.field(description="Working days after the deadline it came in.")
+    @strawberry.field(description="Working days (工作日, holidays and 调休 counted) after the deadline it came in; at "
+                                  "least 1.")
     def late_working_days(self) -> int:
         return self.row.late_working_days
 
-    @strawberry.field
+    @strawberry.field(description="How it came in (XZ-12).")
     def channel(self) -> SubmissionChannel:
         return ChannelValue(self.row.channel)
 
@@ -251,14 +259,28 @@ class LateSubmissionConnection:
     page_info: PageInfo
 
 
-@strawberry.type(description="One providing department's submissions in a period, and how late they were.")
+@strawberry.type(description="One providing department's submissions in a period (Beijing calendar days), and "
+                             "how late they were (XZ-12, XZ-13).")
 class DepartmentLateness:
-    department: str
-    name: str
+    code: strawberry.Private[str]
     submitted: int = strawberry.field(description="Records submitted in the period.")
     late: int = strawberry.field(description="Of those, submitted after the deadline.")
     late_working_days: int = strawberry.field(description="Working days late, summed over the late records.")
-    max_late_working_days: int
+    max_late_working_days: int = strawberry.field(description="The most working days any one record was late; 0 "
+                                                              "when none was.")
+
+    @strawberry.field(description="The providing department.")
+    def department(self, info: Info) -> DepartmentType:
+        return DepartmentType(row=info.context.reference.departments[self.code])
+
+    @strawberry.field(description="The department's code, as the `department` argument of lateSubmissions takes it.")
+    def department_code(self) -> strawberry.ID:
+        return strawberry.ID(self.code)
+
+    @strawberry.field(description="The department's name.",
+                      deprecation_reason="Use `department { name }`; removed in the release after 0.2.0.")
+    def name(self, info: Info) -> str:
+        return info.context.reference.departments[self.code].name
 
 
 # --------------------------------------------------------------------------------------- who may
@@ -367,7 +389,7 @@ async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawber
                                   to: dt.date) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
     rows = await lateness.lateness_summary(info.context.engine, from_, to, scope, zone=info.context.profile.time_zone)
-    return [DepartmentLateness(department=r.department, name=r.name, submitted=r.submitted, late=r.late,
+    return [DepartmentLateness(code=r.department, submitted=r.submitted, late=r.late,
                                late_working_days=r.late_working_days,
                                max_late_working_days=r.max_late_working_days) for r in rows]
 

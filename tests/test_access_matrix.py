@@ -332,7 +332,7 @@ async def test_my_authorizations_lists_only_my_own(client):
 
 # ---- explanation --------------------------------------------------------------------------------
 
-EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
+EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ recordId allowed decidedBy reasons record { id } } }"
 
 
 async def test_access_explanation_names_the_deciding_line(client, matrix_permits):
@@ -341,6 +341,7 @@ async def test_access_explanation_names_the_deciding_line(client, matrix_permits
                            token=make_token(user="o8", department="FY", roles=["officer"]), **with_permit("FY"))
     explanation = listed["data"]["accessExplanation"]
     assert explanation["allowed"] and explanation["decidedBy"] == "p, officer, LIMITED, *, read, listed_permit"
+    assert explanation["recordId"] == explanation["record"]["id"] == record, "the record, read with the caller's access"
     assert any(f"query permit {permit_number('FY')}" in r for r in explanation["reasons"])
 
 
@@ -353,12 +354,14 @@ async def test_access_explanation_of_a_refused_record_is_that_of_a_missing_one(c
                 {"purpose": "supervision", "basis": f"repair:{w.WORLD.records['P-LIMITED']}"})]
     for token, declared in readers:
         absent = (await graphql(client, EXPLAIN, {"id": missing}, token=token, **declared))["data"]["accessExplanation"]
-        assert absent["allowed"] is False and absent["decidedBy"] is None
+        assert absent["allowed"] is False and absent["decidedBy"] is None and absent["record"] is None
         for label in ("P-LIMITED", "P-AUTHORIZED", "A-ARCHIVED"):
             record = str(w.WORLD.records[label])
             body = await graphql(client, EXPLAIN, {"id": record}, token=token, **declared)
             refused = body["data"]["accessExplanation"]
-            assert refused == {**absent, "reasons": [r.replace(missing, record) for r in absent["reasons"]]}, label
+            assert refused == {**absent, "recordId": record,
+                               "reasons": [r.replace(missing, record) for r in absent["reasons"]]}, label
+            assert "errors" not in body or [e for e in body["errors"] if e["extensions"]["code"] == "FORBIDDEN"] == []
             text = " ".join(refused["reasons"])
             assert "LIMITED" not in text and "AUTHORIZED" not in text and "ARCHIVED" not in text
 

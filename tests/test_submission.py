@@ -50,15 +50,17 @@ LATE = """
 query($department: ID, $from: Date!, $to: Date!, $first: Int! = 50, $after: String) {
   lateSubmissions(department: $department, from: $from, to: $to, first: $first, after: $after) {
     totalCount
-    edges { cursor node { recordId department catalogueItem documentNumber decidedOn deadlineOn
-                          deadlineProvisional lateWorkingDays channel } }
+    edges { cursor node { recordId department { code name kind } departmentCode catalogueItem { code basis }
+                          documentNumber decidedOn deadlineOn deadlineProvisional lateWorkingDays channel } }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
 SUMMARY = """
 query($from: Date!, $to: Date!) {
-  lateSubmissionSummary(from: $from, to: $to) { department name submitted late lateWorkingDays maxLateWorkingDays }
+  lateSubmissionSummary(from: $from, to: $to) {
+    department { code name kind } departmentCode name submitted late lateWorkingDays maxLateWorkingDays
+  }
 }
 """
 SCJG = make_token(user="sub-scjg", department="SCJG", roles=["officer"])
@@ -503,11 +505,13 @@ async def test_late_submissions_list_the_late_records(own_client):
     nodes = {e["node"]["recordId"]: e["node"] for e in body["data"]["lateSubmissions"]["edges"]}
     assert set(late_ids) <= set(nodes) and on_time not in nodes
     assert nodes[late_ids[0]] == {
-        "recordId": late_ids[0], "department": "SCJG", "catalogueItem": ITEM,
+        "recordId": late_ids[0], "department": {"code": "SCJG", "name": "环翠区市场监督管理局", "kind": "GOVERNMENT"},
+        "departmentCode": "SCJG", "catalogueItem": {"code": ITEM, "basis": "HC-13(6); HC-14"},
         "documentNumber": penalty(720)["documentNumber"], "decidedOn": "2026-09-30", "deadlineOn": "2026-10-15",
         "deadlineProvisional": False, "lateWorkingDays": 26, "channel": "API"}
     assert set(nodes) == set(late_ids)  # exactly the late ones: the on-time one is not listed
-    assert all(n["department"] == "SCJG" and n["lateWorkingDays"] > 0 for n in nodes.values())
+    assert all(n["department"]["code"] == n["departmentCode"] == "SCJG" and n["lateWorkingDays"] > 0
+               for n in nodes.values())
     assert body["data"]["lateSubmissions"]["totalCount"] == len(nodes) == 2
 
     first = await graphql(client, LATE, {"department": "SCJG", **period(), "first": 1}, token=operator)
@@ -532,14 +536,17 @@ async def test_the_summary_counts_late_records_per_department(client):
     auditor = make_token(user="sub-audit2", department="FGJ", roles=["auditor"])
     body = await graphql(client, SUMMARY, period(), token=auditor)
     assert not errors_of(body), body
-    rows = {r["department"]: r for r in body["data"]["lateSubmissionSummary"]}
+    rows = {r["departmentCode"]: r for r in body["data"]["lateSubmissionSummary"]}
+    assert all(r["department"]["code"] == code for code, r in rows.items())
     scjg = rows["SCJG"]
-    assert scjg["name"] == "环翠区市场监督管理局" and scjg["late"] >= 1 and scjg["submitted"] >= scjg["late"]
+    assert scjg["department"] == {"code": "SCJG", "name": "环翠区市场监督管理局", "kind": "GOVERNMENT"}
+    assert scjg["name"] == "环翠区市场监督管理局", "the deprecated name is still answered"
+    assert scjg["late"] >= 1 and scjg["submitted"] >= scjg["late"]
     assert scjg["maxLateWorkingDays"] >= 26 and scjg["lateWorkingDays"] >= 26
     assert rows["TW"]["submitted"] == 0, "departments that submitted nothing are listed too"
     assert "XYZX" not in rows and "FGJ" not in rows, "the centre and the supervisor are no providers"
     own = await graphql(client, SUMMARY, period(), token=SCJG)
-    assert [r["department"] for r in own["data"]["lateSubmissionSummary"]] == ["SCJG"]
+    assert [r["department"]["code"] for r in own["data"]["lateSubmissionSummary"]] == ["SCJG"]
 
 
 # ----------------------------------------------------------------------------- concurrent resends
