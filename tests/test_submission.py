@@ -461,6 +461,16 @@ async def test_a_bad_correction_changes_nothing(client, engine, serial, changes,
         assert (await connection.execute(select(Record.version).where(Record.id == int(record_id)))).scalar() == 1
 
 
+async def test_correcting_a_record_that_does_not_exist_is_not_found(client, engine):
+    log_before = await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT")
+    body = await graphql(client, CORRECT, {"id": "987654321", "changes": {"issuingAuthority": "x"}, "reason": "更正"},
+                         token=SCJG)
+    assert not errors_of(body), body
+    assert body["data"]["correctRecord"] == {"record": None, "errors": [
+        {"code": "NOT_FOUND", "field": "id", "message": "no record 987654321"}]}
+    assert await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT") == log_before
+
+
 async def test_versions_are_for_the_provider_the_subject_and_auditors(client):
     record_id = await stored_penalty(client, 600)
     await graphql(client, CORRECT, {"id": record_id, "changes": {"content": {"fineAmount": "800"}},
