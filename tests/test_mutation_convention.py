@@ -99,10 +99,11 @@ GRANT_TO_DEPARTMENT = """mutation($input: GrantAuthorizationInput!) { grantAutho
 
 async def test_an_authorization_links_its_subject_department_and_catalogue_items(client):
     item = w.WORLD.items["NATURAL_PERSON-LIMITED"].code
-    now = dt.datetime.now(dt.timezone.utc)
+    # valid only from next year: the department's officers read nothing more through it in other tests
+    start = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=366)
     body = await graphql(client, GRANT_TO_DEPARTMENT, {"input": {
         "grantee": {"department": "SCJG"}, "scope": {"catalogueItems": [item], "classes": ["SHARED"]},
-        "purpose": "LICENSING", "validFrom": now.isoformat(), "validUntil": (now + dt.timedelta(days=9)).isoformat(),
+        "purpose": "LICENSING", "validFrom": start.isoformat(), "validUntil": (start + dt.timedelta(days=9)).isoformat(),
         "writtenAuthorizationRef": "SQ-CONV-1"}}, token=P_SELF)
     assert "errors" not in body and body["data"]["grantAuthorization"]["errors"] == [], body
     given = body["data"]["grantAuthorization"]["authorization"]
