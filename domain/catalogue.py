@@ -28,7 +28,7 @@ import yaml
 
 from domain.enums import (Category, DepartmentKind, FieldType, RecordFamily, Severity, SubjectKind,
                           SubmissionChannel, Unit, Visibility)
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 from domain.prohibited import ProhibitedInformation, check_field_definition, check_record_content
 from domain.record_families import FAMILY_FIELDS
 
@@ -273,7 +273,7 @@ class CatalogueItem:
                 continue
             if spec.requires_consent and not has_consent and spec.name not in flagged:
                 problems.append(Problem(spec.name, f"{spec.label} needs the subject's written "
-                                        "consent (XZ-9(3)); give the consent reference"))
+                                        "consent (XZ-9(3)); give the consent reference", ProblemCode.PROHIBITED))
                 continue
             normalised[spec.name] = value
         return problems, normalised

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from domain.problems import Problem
 from resolvers.errors import BadUserInput
 
 MAX_ID = 2 ** 63 - 1  # BIGINT, the type of every id column on PostgreSQL (SQLite's INTEGER: the same)
@@ -20,11 +21,19 @@ LAST_DAY = dt.date(2999, 12, 31)
 
 def parse_id(value: object, argument: str, what: str = "record") -> int:
     """A stored row's id from an `ID` argument: decimal digits, 1 to 2^63-1."""
+    ident = id_or_problem(value, argument, what)
+    if isinstance(ident, Problem):
+        raise BadUserInput(ident.reason, argument=argument)
+    return ident
+
+
+def id_or_problem(value: object, field: str, what: str = "record") -> int | Problem:
+    """`parse_id` for a mutation's input, whose faults are payload errors (README, Mutations)."""
     text = str(value).strip() if value is not None else ""
     ident = int(text) if _DIGITS.fullmatch(text) else None
     if ident is None or not 1 <= ident <= MAX_ID:
-        raise BadUserInput(f"{argument}: {text[:40]!r} is not a valid {what} id; ids are whole numbers from 1 to {MAX_ID}",
-                           argument=argument)
+        return Problem(field, f"{field}: {text[:40]!r} is not a valid {what} id; ids are whole numbers from 1 to "
+                              f"{MAX_ID}")
     return ident
 
 

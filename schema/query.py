@@ -77,27 +77,27 @@ class Query:
 
 @strawberry.type
 class Mutation:
-    grant_authorization: authorizations.AuthorizationType = strawberry.mutation(
+    grant_authorization: authorizations.GrantAuthorizationPayload = strawberry.mutation(
         resolver=authorizations.grant,
         description="A subject (token with `subject`) authorises a user or department to read its non-public "
                     "records within a scope, for a purpose and a time window (HC-22, XZ-18).")
-    revoke_authorization: authorizations.AuthorizationType = strawberry.mutation(
+    revoke_authorization: authorizations.RevokeAuthorizationPayload = strawberry.mutation(
         resolver=authorizations.revoke, description="Revoke one of your authorisations; holds from the next request.")
-    register_query_permit: permits.QueryPermitPayload = strawberry.mutation(
+    register_query_permit: permits.RegisterQueryPermitPayload = strawberry.mutation(
         resolver=permits.register,
         description="The credit centre registers a department's approved written application (HC-23) or official "
                     "letter (XZ-18); queries that need it name its number as X-Query-Basis. Logged in the "
                     "submission log.")
-    revoke_query_permit: permits.QueryPermitPayload = strawberry.mutation(
+    revoke_query_permit: permits.RevokeQueryPermitPayload = strawberry.mutation(
         resolver=permits.revoke,
         description="The credit centre revokes a query permit; it opens nothing from the next request on. Logged in "
                     "the submission log.")
-    submit_records: collection.SubmissionResult = strawberry.mutation(
+    submit_records: collection.SubmitRecordsPayload = strawberry.mutation(
         resolver=collection.submit_records,
         description="A provider department submits records (at most 1,000 per call; HC-16, XZ-12): each input is "
                     "validated against the catalogue (SPEC 3.3) and gets an outcome; resending the same document "
                     "is safe (UNCHANGED). Manual entry uses this too, with channel MANUAL.")
-    correct_record: CreditRecord = strawberry.mutation(
+    correct_record: collection.CorrectRecordPayload = strawberry.mutation(
         resolver=collection.correct_record,
         description="The providing department corrects one of its records, with a reason; the previous version "
                     "is kept (HC-18). Nobody else, the credit centre included, changes a record's content.")

@@ -36,8 +36,8 @@ RECORD = "query($id: ID!){ record(id: $id){ id status } }"
 EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
 GRANT = """
 mutation($grantee: GranteeInput!, $scope: AuthorizationScopeInput!, $from: DateTime!, $until: DateTime!) {
-  grantAuthorization(grantee: $grantee, scope: $scope, purpose: LICENSING, validFrom: $from, validUntil: $until,
-                     writtenAuthorizationRef: "SQ-PIN") { id }
+  grantAuthorization(input: {grantee: $grantee, scope: $scope, purpose: LICENSING, validFrom: $from,
+                             validUntil: $until, writtenAuthorizationRef: "SQ-PIN"}) { authorization { id } errors { message } }
 }
 """
 MASKED = pw.PERSON[:6] + "********" + pw.PERSON[-4:]
@@ -104,8 +104,8 @@ async def grant(client, grantee: dict, scope: dict) -> str:
                                          "from": (now - dt.timedelta(days=1)).isoformat(),
                                          "until": (now + dt.timedelta(days=30)).isoformat()},
                          token=make_token(user="pin-person", subject=pw.PERSON))
-    assert "errors" not in body, body
-    return body["data"]["grantAuthorization"]["id"]
+    assert "errors" not in body and body["data"]["grantAuthorization"]["errors"] == [], body
+    return body["data"]["grantAuthorization"]["authorization"]["id"]
 
 
 def test_the_world_has_limited_records_of_several_items_with_different_share_lists(world):

@@ -20,11 +20,12 @@ EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy 
 GRANT = """
 mutation($grantee: GranteeInput!, $scope: AuthorizationScopeInput!, $purpose: Purpose!,
          $from: DateTime!, $until: DateTime!) {
-  grantAuthorization(grantee: $grantee, scope: $scope, purpose: $purpose, validFrom: $from,
-                     validUntil: $until, writtenAuthorizationRef: "SQ-WHY-1") { id }
+  grantAuthorization(input: {grantee: $grantee, scope: $scope, purpose: $purpose, validFrom: $from,
+                             validUntil: $until, writtenAuthorizationRef: "SQ-WHY-1"}) { authorization { id } errors { message } }
 }
 """
-REVOKE = "mutation($id: ID!){ revokeAuthorization(id: $id){ id revokedAt } }"
+REVOKE = ("mutation($id: ID!){ revokeAuthorization(input: {id: $id}){ authorization { id revokedAt } "
+          "errors { code field message } } }")
 MINE = "{ myAuthorizations { id granteeUser revokedAt } }"
 P_SELF = make_token(user="p-why", subject=w.PERSON_P)
 Q_SELF = make_token(user="q-why", subject=w.PERSON_Q)
@@ -41,8 +42,8 @@ async def grant(client, user: str, *, purpose="LICENSING", classes=("AUTHORIZED"
         "grantee": {"user": user}, "scope": {"classes": list(classes), "catalogueItems": list(items)},
         "purpose": purpose, "from": (now + dt.timedelta(days=days_from)).isoformat(),
         "until": (now + dt.timedelta(days=days_until)).isoformat()}, token=P_SELF)
-    assert "errors" not in body, body
-    return body["data"]["grantAuthorization"]["id"]
+    assert "errors" not in body and body["data"]["grantAuthorization"]["errors"] == [], body
+    return body["data"]["grantAuthorization"]["authorization"]["id"]
 
 
 async def expired_grant(engine, user: str) -> str:
@@ -71,7 +72,8 @@ async def test_each_reason_an_authorisation_does_not_apply_is_named(engine, clie
     user = _grantee()
     valid = await grant(client, user)
     revoked = await grant(client, user)
-    assert (await graphql(client, REVOKE, {"id": revoked}, token=P_SELF))["data"]["revokeAuthorization"]["revokedAt"]
+    assert (await graphql(client, REVOKE, {"id": revoked}, token=P_SELF))["data"]["revokeAuthorization"][
+        "authorization"]["revokedAt"]
     future = await grant(client, user, days_from=2)
     expired = await expired_grant(engine, user)
     hiring = await grant(client, user, purpose="HIRING")
@@ -135,13 +137,14 @@ async def test_a_subject_cannot_revoke_another_subjects_authorisation(engine, cl
     # another subject: refused, in the words used for an authorisation that does not exist
     for attempt in (ident, missing):
         body = await graphql(client, REVOKE, {"id": attempt}, token=Q_SELF)
-        assert body["data"] is None
-        [error] = body["errors"]
-        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "errors" not in body and body["data"]["revokeAuthorization"]["authorization"] is None, body
+        [error] = body["data"]["revokeAuthorization"]["errors"]
+        assert (error["code"], error["field"]) == ("NOT_FOUND", "id"), error
         assert error["message"] == f"no authorisation {attempt} given by this subject", error
     # not a subject at all (an officer, the public): refused, naming the rule
     for token in (make_token(user="o-why", department="SCJG", roles=["officer"]), None):
         body = await graphql(client, REVOKE, {"id": ident}, token=token)
+        assert body["data"] is None, body
         [error] = body["errors"]
         assert error["extensions"] == {"code": "FORBIDDEN", "rule": "HC-22: authorisation is given by the subject"}
         assert error["message"].startswith("only a subject acting for itself"), error
@@ -152,6 +155,14 @@ async def test_a_subject_cannot_revoke_another_subjects_authorisation(engine, cl
     assert await revocations() == logged
     # and P itself still can
     body = await graphql(client, REVOKE, {"id": ident}, token=P_SELF)
-    assert body["data"]["revokeAuthorization"]["revokedAt"], body
+    assert body["data"]["revokeAuthorization"]["errors"] == [], body
+    revoked_at = body["data"]["revokeAuthorization"]["authorization"]["revokedAt"]
+    assert revoked_at, body
+    assert await revocations() == logged + 1
+    # once: revoking it again changes nothing, logs nothing, and says when it was revoked
+    again = (await graphql(client, REVOKE, {"id": ident}, token=P_SELF))["data"]["revokeAuthorization"]
+    assert [(e["code"], e["field"]) for e in again["errors"]] == [("ALREADY_REVOKED", "id")], again
+    assert f"authorisation {ident} was revoked at" in again["errors"][0]["message"]
+    assert again["authorization"]["revokedAt"] == revoked_at
     assert await revocations() == logged + 1
     assert (await explain(client, user, "P-AUTHORIZED", **declared))["allowed"] is False

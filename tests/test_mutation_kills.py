@@ -46,7 +46,7 @@ async def test_a_grantee_does_not_see_the_archived_records_of_its_grantor(client
     body = await graphql(client, GRANT, {"grantee": {"user": "bank-kill-archive"}, "scope": {"classes": ["AUTHORIZED"]},
                                          "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-1"},
                          token=make_token(user="k-self", subject=person_with_archived_record))
-    assert "errors" not in body, body
+    assert "errors" not in body and body["data"]["grantAuthorization"]["errors"] == [], body
     query = """query($c: [ID!]!){ subjects(codes: $c){ records(status: ARCHIVED, first: 5){ totalCount } } }"""
     subject = await graphql(client, query, {"c": [person_with_archived_record]},
                             token=make_token(user="k-self", subject=person_with_archived_record))
@@ -316,7 +316,7 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
     granted = await graphql(client, GRANT, {"grantee": {"user": "bank-k-explain"}, "scope": {"classes": ["AUTHORIZED"]},
                                             "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-2"},
                             token=make_token(user="k-p", subject=w.PERSON_P))
-    ident = granted["data"]["grantAuthorization"]["id"]
+    ident = granted["data"]["grantAuthorization"]["authorization"]["id"]
     record, explanation = await _explained(client, "P-AUTHORIZED", make_token(user="bank-k-explain"),
                                            purpose="licensing", basis="SQ-K-2")
     assert explanation["allowed"] and explanation["decidedBy"] == "p, grantee, *, *, read, always", explanation

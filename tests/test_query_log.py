@@ -172,8 +172,8 @@ async def test_subject_sees_its_query_count_and_who_queried_it(engine, client):
 
 async def test_authorisations_are_in_the_submission_log(engine, client):
     start = dt.datetime.now(dt.timezone.utc)
-    await graphql(client, """mutation { grantAuthorization(grantee: {user: "bank-log"}, scope: {classes: [SHARED]},
-        purpose: LICENSING, validFrom: "%s", validUntil: "%s", writtenAuthorizationRef: "SQ-L") { id } }"""
+    await graphql(client, """mutation { grantAuthorization(input: {grantee: {user: "bank-log"}, scope: {classes: [SHARED]},
+        purpose: LICENSING, validFrom: "%s", validUntil: "%s", writtenAuthorizationRef: "SQ-L"}) { authorization { id } } }"""
                   % (start.isoformat(), (start + dt.timedelta(days=5)).isoformat()),
                   token=make_token(user="p", subject=w.PERSON_P))
     async with engine.connect() as connection:
