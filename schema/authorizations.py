@@ -15,16 +15,18 @@ from resolvers import access as access_resolvers
 from resolvers import authorizations as resolvers
 from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput
+from resolvers.node_ids import NodeKind, global_id
 from schema.enums import Purpose, Visibility
+from schema.relay import NODE_ID_DESCRIPTION, Node
 
 
 @strawberry.type(description="A subject's written authorisation for a grantee to read its non-public records.")
-class AuthorizationType:
+class AuthorizationType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field
+    @strawberry.field(description=NODE_ID_DESCRIPTION)
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.AUTHORIZATION, self.row.id))
 
     @strawberry.field(description="The subject that gave it.")
     def subject_code(self) -> str:

@@ -17,6 +17,8 @@ from strawberry.types import Info
 from domain import disclosure
 from domain.enums import RecordFamily as Family
 from domain.masking import mask_person_name
+from resolvers.node_ids import NodeKind, global_id
+from schema.relay import NODE_ID_DESCRIPTION, Node
 from schema.enums import Category, RecordFamily, RecordStatus, Severity, SubmissionChannel, Visibility
 
 if TYPE_CHECKING:
@@ -49,12 +51,13 @@ def _shows_personal(info: Info, row: Row) -> bool:
 
 
 @strawberry.interface(description="信用记录: one fact about one subject from one provider, on a legal document (HC-16).")
-class CreditRecord:
+class CreditRecord(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " `record(id)`, `correctRecord` and `accessExplanation` "
+                                  "take it (and, deprecated until 0.3.0, the record's number 0.1.0 returned).")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.RECORD, self.row.id))
 
     @strawberry.field
     async def subject(self, info: Info) -> Annotated["SubjectType", strawberry.lazy("schema.types")]:
