@@ -71,12 +71,11 @@ async def test_a_record_the_reader_may_not_see_is_null_like_none_and_logged_as_r
 
 
 async def test_query_log_entries_are_nodes_for_auditors_only(engine, client):
-    page = await graphql(client, "{ queryLog(first: 1) { edges { node { id seq } } } }", token=AUDITOR)
+    page = await graphql(client, "{ queryLog(first: 1) { edges { node { id seq outcome } } } }", token=AUDITOR)
     entry = page["data"]["queryLog"]["edges"][0]["node"]
     assert entry["id"] == global_id(NodeKind.QUERY_LOG_ENTRY, entry["seq"])
     mine = await graphql(client, NODE, {"id": entry["id"]}, token=AUDITOR)
-    assert mine["data"]["node"] == {"__typename": "QueryLogEntry", "id": entry["id"], "seq": entry["seq"],
-                                    "outcome": "OK"}
+    assert mine["data"]["node"] == {"__typename": "QueryLogEntry", **entry}  # as queryLog showed it
     theirs = await graphql(client, named(NODE, "NdLogOfficer"), {"id": entry["id"]}, token=OFFICER)
     nothing = await graphql(client, NODE, {"id": global_id(NodeKind.QUERY_LOG_ENTRY, NOWHERE)}, token=AUDITOR)
     assert theirs == nothing == {"data": {"node": None}}
