@@ -20,7 +20,9 @@ from domain.validity import outside_validity, validity_problems
 from resolvers.bounds import id_or_problem
 from resolvers.catalogue import scope_problems
 from resolvers.context import RequestContext
-from resolvers.errors import Forbidden
+from resolvers.bounds import parse_id
+from resolvers.pages import KeysetPage, newest_first
+from resolvers.errors import BadUserInput, Forbidden
 from store.chain import append_submission_log
 from store.models import Authorization, Department
 
@@ -113,6 +115,13 @@ async def my_authorizations(ctx: RequestContext) -> list[Row]:
     async with ctx.engine.connect() as connection:
         return list((await connection.execute(select(Authorization.__table__).where(
             AU.subject_code == subject).order_by(AU.created_at.desc(), AU.id.desc()))).all())
+
+
+async def authorization_page(ctx: RequestContext, first: int, after: str | None) -> KeysetPage:
+    """my_authorizations as a connection's page: newest first, keyset-paged on the id."""
+    subject = _require_subject(ctx)
+    return await newest_first(ctx, Authorization.__table__, AU.id, [AU.subject_code == subject], first, after,
+                              "authorisation id", count=True)
 
 
 def _grantee_clause(principal: Principal):

@@ -21,6 +21,7 @@ from domain.validity import outside_validity, validity_problems
 from resolvers.bounds import id_or_problem
 from resolvers.catalogue import scope_problems
 from resolvers.context import RequestContext
+from resolvers.pages import KeysetPage, newest_first
 from resolvers.errors import Forbidden
 from store.chain import append_submission_log
 from store.models import QueryPermit
@@ -131,15 +132,28 @@ async def revoke_permit(ctx: RequestContext, permit_id: str, reason: str) -> tup
     return row, []
 
 
+def _permit_clauses(ctx: RequestContext, department: str | None, valid_only: bool) -> list:
+    clauses = []
+    if department:
+        clauses.append(QP.department_code == department)
+    if valid_only:
+        clauses += [QP.revoked_at.is_(None), QP.valid_from <= ctx.now, QP.valid_until > ctx.now]
+    return clauses
+
+
 async def list_permits(ctx: RequestContext, department: str | None, valid_only: bool) -> list[Row]:
     require_permit_reader(ctx)
-    statement = select(QueryPermit.__table__)
-    if department:
-        statement = statement.where(QP.department_code == department)
-    if valid_only:
-        statement = statement.where(QP.revoked_at.is_(None), QP.valid_from <= ctx.now, QP.valid_until > ctx.now)
+    statement = select(QueryPermit.__table__).where(*_permit_clauses(ctx, department, valid_only))
     async with ctx.engine.connect() as connection:
         return list((await connection.execute(statement.order_by(QP.registered_at.desc(), QP.id.desc()))).all())
+
+
+async def permit_page(ctx: RequestContext, department: str | None, valid_only: bool, first: int,
+                      after: str | None) -> KeysetPage:
+    """list_permits as a connection's page: newest registration first, keyset-paged on the id."""
+    require_permit_reader(ctx)
+    return await newest_first(ctx, QueryPermit.__table__, QP.id, _permit_clauses(ctx, department, valid_only),
+                              first, after, "query permit id", count=True)
 
 
 def _detail(row: Row) -> dict:

@@ -15,9 +15,12 @@ from resolvers import access as access_resolvers
 from resolvers import authorizations as resolvers
 from resolvers import subjects as subject_resolvers
 from resolvers.bounds import parse_id
+from resolvers.errors import BadUserInput
+from resolvers.node_ids import NodeKind, global_id
 from schema.enums import Purpose, Visibility
-from schema.records import CreditRecord, visible_record
 from schema.mutation_errors import MutationError, errors_of
+from schema.records import CreditRecord, visible_record
+from schema.relay import NODE_ID_DESCRIPTION, Node
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
 
 
@@ -26,12 +29,12 @@ from schema.types import CatalogueItemType, DepartmentType, SubjectType
     "records within a scope, for one purpose and a time window (HC-22, XZ-18). It applies to a request while it is "
     "valid (from validFrom, before validUntil, not revoked), the reader is its grantee, and the request declares "
     "its purpose and its reference as X-Query-Basis. Only the subject that gave it sees it (`myAuthorizations`)."))
-class AuthorizationType:
+class AuthorizationType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field(description="The authorisation's id, for revokeAuthorization.")
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " Pass it to revokeAuthorization.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.AUTHORIZATION, self.row.id))
 
     @strawberry.field(description=(
         "The subject that gave it, read as the caller may read it (the subject itself sees itself)."))

@@ -11,20 +11,23 @@ from strawberry.types import Info
 
 from domain.enums import Visibility as VisibilityValue
 from resolvers import permits as resolvers
+from resolvers.errors import BadUserInput
+from resolvers.node_ids import NodeKind, global_id
 from schema.enums import Visibility
 from schema.mutation_errors import MutationError, errors_of
+from schema.relay import NODE_ID_DESCRIPTION, Node
 
 
 @strawberry.type(name="QueryPermit", description=(
     "A department's approved written application to query SHARED information (Huancui, HC-23), or its "
     "official letter for a class C query (Xinzheng, XZ-18), as the credit centre registered it. A query "
     "that needs it gives its `number` as X-Query-Basis."))
-class QueryPermitType:
+class QueryPermitType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field(description="The permit's id, for revokeQueryPermit.")
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " revokeQueryPermit takes it.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.QUERY_PERMIT, self.row.id))
 
     @strawberry.field(description="The application's or letter's number, e.g. 环发改函〔2026〕12号: the basis "
                                   "a query names.")

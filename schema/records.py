@@ -21,10 +21,12 @@ from domain.enums import FieldType as FieldTypeValue
 from domain.enums import RecordFamily as Family
 from domain.enums import Unit as UnitValue
 from domain.masking import mask_person_name
+from resolvers.node_ids import NodeKind, global_id
 from resolvers.records import record_by_id
 from schema.content_fields import content_description
 from schema.enums import AnnotationKind, Category, FieldType, RecordFamily, RecordStatus, Severity, \
     SubmissionChannel, Unit, Visibility
+from schema.relay import NODE_ID_DESCRIPTION, Node
 
 if TYPE_CHECKING:
     from schema.types import CatalogueItemType, DepartmentType, SubjectType
@@ -76,12 +78,13 @@ def _shown(value: Any, spec: dict, personal_ok: bool) -> Any:
     "信用记录: one fact about one subject from one provider, resting on a legally effective document (HC-16). "
     "A reader sees only the records its roles, department, declared purpose and authorisations open (SPEC 3.1): "
     "any other is answered as if it did not exist."))
-class CreditRecord:
+class CreditRecord(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " `record(id)`, `correctRecord` and `accessExplanation` "
+                                  "take it (and, deprecated until 0.3.0, the record's number 0.1.0 returned).")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.RECORD, self.row.id))
 
     @strawberry.field(description="The subject (信息主体) the record is about.")
     async def subject(self, info: Info) -> Annotated["SubjectType", strawberry.lazy("schema.types")]:

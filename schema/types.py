@@ -17,15 +17,22 @@ from resolvers import records as record_resolvers
 from resolvers.loaders import cursor_of
 from schema.enums import Category, DepartmentKind, FieldType, RecordFamily, RecordStatus, Severity, SubjectKind, \
     SubjectStatus, Unit, Visibility
-from schema.audit import QueryHistoryItem
+from resolvers.bounds import DEFAULT_FIRST
+from schema.audit import QueryHistoryConnection, QueryHistoryItem, query_history
+from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION, NODE_ID_DESCRIPTION, Node, PageInfo, page_info
+from resolvers.node_ids import NodeKind, global_id
 from schema.records import CreditRecord, record_object
 
 
 @strawberry.type(name="Department", description=(
     "部门: a department of the jurisdiction profile: an information provider (信息提供主体, HC-2), the credit "
     "centre, the supervisor or a credit agency."))
-class DepartmentType:
+class DepartmentType(Node):
     row: strawberry.Private[Row]
+
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " Arguments that name a department take its `code`.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(NodeKind.DEPARTMENT, self.row.code))
 
     @strawberry.field(description="The department's code, e.g. SCJG: what tokens carry in `department` and the "
                                   "`department` arguments take.")
@@ -63,8 +70,12 @@ class FieldDefinition:
 @strawberry.type(name="CatalogueItem", description=(
     "目录项 (HC-8, XZ-26): a kind of information the platform records: what a record of it contains, who "
     "provides it, who may read it and for how long it is disclosed. Information outside the catalogue is refused."))
-class CatalogueItemType:
+class CatalogueItemType(Node):
     row: strawberry.Private[Row]
+
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " Arguments that name a catalogue item take its `code`.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(NodeKind.CATALOGUE_ITEM, self.row.code))
 
     @strawberry.field(description="The item's code, e.g. HC-13-6-PENALTY: regulation, article, then a name.")
     def code(self) -> strawberry.ID:
@@ -140,14 +151,6 @@ class CatalogueItemType:
 
 
 @strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: Optional[str]
-    end_cursor: Optional[str]
-
-
-@strawberry.type
 class CreditRecordEdge:
     cursor: str
     node: CreditRecord
@@ -167,13 +170,7 @@ class CreditRecordConnection:
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        rows = self.page.page.rows
-        return PageInfo(
-            has_next_page=self.page.page.has_next,
-            has_previous_page=False,
-            start_cursor=cursor_of(rows[0]) if rows else None,
-            end_cursor=self.page.end_cursor,
-        )
+        return page_info([cursor_of(r) for r in self.page.page.rows], self.page.page.has_next, self.page.after)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
@@ -185,14 +182,15 @@ class CreditRecordConnection:
     description="信息主体: a natural person or an organisation. A federation entity keyed by `id` (stable, "
                 "opaque, never masked) and by `code` (masked for persons unless the reader may see it: "
                 "join on `id`).")
-class SubjectType:
+class SubjectType(Node):
     row: strawberry.Private[Row]
 
     def _personal_visible(self, info: Info) -> bool:
         return self.row.kind != Kind.NATURAL_PERSON.value or info.context.scope.sees_personal_data_of(self.row.code)
 
     @strawberry.field(description="A stable opaque id: the same for every reader, worker and restart, never "
-                                  "revealing the code; the key to join or cache a subject on (SPEC 3.1).")
+                                  "revealing the code; the key to join or cache a subject on (SPEC 3.1), and its "
+                                  "global id for `node(id)`.")
     def id(self, info: Info) -> strawberry.ID:
         info.context.observed.subjects.add(self.row.code)
         return strawberry.ID(info.context.subject_ids.id_of(self.row.code))
@@ -248,18 +246,21 @@ class SubjectType:
         info.context.access.require_field("Subject.queryCount", self.row, info.path.as_list())
         return await info.context.loaders.query_count.load(self.row.code)
 
-    @strawberry.field(description="Who queried this subject, when and why, newest first. "
-                                  "The subject itself and auditors.")
-    async def query_history(self, info: Info, first: int = 20) -> Optional[list[QueryHistoryItem]]:
-        from resolvers import query_log
+    @strawberry.field(description="Who queried this subject, when and why, newest first (at most `first`). "
+                                  "The subject itself and auditors.",
+                      deprecation_reason="Use queriedBy, a connection with pageInfo; removed in 0.3.0.")
+    async def query_history(self, info: Info, first: Annotated[int, strawberry.argument(
+            description=FIRST_DESCRIPTION)] = DEFAULT_FIRST) -> Optional[list[QueryHistoryItem]]:
+        return [edge.node for edge in (await query_history(info, self.row, first, None)).edges]
 
-        info.context.access.require_field("Subject.queryHistory", self.row, info.path.as_list())
-        rows = await query_log.history(info.context, self.row.code, first)
-        # Names are the log's (HC-23): whoever may read the query log sees them here, no one else.
-        names = info.context.access.field_decision("Query.queryLog", None).allowed
-        return [QueryHistoryItem(at=r.at, user=r.user, user_name=r.user_name if names else None,
-                                 department=r.department, purpose=r.purpose, basis=r.basis,
-                                 operation_name=r.operation_name) for r in rows]
+    @strawberry.field(description="Who queried this subject, when and why, newest first (XZ-19): what its credit "
+                                  "report shows. The subject itself and auditors.")
+    async def queried_by(
+            self, info: Info,
+            first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_FIRST,
+            after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Optional[QueryHistoryConnection]:
+        return await query_history(info, self.row, first, after)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: Optional[strawberry.ID] = None,

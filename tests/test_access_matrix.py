@@ -23,7 +23,7 @@ from sqlalchemy import insert
 from store.models import Authorization
 from tests import permits
 from tests import world as w
-from tests.conftest import graphql, make_token
+from tests.conftest import graphql, make_token, row_number
 
 QUERY = """
 query($codes: [ID!]!, $status: RecordStatus) {
@@ -62,7 +62,7 @@ def labels_of(body: dict) -> set[str]:
     for subject in body["data"]["subjects"]:
         edges = subject["records"]["edges"]
         assert subject["records"]["totalCount"] == len(edges), "totalCount counts only what may be seen"
-        found |= {by_id[int(e["node"]["id"])] for e in edges}
+        found |= {by_id[row_number(e["node"]["id"])] for e in edges}
     return found
 
 

@@ -21,11 +21,12 @@ import datetime as dt
 import httpx
 import pytest
 
+from resolvers.node_ids import NodeKind, global_id
 from store.bootstrap import initialise
 from store.engine import create_engine
 from tests import permits
 from tests import pins_world as pw
-from tests.conftest import app_for, graphql, make_token, scratch_url
+from tests.conftest import app_for, graphql, make_token, scratch_url, row_number
 
 QUERY = """
 query($codes: [ID!]!, $status: RecordStatus) {
@@ -80,7 +81,7 @@ async def look(client, world, token=None, purpose=None, basis=None, status=None,
     by_id = world.by_id
     edges = subject["records"]["edges"]
     assert subject["records"]["totalCount"] == len(edges), "totalCount counts only what may be seen"
-    return {by_id[int(e["node"]["id"])] for e in edges}, subject["code"], subject["name"]
+    return {by_id[row_number(e["node"]["id"])] for e in edges}, subject["code"], subject["name"]
 
 
 @pytest.fixture
@@ -232,7 +233,7 @@ async def test_archived_records_of_a_person_reach_the_subject_its_providers_and_
         {"ARCHIVED-PUBLIC", "SWEPT-PUBLIC"}
     assert (await look(client, world, auditor, status="ARCHIVED"))[0] == set()
     seen = await record_seen(client, world, "ARCHIVED-SHARED", auditor, "supervision", permit_number("FGJ"))
-    assert seen == {"id": str(world.records["ARCHIVED-SHARED"]), "status": "ARCHIVED"}
+    assert seen == {"id": global_id(NodeKind.RECORD, world.records["ARCHIVED-SHARED"]), "status": "ARCHIVED"}
     # readers that never see archived records: the public, an officer with its permit (providing none
     # of them), a grantee
     await grant(client, {"user": "pin-bank-archive"}, {"classes": ["AUTHORIZED", "SHARED", "LIMITED"]})

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from store.chain import QUERY_LOG, SUBMISSION_LOG
 from store.log_archive import verify_stored
 from tests import world as w
-from tests.conftest import app_for, graphql, make_token
+from tests.conftest import app_for, graphql, make_token, row_number
 from tests.test_access_matrix import GRANT, labels_of, read
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -68,7 +68,7 @@ async def test_a_grant_given_in_beijing_time_applies_from_that_instant(at_16_utc
 
     async with engine.connect() as connection:  # stored as the instant itself (SQLite: UTC text)
         raw = (await connection.execute(text("SELECT valid_from FROM authorizations WHERE id = :id"),
-                                        {"id": int(started["id"])})).scalar()
+                                        {"id": row_number(started["id"])})).scalar()
     if backend == "sqlite":
         assert str(raw).startswith("2026-11-29 15:30:00")
     else:

@@ -34,7 +34,7 @@ from store.log_archive import verify_stored
 from store.models import QueryLogSubject, Setting
 from tests import permits
 from tests import pins_world as pw
-from tests.conftest import app_for, graphql, make_token, scratch_url
+from tests.conftest import app_for, graphql, make_token, scratch_url, row_number
 
 CLIENT_ADDRESS = "203.0.113.7"  # the peer the ASGI transport reports (TEST-NET-3)
 READ = """query %s($c: [ID!]!) {
@@ -78,7 +78,7 @@ async def logged_database(backend: str, tmp_path: Path, name: str) -> Logged:
                                              "until": (now + dt.timedelta(days=30)).isoformat()},
                              token=make_token(user="pin-person", subject=pw.PERSON))
         assert body["data"]["grantAuthorization"]["errors"] == [], body
-        grant_id = int(body["data"]["grantAuthorization"]["authorization"]["id"])
+        grant_id = row_number(body["data"]["grantAuthorization"]["authorization"]["id"])
         for i in range(3):
             for name_, code in ((f"PinPerson{i}", pw.PERSON), (f"PinOrg{i}", pw.ORG)):
                 await graphql(client, READ % name_, {"c": [code]}, token=officer, purpose="licensing",

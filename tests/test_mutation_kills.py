@@ -14,7 +14,7 @@ from policies.engine import CONDITIONS, Decision, PolicyEngine, PolicyFileError,
 from store.models import Record, SubmissionLogEntry, Subject
 from tests import permits
 from tests import world as w
-from tests.conftest import TODAY, app_for, graphql, make_token
+from tests.conftest import TODAY, app_for, graphql, make_token, row_number
 from tests.test_access_matrix import GRANT, _window
 
 
@@ -316,7 +316,7 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
     granted = await graphql(client, GRANT, {"grantee": {"user": "bank-k-explain"}, "scope": {"classes": ["AUTHORIZED"]},
                                             "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-2"},
                             token=make_token(user="k-p", subject=w.PERSON_P))
-    ident = granted["data"]["grantAuthorization"]["authorization"]["id"]
+    ident = row_number(granted["data"]["grantAuthorization"]["authorization"]["id"])  # reasons name it by its number
     record, explanation = await _explained(client, "P-AUTHORIZED", make_token(user="bank-k-explain"),
                                            purpose="licensing", basis="SQ-K-2")
     assert explanation["allowed"] and explanation["decidedBy"] == "p, grantee, *, *, read, always", explanation
