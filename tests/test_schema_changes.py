@@ -45,11 +45,11 @@ def test_every_breaking_or_dangerous_change_since_the_last_release_is_in_the_cha
 def test_a_removed_field_or_a_removed_enum_value_needs_an_entry_and_an_addition_does_not(tmp_path):
     inspector_or_skip()
     sdl = SDL.read_text(encoding="utf-8")
-    assert "  searchSubjects(" in sdl and "type Subject @key" in sdl
+    assert "  searchSubjects(" in sdl and "type Subject implements Node @key" in sdl
     changed = tmp_path / "schema.graphql"
     changed.write_text(sdl.replace("  searchSubjects(", "  findSubjects(")
-                       .replace("type Subject @key(fields: \"id\") @key(fields: \"code\") {",
-                                "type Subject @key(fields: \"id\") @key(fields: \"code\") {\n  \"\"\"New.\"\"\"\n"
+                       .replace("type Subject implements Node @key(fields: \"id\") @key(fields: \"code\") {",
+                                "type Subject implements Node @key(fields: \"id\") @key(fields: \"code\") {\n  \"\"\"New.\"\"\"\n"
                                 "  nickname: String"), encoding="utf-8")
     changes = schema_changes(SDL, changed)
     breaking = {c["path"] for c in changes if c["criticality"] == "BREAKING"}

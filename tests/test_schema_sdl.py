@@ -31,7 +31,7 @@ def test_the_cli_prints_the_served_schema_without_a_database(tmp_path):
     assert printed.returncode == 0, printed.stderr
     assert printed.stdout == SDL.read_text(encoding="utf-8"), REWRITE
     assert printed.stdout.startswith('schema @link(url: "https://specs.apollo.dev/federation/')
-    assert 'type Subject @key(fields: "id") @key(fields: "code")' in printed.stdout
+    assert 'type Subject implements Node @key(fields: "id") @key(fields: "code")' in printed.stdout
     written = tmp_path / "out.graphql"
     assert cli("-o", str(written)).returncode == 0 and written.read_text(encoding="utf-8") == printed.stdout
 
