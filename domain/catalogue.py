@@ -26,15 +26,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from domain.enums import (Category, DepartmentKind, RecordFamily, Severity, SubjectKind,
-                          SubmissionChannel, Visibility)
-from domain.problems import Problem
+from domain.enums import (Category, DepartmentKind, FieldType, RecordFamily, Severity, SubjectKind,
+                          SubmissionChannel, Unit, Visibility)
+from domain.problems import Problem, ProblemCode
 from domain.prohibited import ProhibitedInformation, check_field_definition, check_record_content
 from domain.record_families import FAMILY_FIELDS
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
-FIELD_TYPES: tuple[str, ...] = ("string", "text", "date", "integer", "decimal", "boolean", "enum")
+FIELD_TYPES: tuple[str, ...] = tuple(t.value for t in FieldType)
+# A number is read with its unit: every decimal field names one, integer counts may (a year does not).
+_UNIT_TYPES = {"decimal", "integer"}
+# A unit written at the end of a label, as clerks see it in templates: 罚款金额(万元), 服务时长（小时）.
+_LABEL_UNIT = re.compile(r"[(（]([^()（）]+)[)）]\s*$")
 DEFAULT_MAX_LENGTH = {"string": 200, "text": 2000}
 # An enum field may stand in for a family's string field: it is a string with fixed values.
 _COMPATIBLE = {"string": {"string", "enum"}}
@@ -90,6 +94,7 @@ class FieldSpec:
     values: tuple[str, ...] = ()  # enum only
     personal: bool = False  # masked for readers other than the subject, grantees, departments
     requires_consent: bool = False  # XZ-9(3) kinds: only with the subject's written consent
+    unit: Unit | None = None  # decimal and integer only: what the number counts (万元, 小时, 人...)
 
     @property
     def length_limit(self) -> int | None:
@@ -268,7 +273,7 @@ class CatalogueItem:
                 continue
             if spec.requires_consent and not has_consent and spec.name not in flagged:
                 problems.append(Problem(spec.name, f"{spec.label} needs the subject's written "
-                                        "consent (XZ-9(3)); give the consent reference"))
+                                        "consent (XZ-9(3)); give the consent reference", ProblemCode.PROHIBITED))
                 continue
             normalised[spec.name] = value
         return problems, normalised
@@ -405,7 +410,7 @@ _ITEM_REQUIRED = {"code", "name", "basis", "category", "family", "subject_kinds"
 _ITEM_OPTIONAL = {"law_requires_public", "person_visibility", "shared_with", "severity",
                   "publicity_months"}
 _FIELD_KEYS = {"name", "label", "type", "required", "max_length", "values", "personal",
-               "requires_consent"}
+               "requires_consent", "unit"}
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
 _ITEM_CODE = re.compile(r"[A-Z]{2,4}-[A-Z0-9]+(-[A-Z0-9]+)*")
 _FIELD_NAME = re.compile(r"[a-z][A-Za-z0-9]{0,62}")
@@ -522,10 +527,25 @@ class _Loader:
             item = self.item(entry, where, settings, departments)
             if item is not None:
                 items[item.code] = item
+        self.family_units(items)
         if self.errors:
             raise CatalogueError(self.path, self.errors)
         return JurisdictionProfile(**settings, departments=MappingProxyType(departments),
                                    items=MappingProxyType(items), source=str(self.path))
+
+    def family_units(self, items: dict[str, CatalogueItem]) -> None:
+        """A family's standard field is one typed GraphQL field (PenaltyRecord.fineAmount): it has one
+        unit in every item of the family, or readers would add up 元 and 万元."""
+        first: dict[tuple[RecordFamily, str], tuple[str, Unit | None]] = {}
+        for item in items.values():
+            for name in FAMILY_FIELDS[item.family]:
+                spec = item.field(name)
+                seen = first.setdefault((item.family, name), (item.code, spec.unit))
+                if seen[1] != spec.unit:
+                    self.fail(f"catalogue item {item.code!r}", _Bad(
+                        f"standard field {name!r} of family {item.family.value} is in "
+                        f"{spec.unit.value if spec.unit else 'no unit'} here but in "
+                        f"{seen[1].value if seen[1] else 'no unit'} in {seen[0]}: a standard field has one unit"))
 
     def settings(self, raw: Any) -> dict[str, Any]:
         raw = _mapping(raw, "profile", _PROFILE_KEYS)
@@ -826,8 +846,10 @@ class _Loader:
             if kind not in DEFAULT_MAX_LENGTH:
                 raise _Bad(f"field {name!r}: max_length is only for string and text fields")
             _int(limit, f"field {name!r} max_length", minimum=1)
+        label = _text(raw["label"], f"field {name!r} label")
+        unit = _Loader.unit(raw.get("unit"), name, kind, label)
         spec = FieldSpec(
-            name=name, label=_text(raw["label"], f"field {name!r} label"), type=kind,
+            name=name, label=label, type=kind, unit=unit,
             required=_bool(raw.get("required", False), f"field {name!r} required"),
             max_length=limit, values=tuple(values or ()),
             personal=_bool(raw.get("personal", False), f"field {name!r} personal"),
@@ -835,3 +857,23 @@ class _Loader:
                                    f"field {name!r} requires_consent"))
         check_field_definition(item_code, spec)
         return spec
+
+    @staticmethod
+    def unit(value: Any, name: str, kind: str, label: str) -> Unit | None:
+        """The field's unit: named by every decimal field, by no field that is not a number, and for a
+        number the same as the unit its label shows in parentheses (the label is what clerks read)."""
+        if value is None:
+            if kind == "decimal":
+                raise _Bad(f"field {name!r}: a decimal field needs a unit (one of "
+                           f"{', '.join(u.value for u in Unit)})")
+        elif kind not in _UNIT_TYPES:
+            raise _Bad(f"field {name!r}: unit is only for decimal and integer fields")
+        units = {u.value: u for u in Unit}
+        if value is not None and value not in units:
+            raise _Bad(f"field {name!r}: unknown unit {value!r} (expected one of {', '.join(units)})")
+        unit = None if value is None else units[value]
+        shown = _LABEL_UNIT.search(label)
+        if kind in _UNIT_TYPES and shown and shown.group(1) in units and (unit is None or shown.group(1) != unit.value):
+            raise _Bad(f"field {name!r}: the label {label!r} shows the unit {shown.group(1)}, the field "
+                       f"says {unit.value if unit else 'none'}")
+        return unit

@@ -104,3 +104,41 @@ class RecordFamily(str, enum.Enum):
     ARREARS = "ARREARS"
     MISCONDUCT = "MISCONDUCT"
     OTHER = "OTHER"
+
+
+class RecordChange(str, enum.Enum):
+    """What made a record version (HC-18): every change keeps the previous state as a version."""
+
+    CREATED = "CREATED"  # version 1, as submitted
+    CORRECTED = "CORRECTED"  # the provider corrected it (correctRecord)
+    STATUS = "STATUS"  # its status changed (objection, revocation, repair, deletion)
+
+
+class AnnotationKind(str, enum.Enum):
+    """Why a record carries an annotation (标注, HC-29)."""
+
+    OBJECTION_OPEN = "OBJECTION_OPEN"  # an objection is under review
+    OBJECTION_DISPUTED = "OBJECTION_DISPUTED"  # the objection was rejected and the subject still disputes it
+    NOTE = "NOTE"  # a note by the credit centre
+
+
+class FieldType(str, enum.Enum):
+    """The type of a catalogue item's content field, as the catalogue file writes it (lower case)."""
+
+    STRING = "string"
+    TEXT = "text"
+    DATE = "date"
+    INTEGER = "integer"
+    DECIMAL = "decimal"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+
+
+class Unit(str, enum.Enum):
+    """The unit of a numeric content field, as the catalogue file writes it (and its labels show it)."""
+
+    TEN_THOUSAND_YUAN = "万元"
+    YUAN = "元"
+    HOUR = "小时"
+    PERSON = "人"
+    MONTH = "月"

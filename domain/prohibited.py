@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
 
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 
 
 @dataclass(frozen=True)
@@ -194,9 +194,9 @@ def check_record_content(content: Mapping[str, Any], consent_ref: str | None) ->
         kind = finding.kind
         if not kind.consent_allows:
             problems.append(Problem(str(key), f"field {key!r} is prohibited information "
-                                    f"({kind.label}, {kind.basis}) and is never collected"))
+                                    f"({kind.label}, {kind.basis}) and is never collected", ProblemCode.PROHIBITED))
         elif not has_consent:
             problems.append(Problem(str(key), f"field {key!r} is {kind.label} ({kind.basis}): "
                                     "it may be collected only with the subject's written "
-                                    "consent; give the consent reference"))
+                                    "consent; give the consent reference", ProblemCode.PROHIBITED))
     return problems

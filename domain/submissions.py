@@ -23,7 +23,7 @@ from typing import Any, Mapping
 from domain.catalogue import CatalogueItem, JurisdictionProfile
 from domain.enums import Category, SubjectKind, SubmissionChannel
 from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_subject_code
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 from domain.prohibited import check_record_content
 
 MAX_SUBJECT_NAME = 200
@@ -182,7 +182,7 @@ def _content(item: CatalogueItem | None, content: Any, consent_ref: str | None,
         normalised: dict[str, Any] = {}
     else:
         found, normalised = item.validate_content(content, consent_ref=consent_ref)
-    problems.extend(Problem(f"content.{p.field}" if p.field else "content", p.reason) for p in found)
+    problems.extend(Problem(f"content.{p.field}" if p.field else "content", p.reason, p.code) for p in found)
     return {k: _json_value(v) for k, v in normalised.items()}
 
 
@@ -211,10 +211,11 @@ def _item(raw: Any, profile: JurisdictionProfile, department: str, channel: Subm
     before = len(problems)
     if item is None:
         problems.append(Problem("catalogueItem", f"unknown catalogue item {code!r}: information outside the "
-                                                 "catalogue is refused (HC-8)"))
+                                                 "catalogue is refused (HC-8)", ProblemCode.UNKNOWN_ITEM))
     elif channel is not None and not item.may_submit(department):
         problems.append(Problem("catalogueItem", f"department {department} is not a provider of item {item.code} "
-                                                 f"(providers: {', '.join(item.providers)})"))
+                                                 f"(providers: {', '.join(item.providers)})",
+                                ProblemCode.NOT_PROVIDER))
     elif channel is not None and channel not in item.submission.methods:
         methods = ", ".join(sorted(m.value for m in item.submission.methods))
         problems.append(Problem("catalogueItem", f"item {item.code} is not accepted through {channel.value} "
@@ -293,7 +294,7 @@ def check_batch(submissions: list[RecordSubmission], *, profile: JurisdictionPro
         key = (c.columns["catalogue_item_code"], c.columns["document_number"])
         if key in first:
             c.problems.append(Problem("documentNumber", f"repeats input {first[key]} of this call (same catalogue "
-                                                        "item and document number)"))
+                                                        "item and document number)", ProblemCode.DUPLICATE))
         else:
             first[key] = index
     return checked

@@ -198,7 +198,7 @@ class GraphQLEndpoint:
             errors.append(formatted)
         access = context.access
         if access is not None and access.notices and context.observed.records_read:
-            errors += [{"message": n, "extensions": {"code": "PURPOSE_REQUIRED"}} for n in access.notices]
+            errors += [{"message": n.message, "extensions": n.extensions()} for n in access.notices]
         body: dict = {}
         request_error = is_request_error(result.errors or [], result.data)
         if not (request_error and media_type == GRAPHQL_RESPONSE):

@@ -244,6 +244,40 @@ def cmd_export_log(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def served_sdl() -> str:
+    """The schema as a federation router reads it (`_service { sdl }`: the SDL with the federation
+    directives it uses, `@link` and `@key`), with a final newline: what `schema.graphql` holds."""
+    from schema.build import build_schema
+
+    return build_schema().as_str() + "\n"
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    sdl = served_sdl()
+    if not args.check:
+        if args.out:
+            Path(args.out).write_text(sdl, encoding="utf-8")
+        else:
+            sys.stdout.write(sdl)
+        return 0
+    import difflib
+
+    path = Path(args.out or "schema.graphql")
+    try:
+        committed = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        print(f"cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    if committed == sdl:
+        print(f"{path} matches the served schema")
+        return 0
+    sys.stdout.writelines(difflib.unified_diff(committed.splitlines(keepends=True), sdl.splitlines(keepends=True),
+                                               f"{path} (committed)", "served schema"))
+    print(f"{path} differs from the served schema: rewrite it with `credit-gateway schema -o {path}` "
+          "(`make schema` for the committed schema.graphql) and add an entry to CHANGELOG.md for each change a client would notice", file=sys.stderr)
+    return 1
+
+
 def _department_registry():
     """The configured profile's departments, for `token` (its checks and its --help), and why they
     are missing when the profile cannot be loaded (the other commands still start and report it)."""
@@ -319,6 +353,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="log-archive", help="folder for the segments (default: %(default)s)")
     p.add_argument("--log", choices=("query", "submission", "all"), default="all")
     p.set_defaults(func=cmd_export_log)
+
+    p = sub.add_parser("schema", help="print the served GraphQL schema (SDL), or check a file against it",
+                       description="Print the schema as the gateway serves it and a federation router reads it "
+                                   "(`_service { sdl }`). With --check, exit 1 and print a diff when FILE "
+                                   "(default schema.graphql) differs. Needs no database.")
+    p.add_argument("-o", "--out", metavar="FILE", help="write the SDL to FILE instead of standard output "
+                                                       "(with --check: the file to compare)")
+    p.add_argument("--check", action="store_true", help="compare FILE with the served schema instead of writing it")
+    p.set_defaults(func=cmd_schema)
 
     registry, profile_problem = _department_registry()
     add_token_command(sub, lambda: _settings().data_dir, registry,

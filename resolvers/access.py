@@ -35,6 +35,28 @@ OPERATOR_WITHOUT_CASES = (
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A PURPOSE_REQUIRED error the answer carries: records were withheld for want of a declaration.
+    `missing` names the headers' values not declared (`purpose`, `basis`), so a client can tell which
+    to ask its user for without reading the message; one code for both keeps clients that match on
+    PURPOSE_REQUIRED working."""
+
+    message: str
+    missing: tuple[str, ...] = ()
+
+    def extensions(self) -> dict:
+        return {"code": "PURPOSE_REQUIRED", **({"missing": list(self.missing)} if self.missing else {})}
+
+
+_HEADER_OF = {"purpose": "X-Query-Purpose", "basis": "X-Query-Basis"}
+
+
+def undeclared(purpose: Purpose | None, basis: str | None) -> tuple[str, ...]:
+    """Which of the purpose and the basis a request did not declare (a blank basis is none)."""
+    return tuple(name for name, value in (("purpose", purpose), ("basis", basis and basis.strip())) if not value)
+
+
+@dataclass(frozen=True)
 class Reader:
     """Who reads, as the policies see it."""
 
@@ -64,7 +86,7 @@ class Access:
     policies: PolicyEngine | None
     reader: Reader
     scope: RecordScope
-    notices: list[str] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     # The (class, item) pairs the query permit named by the basis opens (HC-23, XZ-18), if any.
     permit_pairs: frozenset = frozenset()
     permit_number: str | None = None
@@ -129,10 +151,12 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
     if cond == NONE:
         with_purpose = _union(policies, reader.roles, dept, DECLARED) | _union(policies, reader.roles, dept, PERMIT)
         if with_purpose - general_pairs:
-            notices.append("non-public records were withheld: declare X-Query-Purpose and X-Query-Basis "
-                           "(HC-23, XZ-18) to read what your role allows")
+            missing = undeclared(purpose, basis)
+            notices.append(Notice("non-public records were withheld: declare "
+                                  f"{' and '.join(_HEADER_OF[m] for m in missing)} (HC-23, XZ-18) to read what your "
+                                  "role allows", missing))
     if "operator" in reader.roles and (purpose is not None or basis):
-        notices.append(OPERATOR_WITHOUT_CASES)
+        notices.append(Notice(OPERATOR_WITHOUT_CASES))
     unmasked = any(policies.allows(r, dept, "unmask", cond).allowed for r in reader.roles)
     archived_too = "auditor" in reader.roles and cond != NONE
     provider_pairs = PairSet()
@@ -158,12 +182,13 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
                     general_pairs |= permit_pairs
                     outside = needs_permit - permit_pairs
                     if outside:
-                        notices.append(f"query permit {permit.number} does not cover class or item "
-                                       f"{_pair_list(outside, universe)}: those records were withheld (HC-23, XZ-18)")
+                        notices.append(Notice(f"query permit {permit.number} does not cover class or item "
+                                              f"{_pair_list(outside, universe)}: those records were withheld "
+                                              "(HC-23, XZ-18)"))
                 else:
-                    notices.append(f"records of {_pair_list(needs_permit, universe)} were withheld: they need a valid query "
-                                   f"permit of your department (HC-23 written application, XZ-18 official letter) "
-                                   f"named in X-Query-Basis, and {problem}")
+                    notices.append(Notice(f"records of {_pair_list(needs_permit, universe)} were withheld: they need a "
+                                          "valid query permit of your department (HC-23 written application, XZ-18 "
+                                          f"official letter) named in X-Query-Basis, and {problem}"))
             # a grantee reads with a purpose and a basis (HC-22, XZ-18): the purpose must be the
             # authorisation's, and the basis names the written authorisation relied on
             grants = await applicable_grants(connection, principal, purpose, now) if cond == DECLARED else []

@@ -15,15 +15,18 @@ from sqlalchemy import Row, or_, select, update
 
 from domain.enums import Purpose, Visibility
 from domain.principal import Principal
-from domain.validity import outside_validity
+from domain.problems import Problem, ProblemCode
+from domain.validity import outside_validity, validity_problems
+from resolvers.bounds import id_or_problem
+from resolvers.catalogue import scope_problems
 from resolvers.context import RequestContext
 from resolvers.bounds import parse_id
+from resolvers.pages import KeysetPage, newest_first
 from resolvers.errors import BadUserInput, Forbidden
 from store.chain import append_submission_log
-from store.models import Authorization, CatalogueItem, Department
+from store.models import Authorization, Department
 
 AU = Authorization.__table__.c
-MAX_VALIDITY = dt.timedelta(days=366 * 5)
 
 
 @dataclass(frozen=True)
@@ -45,41 +48,35 @@ def _require_subject(ctx: RequestContext) -> str:
     return ctx.principal.subject_code
 
 
-async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row:
+async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> tuple[Row | None, list[Problem]]:
+    """The authorisation as stored, or None and every fault of the request (nothing stored)."""
     subject = _require_subject(ctx)
     problems = []
     if bool(request.grantee_user) == bool(request.grantee_department):
-        problems.append("grantee: name exactly one of user or department")
+        problems.append(Problem("grantee", "name exactly one of user or department"))
     if request.grantee_user and len(request.grantee_user) > 128:
-        problems.append("grantee.user: at most 128 characters")
+        problems.append(Problem("grantee.user", "at most 128 characters"))
     if not request.scope_items and not request.scope_classes:
-        problems.append("scope: name at least one catalogue item or class")
+        problems.append(Problem("scope", "name at least one catalogue item or class", ProblemCode.EMPTY_SCOPE))
     if Visibility.PUBLIC in request.scope_classes:
-        problems.append("scope.classes: PUBLIC records need no authorisation")
+        problems.append(Problem("scope.classes", "PUBLIC records need no authorisation: leave PUBLIC out"))
     valid_from, valid_until = request.valid_from, request.valid_until  # aware: the DateTime scalar refuses others
-    if valid_until <= valid_from:
-        problems.append("validUntil must be after validFrom")
-    elif valid_until - valid_from > MAX_VALIDITY:
-        problems.append("an authorisation may last at most 5 years")
-    if valid_until <= ctx.now:
-        problems.append("validUntil is in the past")
+    problems += validity_problems("an authorisation", valid_from, valid_until, ctx.now)
     ref = request.written_ref.strip()
     if not ref or len(ref) > 128:
-        problems.append("writtenAuthorizationRef: 1 to 128 characters, the reference of the written authorisation")
+        problems.append(Problem("writtenAuthorizationRef", "1 to 128 characters, the reference of the written "
+                                                           "authorisation"))
     async with ctx.engine.begin() as connection:
         if request.grantee_department:
             found = (await connection.execute(select(Department.code).where(
                 Department.code == request.grantee_department))).scalar()
             if found is None:
-                problems.append(f"grantee.department: no department {request.grantee_department!r}")
-        if request.scope_items:
-            known = set((await connection.execute(select(CatalogueItem.code).where(
-                CatalogueItem.code.in_(request.scope_items)))).scalars())
-            unknown = sorted(set(request.scope_items) - known)
-            if unknown:
-                problems.append(f"scope.catalogueItems: not in the catalogue: {', '.join(unknown)}")
+                problems.append(Problem("grantee.department", f"no department {request.grantee_department!r} in "
+                                                              "this deployment: `departments { code }` lists them",
+                                        ProblemCode.UNKNOWN_DEPARTMENT))
+        problems += await scope_problems(connection, request.scope_items, request.scope_classes)
         if problems:
-            raise BadUserInput("authorisation refused: " + "; ".join(problems), problems=problems)
+            return None, problems
         result = await connection.execute(Authorization.__table__.insert().values(
             subject_code=subject, grantee_user=request.grantee_user, grantee_department=request.grantee_department,
             scope_items=sorted(set(request.scope_items)), scope_classes=sorted({c.value for c in request.scope_classes}),
@@ -90,23 +87,27 @@ async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> Row
             AU.id == result.inserted_primary_key[0]))).one()
         await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
                                     action="AUTHORIZE", detail={"authorization": row.id, "subject": subject})
-    return row
+    return row, []
 
 
-async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> Row:
+async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> tuple[Row | None, list[Problem]]:
+    """The authorisation as revoked, or the fault: one given by another subject is not found (its
+    existence is not the caller's to learn), one revoked before is ALREADY_REVOKED."""
     subject = _require_subject(ctx)
-    ident = parse_id(authorization_id, "id", "authorisation")
+    ident = id_or_problem(authorization_id, "id", "authorisation")
+    if isinstance(ident, Problem):
+        return None, [ident]
     async with ctx.engine.begin() as connection:
         row = (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one_or_none()
         if row is None or row.subject_code != subject:
-            raise BadUserInput(f"no authorisation {ident} given by this subject")
-        if row.revoked_at is None:
-            await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(
-                revoked_at=ctx.now))
-            await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
-                                        action="REVOKE_AUTHORIZATION", detail={"authorization": ident,
-                                                                               "subject": subject})
-        return (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one()
+            return None, [Problem("id", f"no authorisation {ident} given by this subject", ProblemCode.NOT_FOUND)]
+        if row.revoked_at is not None:
+            return row, [Problem("id", f"authorisation {ident} was revoked at {row.revoked_at.isoformat()}",
+                                 ProblemCode.ALREADY_REVOKED)]
+        await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(revoked_at=ctx.now))
+        await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
+                                    action="REVOKE_AUTHORIZATION", detail={"authorization": ident, "subject": subject})
+        return (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one(), []
 
 
 async def my_authorizations(ctx: RequestContext) -> list[Row]:
@@ -114,6 +115,13 @@ async def my_authorizations(ctx: RequestContext) -> list[Row]:
     async with ctx.engine.connect() as connection:
         return list((await connection.execute(select(Authorization.__table__).where(
             AU.subject_code == subject).order_by(AU.created_at.desc(), AU.id.desc()))).all())
+
+
+async def authorization_page(ctx: RequestContext, first: int, after: str | None) -> KeysetPage:
+    """my_authorizations as a connection's page: newest first, keyset-paged on the id."""
+    subject = _require_subject(ctx)
+    return await newest_first(ctx, Authorization.__table__, AU.id, [AU.subject_code == subject], first, after,
+                              "authorisation id", count=True)
 
 
 def _grantee_clause(principal: Principal):

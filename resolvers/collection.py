@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import JurisdictionProfile
 from domain.enums import RecordStatus, SubmissionChannel
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 from domain.submissions import CheckedSubmission, RecordSubmission, check_batch, shown_code
 from domain.working_days import WorkingDayCalendar
 from resolvers.record_columns import COMPARED, derived_facts, differences, utc
@@ -330,7 +330,9 @@ async def _classify_resends(connection: AsyncConnection, call: _Call, indexes: l
         call.checked[i].problems.append(Problem("documentNumber", (
             f"record {stored.id} already holds document {c['document_number']!r} of item "
             f"{c['catalogue_item_code']} from {call.department}, with different {', '.join(differs)}: a resend must "
-            f"be identical; to change the record use correctRecord(id: {stored.id}) with a reason (HC-18)")))
+            f"be identical; to change the record use correctRecord(input: {{id: \"{stored.id}\", changes: ..., "
+            f"reason: ...}}) (HC-18)"),
+            ProblemCode.DUPLICATE))
 
 
 def _record_row(call: _Call, c: CheckedSubmission, known: Row | None, arrival: dict[str, Any]) -> dict[str, Any]:

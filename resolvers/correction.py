@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import CatalogueItem, JurisdictionProfile
 from domain.enums import Category, SubjectKind, SubmissionChannel
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 from domain.submissions import CheckedSubmission, RecordSubmission, check
 from domain.working_days import WorkingDayCalendar
-from resolvers.errors import BadUserInput, Forbidden
+from resolvers.errors import Conflict
 from resolvers.record_columns import derived_facts, differences, snapshot, submitted_day, utc
 from store.chain import append_submission_log
 from store.models import Record, RecordVersion, Subject
@@ -82,35 +82,44 @@ def _merged(row: Row, changes: RecordChanges, item: CatalogueItem | None) -> Rec
         valid_until=pick("valid_until"), content=content, consent_ref=pick("consent_ref"))
 
 
-def _refuse(what: str, problems: list[Problem]) -> BadUserInput:
-    return BadUserInput(f"{what}: " + "; ".join(map(str, problems)),
-                        problems=[{"field": p.field, "reason": p.reason} for p in problems])
+CHANGEABLE = frozenset({"documentNumber", "issuingAuthority", "decidedOn", "actEndedOn", "validFrom", "validUntil",
+                        "content", "consentRef"})  # the fields a correction's `changes` may give
+
+
+def _in_changes(problem: Problem) -> Problem:
+    """A fault of the corrected record, placed on the input: `changes.<field>` where a change can
+    mend it, else `id` (the record itself, e.g. an item no longer in force on its decision date)."""
+    head = (problem.field or "").split(".")[0]
+    return Problem(f"changes.{problem.field}" if head in CHANGEABLE else "id", problem.reason, problem.code)
 
 
 async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
                   department: str, user: str | None, record_id: int, changes: RecordChanges, reason: str,
-                  today: dt.date, now: dt.datetime, channel: SubmissionChannel | str = SubmissionChannel.API) -> Row:
-    """The provider corrects one of its records (HC-18); returns the record as corrected.
+                  today: dt.date, now: dt.datetime,
+                  channel: SubmissionChannel | str = SubmissionChannel.API) -> tuple[Row | None, list[Problem]]:
+    """The provider corrects one of its records (HC-18): the record as corrected, or None and every
+    fault (fields as the correction's input names them: `reason`, `id`, `changes.<field>`).
 
     Validated like a submission; the record's version goes up by one and a RecordVersion keeps
     the new state with the reason (the versions before it keep theirs), with a submission-log
-    entry. Anyone but the providing department is refused, the credit centre included.
+    entry. Anyone but the providing department is refused (NOT_PROVIDER), the credit centre
+    included; a refusal changes and logs nothing.
     """
     now = utc(now)
     reason_text = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason_text or len(reason_text) > MAX_REASON:
-        raise BadUserInput(f"reason: 1 to {MAX_REASON} characters saying why the record is corrected (HC-18)")
+        return None, [Problem("reason", f"1 to {MAX_REASON} characters saying why the record is corrected (HC-18)")]
     async with engine.begin() as connection:
         statement = select(R).where(R.c.id == record_id)
         if connection.dialect.name == "postgresql":
             statement = statement.with_for_update()
         row = (await connection.execute(statement)).one_or_none()
         if row is None:
-            raise BadUserInput(f"no record {record_id}")
+            return None, [Problem("id", f"no record {record_id}", ProblemCode.NOT_FOUND)]
         if row.provider_code != department:
-            raise Forbidden(f"record {record_id} was provided by another department: only the providing department "
-                            "corrects a record (HC-18); nobody else, the credit centre included, changes its content",
-                            rule="HC-18")
+            return None, [Problem("id", f"record {record_id} was provided by another department: only the providing "
+                                        "department corrects a record (HC-18); nobody else, the credit centre "
+                                        "included, changes its content", ProblemCode.NOT_PROVIDER)]
         item = profile.items.get(row.catalogue_item_code)
         checked = check(_merged(row, changes, item), profile=profile, department=department, channel=None,
                          today=today)
@@ -121,18 +130,20 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
                     R.c.document_number == checked.columns["document_number"]))).scalar()
                 if taken is not None:
                     checked.problems.append(Problem("documentNumber", f"record {taken} already holds document "
-                                                    f"{checked.columns['document_number']!r} of this item"))
+                                                    f"{checked.columns['document_number']!r} of this item",
+                                                    ProblemCode.DUPLICATE))
         if checked.problems:
-            raise _refuse(f"correction of record {record_id} refused", checked.problems)
+            return None, [_in_changes(p) for p in checked.problems]
         differs = differences(checked.columns, row)
         if not differs:
-            raise BadUserInput(f"nothing to correct: the changes equal version {row.version} of record {record_id}")
+            return None, [Problem("changes", f"nothing to correct: the changes equal version {row.version} of record "
+                                             f"{record_id}", ProblemCode.NO_CHANGE)]
         values = await _corrected_values(connection, profile, calendar, row, item, checked)
         version = row.version + 1
         done = await connection.execute(update(R).where(R.c.id == record_id, R.c.version == row.version).values(
             **values, version=version, updated_at=now))
         if done.rowcount != 1:
-            raise BadUserInput(f"record {record_id} changed while it was being corrected; read it again and retry")
+            raise Conflict(f"record {record_id} changed while it was being corrected; read it again and retry")
         await _keep_previous_version(connection, row, user)
         new_row = (await connection.execute(select(R).where(R.c.id == record_id))).one()
         await connection.execute(V.insert().values(record_id=record_id, version=version, change="CORRECTED",
@@ -142,7 +153,7 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
                                     channel=SubmissionChannel(channel).value, detail={
                                         "record_id": record_id, "version": version, "changed": differs,
                                         "reason": reason_text})
-    return new_row
+    return new_row, []
 
 
 async def _corrected_values(connection: AsyncConnection, profile: JurisdictionProfile,

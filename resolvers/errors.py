@@ -25,3 +25,9 @@ class Forbidden(ClientError):
     """The policies refuse this; the message says which rule is missing (SPEC 3.1)."""
 
     code = "FORBIDDEN"
+
+
+class Conflict(ClientError):
+    """A concurrent change won the race: nothing was changed; read again and retry."""
+
+    code = "CONFLICT"

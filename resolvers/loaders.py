@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Sequence
 
 from aiodataloader import DataLoader
@@ -18,7 +19,7 @@ from sqlalchemy import Row, and_, func, or_, select
 from domain.enums import Category, RecordStatus
 from resolvers.bounds import MAX_ID, id_in_range
 from resolvers.scope import scope_filter, status_filter
-from store.models import Annotation, Record, Subject
+from store.models import Annotation, Authorization, QueryLogEntry, QueryPermit, Record, Subject
 
 if TYPE_CHECKING:
     from resolvers.context import RequestContext
@@ -91,6 +92,10 @@ class Loaders:
         self.query_count = DataLoader(self._query_counts)
         self.record_versions = DataLoader(self._record_versions)
         self.person_seen = DataLoader(self._persons_seen)
+        # node(id)/nodes(ids) (schema/nodes.py): the rows behind global ids, whoever may see them
+        self.query_permit = DataLoader(partial(self._by_key, QueryPermit.__table__, "id"))
+        self.authorization = DataLoader(partial(self._by_key, Authorization.__table__, "id"))
+        self.query_log_entry = DataLoader(partial(self._by_key, QueryLogEntry.__table__, "seq"))
         # ids asked for by record(id) that exist but are outside the reader's scope: the query log
         # records them as refusals (SPEC 3.1), the answer shows them as not found
         self.refused_record_ids: set[int] = set()

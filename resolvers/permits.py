@@ -16,25 +16,18 @@ from dataclasses import dataclass
 from sqlalchemy import Row, select, update
 
 from domain.enums import DepartmentKind, Visibility
-from domain.validity import outside_validity
-from resolvers.bounds import parse_id
+from domain.problems import Problem, ProblemCode
+from domain.validity import outside_validity, validity_problems
+from resolvers.bounds import id_or_problem
+from resolvers.catalogue import scope_problems
 from resolvers.context import RequestContext
+from resolvers.pages import KeysetPage, newest_first
 from resolvers.errors import Forbidden
 from store.chain import append_submission_log
-from store.models import CatalogueItem, QueryPermit
+from store.models import QueryPermit
 
 QP = QueryPermit.__table__.c
-MAX_VALIDITY = dt.timedelta(days=366 * 5)
 PERMIT_CLASSES = (Visibility.SHARED, Visibility.LIMITED)  # what a permit can open (SPEC 2, Query permit)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One fault of a mutation's input: a stable code, the input field, and what to do."""
-
-    code: str
-    field: str | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -77,41 +70,31 @@ async def register_permit(ctx: RequestContext, request: PermitRequest) -> tuple[
     problems: list[Problem] = []
     number, document = request.number.strip(), request.document_ref.strip()
     if not number or len(number) > 128:
-        problems.append(Problem("INVALID", "number", "number: 1 to 128 characters, the application's or letter's "
-                                                     "number as a query's X-Query-Basis will give it"))
+        problems.append(Problem("number", "number: 1 to 128 characters, the application's or letter's number "
+                                          "as a query's X-Query-Basis will give it"))
     kind = _department_kind(ctx, request.department)
     if kind is None:
-        problems.append(Problem("UNKNOWN_DEPARTMENT", "department",
-                                f"department {request.department!r} is not in this deployment's registry"))
+        problems.append(Problem("department", f"department {request.department!r} is not in this deployment's "
+                                              "registry", ProblemCode.UNKNOWN_DEPARTMENT))
     elif kind is DepartmentKind.CREDIT_CENTRE:
-        problems.append(Problem("INVALID", "department", "the credit centre reads on cases, not on query permits"))
+        problems.append(Problem("department", "the credit centre reads on cases, not on query permits"))
     if not request.scope_classes and not request.scope_items:
-        problems.append(Problem("EMPTY_SCOPE", "scope", "name at least one class (SHARED, LIMITED) or catalogue item"))
+        problems.append(Problem("scope", "name at least one class (SHARED, LIMITED) or catalogue item",
+                                ProblemCode.EMPTY_SCOPE))
     wrong = [c.value for c in request.scope_classes if c not in PERMIT_CLASSES]
     if wrong:
-        problems.append(Problem("INVALID", "scope.classes",
+        problems.append(Problem("scope.classes",
                                 f"a permit opens SHARED or LIMITED records only, not {', '.join(wrong)} (PUBLIC needs "
                                 "nothing; AUTHORIZED needs the subject's written authorisation, HC-22)"))
-    if request.valid_until <= request.valid_from:
-        problems.append(Problem("INVALID", "validUntil", "validUntil must be after validFrom"))
-    elif request.valid_until - request.valid_from > MAX_VALIDITY:
-        problems.append(Problem("INVALID", "validUntil", "a query permit may last at most 5 years"))
-    if request.valid_until <= ctx.now:
-        problems.append(Problem("INVALID", "validUntil", "validUntil is in the past"))
+    problems += validity_problems("a query permit", request.valid_from, request.valid_until, ctx.now)
     if not document or len(document) > 200:
-        problems.append(Problem("INVALID", "documentRef", "documentRef: 1 to 200 characters, the reference of the "
-                                                          "written application or official letter"))
+        problems.append(Problem("documentRef", "documentRef: 1 to 200 characters, the reference of the written "
+                                               "application or official letter"))
     async with ctx.engine.begin() as connection:
-        if request.scope_items:
-            known = set((await connection.execute(select(CatalogueItem.code).where(
-                CatalogueItem.code.in_(request.scope_items)))).scalars())
-            unknown = sorted(set(request.scope_items) - known)
-            if unknown:
-                problems.append(Problem("UNKNOWN_ITEM", "scope.catalogueItems",
-                                        f"not in the catalogue: {', '.join(unknown)}"))
+        problems += await scope_problems(connection, request.scope_items, request.scope_classes)
         if number and (await connection.execute(select(QP.id).where(QP.number == number))).scalar() is not None:
-            problems.append(Problem("DUPLICATE", "number", f"a query permit numbered {number!r} is registered "
-                                                           "already: revoke it or use another number"))
+            problems.append(Problem("number", f"a query permit numbered {number!r} is registered already: revoke "
+                                              "it or use another number", ProblemCode.DUPLICATE))
         if problems:
             return None, problems
         result = await connection.execute(QueryPermit.__table__.insert().values(
@@ -128,17 +111,19 @@ async def register_permit(ctx: RequestContext, request: PermitRequest) -> tuple[
 
 async def revoke_permit(ctx: RequestContext, permit_id: str, reason: str) -> tuple[Row | None, list[Problem]]:
     require_centre_operator(ctx)
-    ident = parse_id(permit_id, "id", "query permit")
+    ident = id_or_problem(permit_id, "id", "query permit")
+    if isinstance(ident, Problem):
+        return None, [ident]
     reason = reason.strip()
     if not reason or len(reason) > 500:
-        return None, [Problem("INVALID", "reason", "reason: 1 to 500 characters, why the permit is revoked")]
+        return None, [Problem("reason", "reason: 1 to 500 characters, why the permit is revoked")]
     async with ctx.engine.begin() as connection:
         row = (await connection.execute(select(QueryPermit.__table__).where(QP.id == ident))).one_or_none()
         if row is None:
-            return None, [Problem("NOT_FOUND", "id", f"no query permit {ident}")]
+            return None, [Problem("id", f"no query permit {ident}", ProblemCode.NOT_FOUND)]
         if row.revoked_at is not None:
-            return row, [Problem("ALREADY_REVOKED", "id", f"query permit {ident} was revoked at "
-                                                          f"{row.revoked_at.isoformat()}")]
+            return row, [Problem("id", f"query permit {ident} was revoked at {row.revoked_at.isoformat()}",
+                                 ProblemCode.ALREADY_REVOKED)]
         await connection.execute(update(QueryPermit.__table__).where(QP.id == ident).values(
             revoked_at=ctx.now, revoked_by=ctx.principal.user, revocation_reason=reason))
         row = (await connection.execute(select(QueryPermit.__table__).where(QP.id == ident))).one()
@@ -147,15 +132,28 @@ async def revoke_permit(ctx: RequestContext, permit_id: str, reason: str) -> tup
     return row, []
 
 
+def _permit_clauses(ctx: RequestContext, department: str | None, valid_only: bool) -> list:
+    clauses = []
+    if department:
+        clauses.append(QP.department_code == department)
+    if valid_only:
+        clauses += [QP.revoked_at.is_(None), QP.valid_from <= ctx.now, QP.valid_until > ctx.now]
+    return clauses
+
+
 async def list_permits(ctx: RequestContext, department: str | None, valid_only: bool) -> list[Row]:
     require_permit_reader(ctx)
-    statement = select(QueryPermit.__table__)
-    if department:
-        statement = statement.where(QP.department_code == department)
-    if valid_only:
-        statement = statement.where(QP.revoked_at.is_(None), QP.valid_from <= ctx.now, QP.valid_until > ctx.now)
+    statement = select(QueryPermit.__table__).where(*_permit_clauses(ctx, department, valid_only))
     async with ctx.engine.connect() as connection:
         return list((await connection.execute(statement.order_by(QP.registered_at.desc(), QP.id.desc()))).all())
+
+
+async def permit_page(ctx: RequestContext, department: str | None, valid_only: bool, first: int,
+                      after: str | None) -> KeysetPage:
+    """list_permits as a connection's page: newest registration first, keyset-paged on the id."""
+    require_permit_reader(ctx)
+    return await newest_first(ctx, QueryPermit.__table__, QP.id, _permit_clauses(ctx, department, valid_only),
+                              first, after, "query permit id", count=True)
 
 
 def _detail(row: Row) -> dict:

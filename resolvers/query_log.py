@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 
 from domain.enums import Purpose
 from resolvers.context import RequestContext
-from resolvers.errors import BadUserInput
+from resolvers.pages import KeysetPage, newest_first
 from store.models import QueryLogEntry, QueryLogSubject
 
 Q = QueryLogEntry.__table__.c
@@ -26,13 +26,6 @@ class LogFilter:
     date_from: dt.datetime | None = None
     date_to: dt.datetime | None = None
     refused_only: bool = False
-
-
-@dataclass
-class LogPage:
-    rows: list[Row]
-    has_next: bool
-    total: int
 
 
 def _where(log_filter: LogFilter) -> list:
@@ -54,18 +47,10 @@ def _where(log_filter: LogFilter) -> list:
     return clauses
 
 
-async def search(ctx: RequestContext, log_filter: LogFilter, first: int, after: int | None) -> LogPage:
-    """Newest first, keyset-paged on the sequence number."""
-    if not 1 <= first <= ctx.max_page_size:
-        raise BadUserInput(f"first must be between 1 and {ctx.max_page_size}, got {first}")
-    clauses = _where(log_filter)
-    page_clauses = clauses + ([Q.seq < after] if after is not None else [])
-    async with ctx.engine.connect() as connection:
-        rows = (await connection.execute(select(QueryLogEntry.__table__).where(*page_clauses)
-                                         .order_by(Q.seq.desc()).limit(first + 1))).all()
-        total = (await connection.execute(select(func.count()).select_from(QueryLogEntry.__table__)
-                                          .where(*clauses))).scalar()
-    return LogPage(rows=list(rows[:first]), has_next=len(rows) > first, total=total)
+async def search(ctx: RequestContext, log_filter: LogFilter, first: int, after: str | None) -> KeysetPage:
+    """Newest first, keyset-paged on the sequence number, with the filter's total."""
+    return await newest_first(ctx, QueryLogEntry.__table__, Q.seq, _where(log_filter), first, after,
+                              "query log sequence number", count=True)
 
 
 async def query_counts(ctx: RequestContext, codes: list[str]) -> list[int]:
@@ -77,12 +62,7 @@ async def query_counts(ctx: RequestContext, codes: list[str]) -> list[int]:
     return [found.get(code, 0) for code in codes]
 
 
-async def history(ctx: RequestContext, subject_code: str, first: int) -> list[Row]:
+async def history(ctx: RequestContext, subject_code: str, first: int, after: str | None = None) -> KeysetPage:
     """Who queried a subject, when and why, newest first: what a credit report shows its subject."""
-    if not 1 <= first <= ctx.max_page_size:
-        raise BadUserInput(f"first must be between 1 and {ctx.max_page_size}, got {first}")
-    async with ctx.engine.connect() as connection:
-        return list((await connection.execute(
-            select(Q.seq, Q.at, Q.user, Q.user_name, Q.department, Q.purpose, Q.basis, Q.operation_name, Q.outcome)
-            .join(QueryLogSubject.__table__, QS.seq == Q.seq).where(QS.subject_code == subject_code)
-            .order_by(Q.seq.desc()).limit(first))).all())
+    return await newest_first(ctx, QueryLogEntry.__table__, Q.seq, _where(LogFilter(subject=subject_code)), first,
+                              after, "query log sequence number")

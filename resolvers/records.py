@@ -8,18 +8,16 @@ from sqlalchemy import Row
 
 from domain.enums import Category, RecordStatus
 from resolvers.context import RequestContext
-from resolvers.bounds import parse_id
+from resolvers.bounds import DEFAULT_FIRST, check_first, parse_id
 from resolvers.errors import BadUserInput
 from resolvers.loaders import Cursor, Page, PageKey, RecordFilter, cursor_of
-
-DEFAULT_PAGE_SIZE = 20
-
 
 @dataclass
 class RecordPage:
     subject_code: str
     filter: RecordFilter
     page: Page
+    after: str | None = None  # the cursor asked after: the page has items before it
 
     @property
     def end_cursor(self) -> str | None:
@@ -34,9 +32,7 @@ def record_filter(category: Category | None, catalogue_item: str | None, status:
 
 async def record_page(ctx: RequestContext, subject_code: str, record_filter: RecordFilter,
                       first: int | None, after: str | None) -> RecordPage:
-    size = DEFAULT_PAGE_SIZE if first is None else first
-    if not 0 <= size <= ctx.max_page_size:
-        raise BadUserInput(f"first must be between 0 and {ctx.max_page_size}, got {size}")
+    size = check_first(DEFAULT_FIRST if first is None else first, ctx.max_page_size)
     try:
         cursor = Cursor.decode(after) if after else None
     except ValueError as exc:
@@ -45,7 +41,7 @@ async def record_page(ctx: RequestContext, subject_code: str, record_filter: Rec
     page = await ctx.loaders.record_page.load(PageKey(subject_code, record_filter, size, cursor))
     for row in page.rows:
         ctx.observed.record_ids.add(row.id)
-    return RecordPage(subject_code, record_filter, page)
+    return RecordPage(subject_code, record_filter, page, after)
 
 
 async def record_count(ctx: RequestContext, subject_code: str, record_filter: RecordFilter) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Row, select
+from dataclasses import dataclass
+
+from sqlalchemy import Row, and_, or_, select
 
 from domain.enums import SubjectKind
 from domain.identifiers import InvalidIdentifier, validate_subject_code
 from domain.subject_ids import InvalidSubjectId
 from resolvers.context import RequestContext
+from resolvers.bounds import check_first
 from resolvers.errors import BadUserInput
 from store.models import Subject
 
@@ -88,27 +91,50 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+@dataclass
+class SubjectPage:
+    rows: list[Row]  # the subjects the reader may see, in name order
+    has_next: bool
+    end_cursor: str | None  # the last subject examined (shown or not): where the next page starts
+
+
 async def search_subjects(ctx: RequestContext, name: str, first: int) -> list[Row]:
-    """Subjects whose name contains `name`.
+    return (await search_page(ctx, name, first, None)).rows
+
+
+async def search_page(ctx: RequestContext, name: str, first: int, after: str | None) -> SubjectPage:
+    """Subjects whose name contains `name`, by name then code, `first` of them after the cursor.
 
     Natural persons are found by name only for readers who may see persons' personal data:
-    for anyone else a name search would reveal who has a record (SPEC 3.1, masking).
+    for anyone else a name search would reveal who has a record (SPEC 3.1, masking). A cursor
+    is a subject's opaque id (never its code or name, which may be masked for the reader).
     """
     name = name.strip()
     if not name:
         raise BadUserInput("name must not be empty")
     if len(name) > 100:
         raise BadUserInput("name is longer than 100 characters")
-    if not 1 <= first <= ctx.max_page_size:
-        raise BadUserInput(f"first must be between 1 and {ctx.max_page_size}, got {first}")
+    check_first(first, ctx.max_page_size)
     statement = select(Subject.__table__).where(S.name.like(_like_pattern(name), escape="\\"))
+    if after:
+        try:
+            position = await ctx.loaders.subject.load(ctx.subject_ids.code_of(after))
+        except InvalidSubjectId:
+            position = None
+        if position is None:
+            raise BadUserInput(f"after: invalid cursor {after[:60]!r}: pass an endCursor returned by this API",
+                               argument="after")
+        statement = statement.where(or_(S.name > position.name, and_(S.name == position.name,
+                                                                     S.code > position.code)))
     if not ctx.scope.unmasked and not ctx.scope.all_records:
         statement = statement.where(S.kind == SubjectKind.ORGANISATION.value)
-    statement = statement.order_by(S.name, S.code).limit(first)
+    statement = statement.order_by(S.name, S.code).limit(first + 1)
     async with ctx.engine.connect() as connection:
-        rows = (await connection.execute(statement)).all()
-    rows = [row for row in await _seen(ctx, list(rows)) if row is not None]
+        fetched = list((await connection.execute(statement)).all())
+    examined = fetched[:first]
+    rows = [row for row in await _seen(ctx, examined) if row is not None]
     for row in rows:
         ctx.loaders.subject.prime(row.code, row)
     _touched(ctx, rows)
-    return list(rows)
+    return SubjectPage(rows=rows, has_next=len(fetched) > first,
+                       end_cursor=ctx.subject_ids.id_of(examined[-1].code) if examined else None)

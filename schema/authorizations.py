@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from sqlalchemy import Row
@@ -13,70 +13,129 @@ from domain.enums import Purpose as PurposeValue
 from domain.enums import Visibility as VisibilityValue
 from resolvers import access as access_resolvers
 from resolvers import authorizations as resolvers
+from resolvers import subjects as subject_resolvers
 from resolvers.bounds import parse_id
 from resolvers.errors import BadUserInput
+from resolvers.node_ids import NodeKind, global_id
 from schema.enums import Purpose, Visibility
+from schema.mutation_errors import MutationError, errors_of
+from schema.records import CreditRecord, visible_record
+from schema.relay import NODE_ID_DESCRIPTION, Node
+from schema.types import CatalogueItemType, DepartmentType, SubjectType
 
 
-@strawberry.type(description="A subject's written authorisation for a grantee to read its non-public records.")
-class AuthorizationType:
+@strawberry.type(name="Authorization", description=(
+    "A subject's written authorisation (书面授权) for one grantee, a user or a department, to read its non-public "
+    "records within a scope, for one purpose and a time window (HC-22, XZ-18). It applies to a request while it is "
+    "valid (from validFrom, before validUntil, not revoked), the reader is its grantee, and the request declares "
+    "its purpose and its reference as X-Query-Basis. Only the subject that gave it sees it (`myAuthorizations`)."))
+class AuthorizationType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " Pass it to revokeAuthorization.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.AUTHORIZATION, self.row.id))
 
-    @strawberry.field(description="The subject that gave it.")
+    @strawberry.field(description=(
+        "The subject that gave it, read as the caller may read it (the subject itself sees itself)."))
+    async def subject(self, info: Info) -> Optional[SubjectType]:
+        row = await subject_resolvers.subject_by_code(info.context, self.row.subject_code)
+        return SubjectType(row=row) if row is not None else None
+
+    @strawberry.field(description="The code of the subject that gave it.",
+                      deprecation_reason="Use `subject { code }`; kept for one release.")
     def subject_code(self) -> str:
         return self.row.subject_code
 
-    @strawberry.field
+    @strawberry.field(description="The user (token `sub`) it authorises, when it names a user; else null.")
     def grantee_user(self) -> Optional[str]:
         return self.row.grantee_user
 
-    @strawberry.field
-    def grantee_department(self) -> Optional[str]:
-        return self.row.grantee_department
+    @strawberry.field(description=(
+        "The department it authorises (each of its officers), when it names a department; else null."))
+    def grantee_department(self, info: Info) -> Optional[DepartmentType]:
+        code = self.row.grantee_department
+        row = info.context.reference.departments.get(code) if code else None
+        return DepartmentType(row=row) if row is not None else None
 
-    @strawberry.field
-    def catalogue_items(self) -> list[str]:
-        return list(self.row.scope_items)
+    @strawberry.field(description="Single catalogue items whose records it opens, beyond its classes.")
+    def catalogue_items(self, info: Info) -> list[CatalogueItemType]:
+        items = info.context.reference.items
+        return [CatalogueItemType(row=items[code]) for code in self.row.scope_items if code in items]
 
-    @strawberry.field
+    @strawberry.field(description="Whole classes (公开属性) whose records it opens: never PUBLIC, which needs none.")
     def classes(self) -> list[Visibility]:
         return [VisibilityValue(c) for c in self.row.scope_classes]
 
-    @strawberry.field
+    @strawberry.field(description="The one purpose a request must declare (X-Query-Purpose) for it to apply.")
     def purpose(self) -> Purpose:
         return PurposeValue(self.row.purpose)
 
-    @strawberry.field
+    @strawberry.field(description="It applies from this instant (UTC).")
     def valid_from(self) -> dt.datetime:
         return self.row.valid_from
 
-    @strawberry.field
+    @strawberry.field(description="It applies until before this instant (UTC); at most 5 years after validFrom.")
     def valid_until(self) -> dt.datetime:
         return self.row.valid_until
 
-    @strawberry.field(description="Reference of the written authorisation (书面授权书编号).")
+    @strawberry.field(description=(
+        "Reference of the written authorisation (书面授权书编号); a request names it as X-Query-Basis."))
     def written_authorization_ref(self) -> str:
         return self.row.written_ref
 
-    @strawberry.field
+    @strawberry.field(description="When the subject revoked it (UTC); it opens nothing from the next request on.")
     def revoked_at(self) -> Optional[dt.datetime]:
         return self.row.revoked_at
 
 
-@strawberry.input(description="Who is authorised: exactly one of a user (token `sub`) or a department code.")
+@strawberry.input(description="Who is authorised: exactly one of a user or a department.")
 class GranteeInput:
-    user: Optional[str] = None
-    department: Optional[strawberry.ID] = None
+    user: Optional[str] = strawberry.field(default=None, description=(
+        "The user (token `sub`, at most 128 characters) the authorisation names."))
+    department: Optional[strawberry.ID] = strawberry.field(default=None, description=(
+        "The department (registry code, see `departments`) whose officers it authorises."))
 
 
-@strawberry.input(description="What the grantee may read: catalogue items and/or whole classes (not PUBLIC).")
+@strawberry.input(description=(
+    "What the grantee may read: catalogue items and/or whole classes; at least one of them (HC-22)."))
 class AuthorizationScopeInput:
-    catalogue_items: list[strawberry.ID] = strawberry.field(default_factory=list)
-    classes: list[Visibility] = strawberry.field(default_factory=list)
+    catalogue_items: list[strawberry.ID] = strawberry.field(default_factory=list, description=(
+        "Catalogue item codes (see `catalogue`, at most 100) whose records it opens."))
+    classes: list[Visibility] = strawberry.field(default_factory=list, description=(
+        "Whole classes it opens: AUTHORIZED, SHARED, LIMITED; not PUBLIC, which needs no authorisation."))
+
+
+@strawberry.input(description="A subject's written authorisation, as it gives it (HC-22, XZ-18).")
+class GrantAuthorizationInput:
+    grantee: GranteeInput = strawberry.field(description="Who is authorised.")
+    scope: AuthorizationScopeInput = strawberry.field(description="What the grantee may read.")
+    purpose: Purpose = strawberry.field(description="The one purpose the grantee's requests must declare.")
+    valid_from: dt.datetime = strawberry.field(description="It applies from this instant (with its offset).")
+    valid_until: dt.datetime = strawberry.field(description=(
+        "It applies until before this instant (with its offset): after validFrom, in the future, at most 5 years "
+        "after validFrom."))
+    written_authorization_ref: str = strawberry.field(description=(
+        "Reference of the written authorisation (书面授权书编号, 1 to 128 characters)."))
+
+
+@strawberry.input(description="Which of your authorisations to revoke.")
+class RevokeAuthorizationInput:
+    id: strawberry.ID = strawberry.field(description="The authorisation's id (`myAuthorizations { id }`).")
+
+
+@strawberry.type(description="The result of grantAuthorization: the authorisation as stored, or the errors.")
+class GrantAuthorizationPayload:
+    authorization: Optional[AuthorizationType] = strawberry.field(description=(
+        "The authorisation as stored; null when refused."))
+    errors: list[MutationError] = strawberry.field(description="Every fault found; empty on success.")
+
+
+@strawberry.type(description="The result of revokeAuthorization: the authorisation as revoked, or the errors.")
+class RevokeAuthorizationPayload:
+    authorization: Optional[AuthorizationType] = strawberry.field(description=(
+        "The authorisation as revoked; null when refused, except ALREADY_REVOKED, which shows it as it is."))
+    errors: list[MutationError] = strawberry.field(description="Every fault found; empty on success.")
 
 
 @strawberry.type(description=(
@@ -90,22 +149,31 @@ class AccessExplanation:
         "The record's class, item and status and, per role, the line that allows it or deny by default; "
         "authorisations and query permits that do not apply, and why."))
 
+    @strawberry.field(description="The record asked about, read with the caller's access: null when it does not exist "
+                                  "or the caller may not see it (the same answer), as `record(id)` answers.")
+    async def record(self, info: Info) -> Optional[CreditRecord]:
+        return await visible_record(info, self.record_id)
 
-async def grant(info: Info, grantee: GranteeInput, scope: AuthorizationScopeInput, purpose: Purpose,
-                valid_from: dt.datetime, valid_until: dt.datetime, written_authorization_ref: str) -> AuthorizationType:
-    if len(scope.catalogue_items) > 100 or len(scope.classes) > 4:
-        raise BadUserInput("scope: at most 100 catalogue items and 4 classes")
+
+async def grant(info: Info, input: Annotated[GrantAuthorizationInput, strawberry.argument(
+        description="The authorisation to give.")]) -> GrantAuthorizationPayload:
+    grantee, scope = input.grantee, input.scope
     request = resolvers.GrantRequest(
         grantee_user=grantee.user, grantee_department=str(grantee.department) if grantee.department else None,
         scope_items=[str(i) for i in scope.catalogue_items], scope_classes=[VisibilityValue(c.value) for c in scope.classes],
-        purpose=PurposeValue(purpose.value), valid_from=valid_from, valid_until=valid_until,
-        written_ref=written_authorization_ref,
+        purpose=PurposeValue(input.purpose.value), valid_from=input.valid_from, valid_until=input.valid_until,
+        written_ref=input.written_authorization_ref,
     )
-    return AuthorizationType(row=await resolvers.grant_authorization(info.context, request))
+    row, problems = await resolvers.grant_authorization(info.context, request)
+    return GrantAuthorizationPayload(authorization=AuthorizationType(row=row) if row is not None else None,
+                                     errors=errors_of(problems))
 
 
-async def revoke(info: Info, id: strawberry.ID) -> AuthorizationType:
-    return AuthorizationType(row=await resolvers.revoke_authorization(info.context, id))
+async def revoke(info: Info, input: Annotated[RevokeAuthorizationInput, strawberry.argument(
+        description="The authorisation to revoke.")]) -> RevokeAuthorizationPayload:
+    row, problems = await resolvers.revoke_authorization(info.context, input.id)
+    return RevokeAuthorizationPayload(authorization=AuthorizationType(row=row) if row is not None else None,
+                                      errors=errors_of(problems))
 
 
 async def mine(info: Info) -> list[AuthorizationType]:

@@ -25,6 +25,14 @@ from store.json_safe import json_safe
 CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND"}
 
 
+# Apollo Federation's fields, for a router (SPEC 4, Federation); clients need neither.
+FEDERATION_FIELDS = {
+    "_entities": "Federation plumbing, for a router: the subjects named by `representations` (at most 100; by "
+                 "`id`, else `code`), read exactly as `subject` reads them. Clients ask `subject` or `node`.",
+    "_service": "Federation plumbing, for a router: this subgraph's SDL (`sdl`), with its federation directives.",
+}
+
+
 def _should_mask(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:  # syntax and validation errors: the client's own document, safe to show
@@ -76,6 +84,16 @@ class GatewaySchema(FederationEntities, strawberry.federation.Schema):
     503 as a whole instead of with a `null` that would mean "not found" (SPEC 3.6). `_entities` is
     schema/entities.py's (representations read, not edited; same rules as `subject`).
     """
+
+    def _get_federation_query_type(self, *args, **kwargs) -> type:
+        """Query with federation's plumbing described and listed last: GraphiQL's docs read as a manual."""
+        query = super()._get_federation_query_type(*args, **kwargs)
+        fields = query.__strawberry_definition__.fields
+        plumbing = [f for f in fields if f.graphql_name in FEDERATION_FIELDS]
+        for field in plumbing:
+            field.description = FEDERATION_FIELDS[field.graphql_name]
+        fields[:] = [f for f in fields if f not in plumbing] + plumbing
+        return query
 
     def process_errors(self, errors, execution_context=None) -> None:
         operation = getattr(getattr(execution_context, "context", None), "operation", None)

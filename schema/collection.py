@@ -17,16 +17,19 @@ from sqlalchemy import Row
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from domain.enums import RecordChange as RecordChangeValue
 from domain.enums import SubmissionChannel as ChannelValue
 from domain.masking import mask_person_name
 from domain.submissions import RecordSubmission
 from resolvers import calendar_years, collection, correction, lateness
-from resolvers.bounds import parse_id
+from domain.problems import Problem, ProblemCode
+from resolvers.bounds import id_or_problem
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
-from schema.enums import SubmissionChannel
+from schema.enums import RecordChange, SubmissionChannel
+from schema.mutation_errors import MutationError, errors_of
 from schema.records import CreditRecord, record_object
-from schema.types import PageInfo
+from schema.types import CatalogueItemType, DepartmentType, PageInfo
 
 MAX_INPUTS = 1000
 SUBMITTER_ROLES = frozenset({"officer", "submitter"})
@@ -107,27 +110,59 @@ class CorrectionInput:
         "Reference of the subject's written consent (XZ-9(3))."))
 
 
-@strawberry.type(description="One fault of one input: the input field it concerns and what is wrong.")
-class FieldError:
-    field: Optional[str] = strawberry.field(description="Input field, e.g. documentNumber or content.fineAmount.")
-    reason: str
-
-
 @strawberry.type(description="What became of one input of submitRecords.")
 class SubmissionOutcome:
-    index: int = strawberry.field(description="Position of the input in the list, from 0.")
+    index: int = strawberry.field(description="Position of the input in `records`, from 0.")
     record_id: Optional[strawberry.ID] = strawberry.field(description="The record, when STORED or UNCHANGED.")
-    status: SubmissionStatus
-    errors: list[FieldError] = strawberry.field(description="Every fault found, when REJECTED.")
+    status: SubmissionStatus = strawberry.field(description="Whether it was stored, and if not why not.")
+    errors: list[MutationError] = strawberry.field(description=(
+        "Every fault of this input, when REJECTED; fields as paths from `input`, e.g. "
+        "`records[3].content.fineAmount`."))
 
 
-@strawberry.type(description="The result of submitRecords: counts, and one outcome per input in input order.")
+@strawberry.type(description="What submitRecords did: counts, and one outcome per input in input order.")
 class SubmissionResult:
-    stored: int
-    unchanged: int
-    rejected: int
-    not_stored: int
-    outcomes: list[SubmissionOutcome]
+    stored: int = strawberry.field(description="Inputs stored as new records.")
+    unchanged: int = strawberry.field(description="Inputs identical to a record stored before (a retried sync).")
+    rejected: int = strawberry.field(description="Inputs refused for their faults (see their outcomes).")
+    not_stored: int = strawberry.field(description="Sound inputs not stored because the ALL_OR_NOTHING call had a "
+                                                   "rejected input.")
+    outcomes: list[SubmissionOutcome] = strawberry.field(description="One per input, in input order.")
+
+
+@strawberry.input(description="A batch of credit records from one provider department (HC-16, XZ-12).")
+class SubmitRecordsInput:
+    records: list[RecordInput] = strawberry.field(description=(
+        "The records, 1 to 1,000 per call (split a larger batch, or upload a spreadsheet)."))
+    mode: SubmissionMode = strawberry.field(default=collection.Mode.BEST_EFFORT, description=(
+        "What a batch with faulty records does; BEST_EFFORT unless given."))
+    channel: SubmissionChannel = strawberry.field(default=ChannelValue.API, description=(
+        "How the records came in: API for systems, MANUAL for entry by hand (BATCH is the spreadsheet upload's)."))
+
+
+@strawberry.type(description=(
+    "The result of submitRecords: what it did, or the errors that refused the whole call. A call that was "
+    "accepted has no errors even when some records were rejected: each record's faults are in its outcome."))
+class SubmitRecordsPayload:
+    result: Optional[SubmissionResult] = strawberry.field(description=(
+        "What the call did, input by input; null when the call as a whole was refused."))
+    errors: list[MutationError] = strawberry.field(description=(
+        "Faults of the call as a whole (no records, too many, a channel it may not use); empty when accepted."))
+
+
+@strawberry.input(description="A correction of one of your department's records, with its reason (HC-18).")
+class CorrectRecordInput:
+    id: strawberry.ID = strawberry.field(description="The record's id.")
+    changes: CorrectionInput = strawberry.field(description="What to change; what is not given stays.")
+    reason: str = strawberry.field(description=(
+        "Why the record is corrected (1 to 2,000 characters); kept with the new version."))
+
+
+@strawberry.type(description="The result of correctRecord: the record as corrected, or the errors.")
+class CorrectRecordPayload:
+    record: Optional[CreditRecord] = strawberry.field(description=(
+        "The record as corrected (its new version); null when refused, and then nothing changed."))
+    errors: list[MutationError] = strawberry.field(description="Every fault found; empty on success.")
 
 
 @strawberry.type(name="RecordVersion", description=(
@@ -136,47 +171,47 @@ class RecordVersionType:
     row: strawberry.Private[Row]
     masked: strawberry.Private[frozenset]  # personal content fields this reader sees masked
 
-    @strawberry.field
+    @strawberry.field(description="The version's number: 1 as submitted, one more per change.")
     def version(self) -> int:
         return self.row.version
 
-    @strawberry.field(description="CREATED, CORRECTED or STATUS.")
-    def change(self) -> str:
-        return self.row.change
+    @strawberry.field(description="What made this version.")
+    def change(self) -> RecordChange:
+        return RecordChangeValue(self.row.change)
 
-    @strawberry.field(description="Why the provider corrected the record.")
+    @strawberry.field(description="Why the provider corrected the record (HC-18); null for version 1.")
     def reason(self) -> Optional[str]:
         return self.row.reason
 
-    @strawberry.field
+    @strawberry.field(description="The user (token subject) who submitted or changed the record.")
     def changed_by(self) -> str:
         return self.row.changed_by
 
-    @strawberry.field
+    @strawberry.field(description="When this version was made (UTC instant).")
     def changed_at(self) -> dt.datetime:
         return self.row.changed_at
 
-    @strawberry.field
+    @strawberry.field(description="The document number (文书号) in this version.")
     def document_number(self) -> Optional[str]:
         return self.row.snapshot.get("document_number")
 
-    @strawberry.field
+    @strawberry.field(description="The issuing authority in this version.")
     def issuing_authority(self) -> Optional[str]:
         return self.row.snapshot.get("issuing_authority")
 
-    @strawberry.field
+    @strawberry.field(description="The decision's date in this version (a Beijing calendar day).")
     def decided_on(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("decided_on"))
 
-    @strawberry.field
+    @strawberry.field(description="The day the act ended in this version (a Beijing calendar day).")
     def act_ended_on(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("act_ended_on"))
 
-    @strawberry.field
+    @strawberry.field(description="The start of the validity in this version.")
     def valid_from(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("valid_from"))
 
-    @strawberry.field
+    @strawberry.field(description="The end of the validity in this version.")
     def valid_until(self) -> Optional[dt.date]:
         return _day(self.row.snapshot.get("valid_until"))
 
@@ -192,7 +227,8 @@ def _day(value) -> Optional[dt.date]:
     return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
-@strawberry.type(description="A record submitted after its catalogue item's deadline (XZ-12, XZ-13).")
+@strawberry.type(description="A record submitted after its catalogue item's deadline (XZ-12), as the credit centre "
+                             "reports it to the supervisor (XZ-13).")
 class LateSubmission:
     row: strawberry.Private[Row]
 
@@ -200,23 +236,28 @@ class LateSubmission:
     def record_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
 
-    @strawberry.field(description="The providing department's code.")
-    def department(self) -> str:
-        return self.row.provider_code
+    @strawberry.field(description="The providing department (信息提供主体).")
+    def department(self, info: Info) -> DepartmentType:
+        return DepartmentType(row=info.context.reference.departments[self.row.provider_code])
 
-    @strawberry.field
-    def catalogue_item(self) -> str:
-        return self.row.catalogue_item_code
+    @strawberry.field(description="The providing department's code, as the `department` argument of "
+                                  "lateSubmissions takes it.")
+    def department_code(self) -> strawberry.ID:
+        return strawberry.ID(self.row.provider_code)
 
-    @strawberry.field
+    @strawberry.field(description="The record's catalogue item, whose deadline it missed.")
+    def catalogue_item(self, info: Info) -> CatalogueItemType:
+        return CatalogueItemType(row=info.context.reference.items[self.row.catalogue_item_code])
+
+    @strawberry.field(description="The record's document number (文书号).")
     def document_number(self) -> str:
         return self.row.document_number
 
-    @strawberry.field
+    @strawberry.field(description="The decision's date (a Beijing calendar day); the deadline runs from it.")
     def decided_on(self) -> dt.date:
         return self.row.decided_on
 
-    @strawberry.field(description="Last working day the record was due.")
+    @strawberry.field(description="Last working day the record was due (a Beijing calendar day).")
     def deadline_on(self) -> Optional[dt.date]:
         return self.row.deadline_on
 
@@ -225,15 +266,16 @@ class LateSubmission:
     def deadline_provisional(self) -> bool:
         return self.row.deadline_provisional
 
-    @strawberry.field
+    @strawberry.field(description="When it was submitted (UTC instant).")
     def submitted_at(self) -> dt.datetime:
         return self.row.submitted_at
 
-    @strawberry.field(description="Working days after the deadline it came in.")
+    @strawberry.field(description="Working days (工作日, holidays and 调休 counted) after the deadline it came in; at "
+                                  "least 1.")
     def late_working_days(self) -> int:
         return self.row.late_working_days
 
-    @strawberry.field
+    @strawberry.field(description="How it came in (XZ-12).")
     def channel(self) -> SubmissionChannel:
         return ChannelValue(self.row.channel)
 
@@ -251,14 +293,28 @@ class LateSubmissionConnection:
     page_info: PageInfo
 
 
-@strawberry.type(description="One providing department's submissions in a period, and how late they were.")
+@strawberry.type(description="One providing department's submissions in a period (Beijing calendar days), and "
+                             "how late they were (XZ-12, XZ-13).")
 class DepartmentLateness:
-    department: str
-    name: str
+    code: strawberry.Private[str]
     submitted: int = strawberry.field(description="Records submitted in the period.")
     late: int = strawberry.field(description="Of those, submitted after the deadline.")
     late_working_days: int = strawberry.field(description="Working days late, summed over the late records.")
-    max_late_working_days: int
+    max_late_working_days: int = strawberry.field(description="The most working days any one record was late; 0 "
+                                                              "when none was.")
+
+    @strawberry.field(description="The providing department.")
+    def department(self, info: Info) -> DepartmentType:
+        return DepartmentType(row=info.context.reference.departments[self.code])
+
+    @strawberry.field(description="The department's code, as the `department` argument of lateSubmissions takes it.")
+    def department_code(self) -> strawberry.ID:
+        return strawberry.ID(self.code)
+
+    @strawberry.field(description="The department's name.",
+                      deprecation_reason="Use `department { name }`; removed in the release after 0.2.0.")
+    def name(self, info: Info) -> str:
+        return info.context.reference.departments[self.code].name
 
 
 # --------------------------------------------------------------------------------------- who may
@@ -301,32 +357,33 @@ def _submission(item: RecordInput) -> RecordSubmission:
         valid_until=item.valid_until, content=item.content, consent_ref=item.consent_ref)
 
 
-async def submit_records(info: Info, input: list[RecordInput],
-                         mode: SubmissionMode = collection.Mode.BEST_EFFORT,
-                         channel: SubmissionChannel = ChannelValue.API) -> SubmissionResult:
+async def submit_records(info: Info, input: Annotated[SubmitRecordsInput, strawberry.argument(
+        description="The records, and how to submit them.")]) -> SubmitRecordsPayload:
     ctx: RequestContext = info.context
     department, user = _submitter(ctx)
-    if not input:
-        raise BadUserInput("input is empty: give at least one record")
-    if len(input) > MAX_INPUTS:
-        raise BadUserInput(f"input has {len(input)} records; at most {MAX_INPUTS} per call: split the batch "
-                           "(or upload a spreadsheet)")
-    channel = ChannelValue(channel.value)
+    records, channel = input.records, ChannelValue(input.channel.value)
+    if not records:
+        return SubmitRecordsPayload(result=None, errors=errors_of([Problem("records", "empty: give at least one "
+                                                                                      "record")]))
+    if len(records) > MAX_INPUTS:
+        return SubmitRecordsPayload(result=None, errors=errors_of([Problem("records", (
+            f"{len(records)} records; at most {MAX_INPUTS} per call: split the batch (or upload a spreadsheet)"))]))
     if channel is ChannelValue.BATCH:
-        raise BadUserInput("channel BATCH is the spreadsheet upload's; use API for systems, MANUAL for entry by hand")
+        return SubmitRecordsPayload(result=None, errors=errors_of([Problem("channel", (
+            "BATCH is the spreadsheet upload's channel; use API for systems, MANUAL for entry by hand"))]))
     outcomes = await collection.submit(
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
-        channel=channel, submissions=[_submission(i) for i in input], mode=collection.Mode(mode.value),
+        channel=channel, submissions=[_submission(i) for i in records], mode=collection.Mode(input.mode.value),
         today=ctx.today, now=ctx.now)
     counts = {s: sum(o.status is s for o in outcomes) for s in collection.Status}
-    return SubmissionResult(
+    return SubmitRecordsPayload(errors=[], result=SubmissionResult(
         stored=counts[collection.Status.STORED], unchanged=counts[collection.Status.UNCHANGED],
         rejected=counts[collection.Status.REJECTED], not_stored=counts[collection.Status.NOT_STORED],
         outcomes=[SubmissionOutcome(index=o.index, status=o.status,
                                     record_id=strawberry.ID(str(o.record_id)) if o.record_id else None,
-                                    errors=[FieldError(field=p.field, reason=p.reason) for p in o.problems])
-                  for o in outcomes])
+                                    errors=errors_of(o.problems, f"records[{o.index}]"))
+                  for o in outcomes]))
 
 
 def _changes(changes: CorrectionInput) -> correction.RecordChanges:
@@ -336,16 +393,23 @@ def _changes(changes: CorrectionInput) -> correction.RecordChanges:
     return correction.RecordChanges(**{k: correction.KEEP if v is strawberry.UNSET else v for k, v in values.items()})
 
 
-async def correct_record(info: Info, id: strawberry.ID, changes: CorrectionInput, reason: str) -> CreditRecord:
+async def correct_record(info: Info, input: Annotated[CorrectRecordInput, strawberry.argument(
+        description="The record, the changes and the reason.")]) -> CorrectRecordPayload:
     ctx: RequestContext = info.context
     department, user = _submitter(ctx)
-    record_id = parse_id(id, "id")
-    row = await correction.correct(
+    record_id = id_or_problem(input.id, "id")
+    if isinstance(record_id, Problem):
+        return CorrectRecordPayload(record=None, errors=errors_of([record_id]))
+    row, problems = await correction.correct(
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
-        record_id=record_id, changes=_changes(changes), reason=reason, today=ctx.today,
+        record_id=record_id, changes=_changes(input.changes), reason=input.reason, today=ctx.today,
         now=ctx.now)
-    return record_object(row)
+    for problem in problems:
+        if problem.code is ProblemCode.NOT_PROVIDER:  # a refusal by HC-18, listed for supervisors as before
+            ctx.observed.refused.append({"message": problem.reason, "path": info.path.as_list(),
+                                         "extensions": {"code": "FORBIDDEN", "rule": "HC-18"}})
+    return CorrectRecordPayload(record=record_object(row) if row is not None else None, errors=errors_of(problems))
 
 
 # --------------------------------------------------------------------------------------- queries
@@ -367,7 +431,7 @@ async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawber
                                   to: dt.date) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
     rows = await lateness.lateness_summary(info.context.engine, from_, to, scope, zone=info.context.profile.time_zone)
-    return [DepartmentLateness(department=r.department, name=r.name, submitted=r.submitted, late=r.late,
+    return [DepartmentLateness(code=r.department, submitted=r.submitted, late=r.late,
                                late_working_days=r.late_working_days,
                                max_late_working_days=r.max_late_working_days) for r in rows]
 

@@ -12,19 +12,22 @@ from strawberry.types import Info
 from domain.enums import Visibility as VisibilityValue
 from resolvers import permits as resolvers
 from resolvers.errors import BadUserInput
+from resolvers.node_ids import NodeKind, global_id
 from schema.enums import Visibility
+from schema.mutation_errors import MutationError, errors_of
+from schema.relay import NODE_ID_DESCRIPTION, Node
 
 
 @strawberry.type(name="QueryPermit", description=(
     "A department's approved written application to query SHARED information (Huancui, HC-23), or its "
     "official letter for a class C query (Xinzheng, XZ-18), as the credit centre registered it. A query "
     "that needs it gives its `number` as X-Query-Basis."))
-class QueryPermitType:
+class QueryPermitType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field(description="The permit's id, for revokeQueryPermit.")
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " revokeQueryPermit takes it.")
     def id(self) -> strawberry.ID:
-        return strawberry.ID(str(self.row.id))
+        return strawberry.ID(global_id(NodeKind.QUERY_PERMIT, self.row.id))
 
     @strawberry.field(description="The application's or letter's number, e.g. 环发改函〔2026〕12号: the basis "
                                   "a query names.")
@@ -76,25 +79,24 @@ class QueryPermitType:
         return self.row.revocation_reason
 
 
-@strawberry.type(description="One fault of a query permit mutation's input.")
-class QueryPermitError:
-    code: str = strawberry.field(description=(
-        "Stable code: INVALID, UNKNOWN_DEPARTMENT, UNKNOWN_ITEM, EMPTY_SCOPE, DUPLICATE, NOT_FOUND, ALREADY_REVOKED."))
-    field: Optional[str] = strawberry.field(description="The input field it concerns, e.g. validUntil.")
-    message: str = strawberry.field(description="What is wrong and how to put it right.")
-
-
-@strawberry.type(description="The result of registerQueryPermit or revokeQueryPermit: the permit, or the errors.")
-class QueryPermitPayload:
+@strawberry.type(description="The result of registerQueryPermit: the permit as stored, or the errors.")
+class RegisterQueryPermitPayload:
     permit: Optional[QueryPermitType] = strawberry.field(description="The permit as stored; null when refused.")
-    errors: list[QueryPermitError] = strawberry.field(description="Every fault found; empty on success.")
+    errors: list[MutationError] = strawberry.field(description="Every fault found; empty on success.")
+
+
+@strawberry.type(description="The result of revokeQueryPermit: the permit as revoked, or the errors.")
+class RevokeQueryPermitPayload:
+    permit: Optional[QueryPermitType] = strawberry.field(description=(
+        "The permit as revoked; null when refused, except ALREADY_REVOKED, which shows it as it is."))
+    errors: list[MutationError] = strawberry.field(description="Every fault found; empty on success.")
 
 
 @strawberry.input(description="What a permit opens: whole classes (SHARED, LIMITED) and/or catalogue items.")
 class QueryPermitScopeInput:
     classes: list[Visibility] = strawberry.field(default_factory=list, description="SHARED and/or LIMITED.")
-    catalogue_items: list[strawberry.ID] = strawberry.field(default_factory=list,
-                                                            description="Catalogue item codes.")
+    catalogue_items: list[strawberry.ID] = strawberry.field(default_factory=list, description=(
+        "Catalogue item codes (at most 100)."))
 
 
 @strawberry.input(description="A department's approved written application or official letter (HC-23, XZ-18).")
@@ -116,28 +118,24 @@ class RevokeQueryPermitInput:
                                                "submission log.")
 
 
-def _payload(row: Row | None, problems: list[resolvers.Problem]) -> QueryPermitPayload:
-    return QueryPermitPayload(permit=QueryPermitType(row=row) if row is not None else None,
-                              errors=[QueryPermitError(code=p.code, field=p.field, message=p.message)
-                                      for p in problems])
-
-
 async def register(info: Info, input: Annotated[RegisterQueryPermitInput, strawberry.argument(
-        description="The permit to register.")]) -> QueryPermitPayload:
+        description="The permit to register.")]) -> RegisterQueryPermitPayload:
     scope = input.scope
-    if len(scope.catalogue_items) > 100 or len(scope.classes) > 4:
-        raise BadUserInput("scope: at most 100 catalogue items and 4 classes")
     request = resolvers.PermitRequest(
         number=input.number, department=str(input.department),
         scope_classes=[VisibilityValue(c.value) for c in scope.classes],
         scope_items=[str(i) for i in scope.catalogue_items], valid_from=input.valid_from,
         valid_until=input.valid_until, document_ref=input.document_ref)
-    return _payload(*await resolvers.register_permit(info.context, request))
+    row, problems = await resolvers.register_permit(info.context, request)
+    return RegisterQueryPermitPayload(permit=QueryPermitType(row=row) if row is not None else None,
+                                      errors=errors_of(problems))
 
 
 async def revoke(info: Info, input: Annotated[RevokeQueryPermitInput, strawberry.argument(
-        description="The permit to revoke.")]) -> QueryPermitPayload:
-    return _payload(*await resolvers.revoke_permit(info.context, input.id, input.reason))
+        description="The permit to revoke.")]) -> RevokeQueryPermitPayload:
+    row, problems = await resolvers.revoke_permit(info.context, input.id, input.reason)
+    return RevokeQueryPermitPayload(permit=QueryPermitType(row=row) if row is not None else None,
+                                    errors=errors_of(problems))
 
 
 async def permits(info: Info,

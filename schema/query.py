@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
@@ -10,51 +10,120 @@ from strawberry.types import Info
 from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
-from schema import audit, authorizations, collection, imports, permits
+from resolvers.bounds import DEFAULT_FIRST
+from schema import audit, authorizations, collection, connections, imports, permits
+from schema import nodes as node_fields
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
+from schema.relay import FIRST_DESCRIPTION, Node
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
 
 
-@strawberry.type
+async def subject(info: Info, code: Annotated[strawberry.ID, strawberry.argument(
+        description="The full code (18 characters); a masked code is refused.")]) -> Optional[SubjectType]:
+    row = await subject_resolvers.subject_by_code(info.context, code)
+    return SubjectType(row=row) if row is not None else None
+
+
+async def subjects(info: Info, codes: Annotated[list[strawberry.ID], strawberry.argument(
+        description="Full codes, at most 100.")]) -> list[Optional[SubjectType]]:
+    rows = await subject_resolvers.subjects_by_codes(info.context, codes)
+    return [SubjectType(row=r) if r is not None else None for r in rows]
+
+
+async def search_subjects(info: Info, name: Annotated[str, strawberry.argument(
+        description="Part of the name (1 to 100 characters).")],
+        first: Annotated[Optional[int], strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_FIRST,
+) -> list[SubjectType]:
+    rows = await subject_resolvers.search_subjects(info.context, name, DEFAULT_FIRST if first is None else first)
+    return [SubjectType(row=r) for r in rows]
+
+
+async def record(info: Info, id: Annotated[strawberry.ID, strawberry.argument(
+        description="The record's `id` (deprecated until 0.3.0: the record's number, 0.1.0's id).")],
+) -> Optional[CreditRecord]:
+    row = await record_resolvers.record_by_id(info.context, id, info.path.as_list())
+    return record_object(row) if row is not None else None
+
+
+async def catalogue(
+        info: Info,
+        category: Annotated[Optional[Category], strawberry.argument(
+            description="Only items of this category.")] = None,
+        subject_kind: Annotated[Optional[SubjectKind], strawberry.argument(
+            description="Only items recorded about this kind of subject.")] = None,
+) -> list[CatalogueItemType]:
+    rows = await catalogue_resolvers.catalogue(info.context, category, subject_kind)
+    return [CatalogueItemType(row=r) for r in rows]
+
+
+async def departments(info: Info) -> list[DepartmentType]:
+    rows = await catalogue_resolvers.departments(info.context)
+    return [DepartmentType(row=r) for r in rows]
+
+
+@strawberry.type(description="Reading the credit gateway. Growing lists are Relay connections (`first` 1 to 100, "
+                             "default 20, then `after: pageInfo.endCursor`); lists bounded by the deployment's "
+                             "configuration are plain lists. Any object with an `id` can be refetched with "
+                             "`node(id)`.")
 class Query:
-    @strawberry.field(description="One subject by its resident ID number or unified social credit code.")
-    async def subject(self, info: Info, code: strawberry.ID) -> Optional[SubjectType]:
-        row = await subject_resolvers.subject_by_code(info.context, code)
-        return SubjectType(row=row) if row is not None else None
+    """Fields in the order GraphiQL's docs list them (declaration order; federation's last: schema/build.py)."""
 
-    @strawberry.field(description="Several subjects by code (at most 100), in the order asked; null if unknown.")
-    async def subjects(self, info: Info, codes: list[strawberry.ID]) -> list[Optional[SubjectType]]:
-        rows = await subject_resolvers.subjects_by_codes(info.context, codes)
-        return [SubjectType(row=r) if r is not None else None for r in rows]
+    subject: Optional[SubjectType] = strawberry.field(
+        resolver=subject,
+        description="One subject by its resident ID number or unified social credit code; null if unknown, or a "
+                    "person none of whose records the reader may see (SPEC 3.1).")
+    subjects: list[Optional[SubjectType]] = strawberry.field(
+        resolver=subjects, description="Several subjects by code (at most 100), in the order asked; null if unknown.")
+    subject_search: connections.SubjectConnection = strawberry.field(
+        resolver=connections.subject_search,
+        description="Subjects whose name contains `name`, in name order (organisations only, for the public; "
+                    "persons only for readers who may see their personal data).")
+    search_subjects: list[SubjectType] = strawberry.field(
+        resolver=search_subjects,
+        description="Subjects whose name contains `name` (organisations only, for the public).",
+        deprecation_reason="Use subjectSearch, a connection with pageInfo; removed in 0.3.0.")
+    record: Optional[CreditRecord] = strawberry.field(
+        resolver=record,
+        description="One record by id; null if it does not exist or the reader may not see it (the same answer; "
+                    "SPEC 3.1).")
+    node: Optional[Node] = strawberry.field(
+        resolver=node_fields.node,
+        description="Any object by its global id (Relay), under the rules of the field that returned it: null "
+                    "when it does not exist or the reader may not see it (the same answer).")
+    nodes: list[Optional[Node]] = strawberry.field(
+        resolver=node_fields.nodes,
+        description="Several objects by global id (at most 100), in the order asked; each null as `node(id)` "
+                    "would be. One statement per kind of object, however many ids.")
+    catalogue: list[CatalogueItemType] = strawberry.field(
+        resolver=catalogue,
+        description="The catalogue (目录) of the deployment's jurisdiction profile. A plain list: its size is the "
+                    "profile's, a few dozen items.")
+    departments: list[DepartmentType] = strawberry.field(
+        resolver=departments,
+        description="The departments of the deployment. A plain list: its size is the profile's registry.")
 
-    @strawberry.field(description="Subjects whose name contains `name` (organisations only, for the public).")
-    async def search_subjects(self, info: Info, name: str, first: Optional[int] = 20) -> list[SubjectType]:
-        rows = await subject_resolvers.search_subjects(info.context, name, 20 if first is None else first)
-        return [SubjectType(row=r) for r in rows]
-
-    @strawberry.field(description="One record by id, if the reader may see it.")
-    async def record(self, info: Info, id: strawberry.ID) -> Optional[CreditRecord]:
-        row = await record_resolvers.record_by_id(info.context, id, info.path.as_list())
-        return record_object(row) if row is not None else None
-
-    @strawberry.field(description="The catalogue (目录) of the deployment's jurisdiction profile.")
-    async def catalogue(self, info: Info, category: Optional[Category] = None,
-                        subject_kind: Optional[SubjectKind] = None) -> list[CatalogueItemType]:
-        rows = await catalogue_resolvers.catalogue(info.context, category, subject_kind)
-        return [CatalogueItemType(row=r) for r in rows]
-
+    authorizations_given: connections.AuthorizationConnection = strawberry.field(
+        resolver=connections.authorizations_given,
+        description="The authorisations the calling subject has given, newest first (HC-22): a token with "
+                    "`subject`.")
     my_authorizations: list[authorizations.AuthorizationType] = strawberry.field(
-        resolver=authorizations.mine, description="The authorisations the calling subject has given (HC-22).")
+        resolver=authorizations.mine, description="The authorisations the calling subject has given (HC-22).",
+        deprecation_reason="Use authorizationsGiven, a connection with pageInfo; removed in 0.3.0.")
     access_explanation: authorizations.AccessExplanation = strawberry.field(
         resolver=authorizations.explanation,
         description="Which policy line lets the caller read a record, each of its roles considered (for policy "
                     "authors). A record the caller may not see is answered exactly as one that does not exist.")
 
+    registered_query_permits: connections.QueryPermitConnection = strawberry.field(
+        resolver=connections.registered_query_permits,
+        description="Registered query permits, newest first (HC-23, XZ-18): for the credit centre's operators and "
+                    "for auditors.")
     query_permits: list[permits.QueryPermitType] = strawberry.field(
         resolver=permits.permits,
         description="Registered query permits, newest first (HC-23, XZ-18): for the credit centre's operators and "
-                    "for auditors.")
+                    "for auditors.",
+        deprecation_reason="Use registeredQueryPermits, a connection with pageInfo; removed in 0.3.0.")
 
     query_log: Optional[audit.QueryLogConnection] = strawberry.field(
         resolver=audit.query_log_field,
@@ -67,7 +136,8 @@ class Query:
     late_submission_summary: list[collection.DepartmentLateness] = strawberry.field(
         resolver=collection.late_submission_summary,
         description="Per providing department: records submitted between from and to, how many late and by how "
-                    "much, most late first, so the credit centre can send reminders (催报, XZ-13).")
+                    "much, most late first, so the credit centre can send reminders (催报, XZ-13). A plain list: "
+                    "one row per department of the registry at most.")
 
     import_job: Optional[imports.ImportJob] = strawberry.field(
         resolver=imports.import_job, description="A background import sent to POST /import, by the id it answered "
@@ -76,35 +146,30 @@ class Query:
         resolver=imports.import_job_list, description="The caller's department's background imports, newest first "
                                                       "(every department's for the credit centre's operators).")
 
-    @strawberry.field(description="The departments of the deployment.")
-    async def departments(self, info: Info) -> list[DepartmentType]:
-        rows = await catalogue_resolvers.departments(info.context)
-        return [DepartmentType(row=r) for r in rows]
-
 
 @strawberry.type
 class Mutation:
-    grant_authorization: authorizations.AuthorizationType = strawberry.mutation(
+    grant_authorization: authorizations.GrantAuthorizationPayload = strawberry.mutation(
         resolver=authorizations.grant,
         description="A subject (token with `subject`) authorises a user or department to read its non-public "
                     "records within a scope, for a purpose and a time window (HC-22, XZ-18).")
-    revoke_authorization: authorizations.AuthorizationType = strawberry.mutation(
+    revoke_authorization: authorizations.RevokeAuthorizationPayload = strawberry.mutation(
         resolver=authorizations.revoke, description="Revoke one of your authorisations; holds from the next request.")
-    register_query_permit: permits.QueryPermitPayload = strawberry.mutation(
+    register_query_permit: permits.RegisterQueryPermitPayload = strawberry.mutation(
         resolver=permits.register,
         description="The credit centre registers a department's approved written application (HC-23) or official "
                     "letter (XZ-18); queries that need it name its number as X-Query-Basis. Logged in the "
                     "submission log.")
-    revoke_query_permit: permits.QueryPermitPayload = strawberry.mutation(
+    revoke_query_permit: permits.RevokeQueryPermitPayload = strawberry.mutation(
         resolver=permits.revoke,
         description="The credit centre revokes a query permit; it opens nothing from the next request on. Logged in "
                     "the submission log.")
-    submit_records: collection.SubmissionResult = strawberry.mutation(
+    submit_records: collection.SubmitRecordsPayload = strawberry.mutation(
         resolver=collection.submit_records,
         description="A provider department submits records (at most 1,000 per call; HC-16, XZ-12): each input is "
                     "validated against the catalogue (SPEC 3.3) and gets an outcome; resending the same document "
                     "is safe (UNCHANGED). Manual entry uses this too, with channel MANUAL.")
-    correct_record: CreditRecord = strawberry.mutation(
+    correct_record: collection.CorrectRecordPayload = strawberry.mutation(
         resolver=collection.correct_record,
         description="The providing department corrects one of its records, with a reason; the previous version "
                     "is kept (HC-18). Nobody else, the credit centre included, changes a record's content.")

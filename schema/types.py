@@ -3,92 +3,120 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Annotated, Optional
 
 import strawberry
 from sqlalchemy import Row
 from strawberry.types import Info
 
+from domain.enums import FieldType as FieldTypeValue
 from domain.enums import SubjectKind as Kind
+from domain.enums import Unit as UnitValue
 from domain.masking import mask_person_name, mask_resident_id
 from resolvers import records as record_resolvers
 from resolvers.loaders import cursor_of
-from schema.enums import Category, DepartmentKind, RecordFamily, RecordStatus, Severity, SubjectKind, SubjectStatus, \
-    Visibility
-from schema.audit import QueryHistoryItem
+from schema.enums import Category, DepartmentKind, FieldType, RecordFamily, RecordStatus, Severity, SubjectKind, \
+    SubjectStatus, Unit, Visibility
+from resolvers.bounds import DEFAULT_FIRST
+from schema.audit import QueryHistoryConnection, QueryHistoryItem, query_history
+from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION, NODE_ID_DESCRIPTION, Node, PageInfo, page_info
+from resolvers.node_ids import NodeKind, global_id
 from schema.records import CreditRecord, record_object
 
 
-@strawberry.type(name="Department", description="部门 / 信息提供主体.")
-class DepartmentType:
+@strawberry.type(name="Department", description=(
+    "部门: a department of the jurisdiction profile: an information provider (信息提供主体, HC-2), the credit "
+    "centre, the supervisor or a credit agency."))
+class DepartmentType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " Arguments that name a department take its `code`.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(NodeKind.DEPARTMENT, self.row.code))
+
+    @strawberry.field(description="The department's code, e.g. SCJG: what tokens carry in `department` and the "
+                                  "`department` arguments take.")
     def code(self) -> strawberry.ID:
         return strawberry.ID(self.row.code)
 
-    @strawberry.field
+    @strawberry.field(description="The department's official Chinese name, e.g. 环翠区市场监督管理局.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field
+    @strawberry.field(description="What the department is; decides whether it may provide records.")
     def kind(self) -> DepartmentKind:
         return DepartmentKind(self.row.kind)
 
 
-@strawberry.type(description="A content field a record of this catalogue item carries.")
+@strawberry.type(description="A content field a record of this catalogue item carries, as the catalogue file "
+                             "declares it; submissions are checked against it.")
 class FieldDefinition:
-    name: str
-    label: str
-    type: str
-    required: bool
-    values: Optional[list[str]] = None
-    personal: bool = False
-    requires_consent: bool = False
+    name: str = strawberry.field(description="The field's key in a record's `content`, e.g. `fineAmount`.")
+    label: str = strawberry.field(description="The Chinese label, e.g. 罚款金额(万元): the column heading of the "
+                                              "import template.")
+    type: FieldType = strawberry.field(description="The type a value must have.")
+    required: bool = strawberry.field(description="Whether every record of the item must give it.")
+    values: Optional[list[str]] = strawberry.field(default=None, description=(
+        "For an `enum` field, the values allowed; null for other types."))
+    personal: bool = strawberry.field(default=False, description=(
+        "Personal information, masked unless the reader is the person, its grantee or a department (SPEC 3.1)."))
+    requires_consent: bool = strawberry.field(default=False, description=(
+        "Collected only with the subject's written consent (income, deposits, real estate..., XZ-9(3)): "
+        "a submission giving it needs `consentRef`."))
+    unit: Optional[Unit] = strawberry.field(default=None, description=(
+        "What a number counts (万元, 小时, 人, 月); null for text, dates and unitless numbers."))
 
 
-@strawberry.type(name="CatalogueItem", description="目录项 (HC-8, XZ-26): what may be recorded, by whom, seen by whom.")
-class CatalogueItemType:
+@strawberry.type(name="CatalogueItem", description=(
+    "目录项 (HC-8, XZ-26): a kind of information the platform records: what a record of it contains, who "
+    "provides it, who may read it and for how long it is disclosed. Information outside the catalogue is refused."))
+class CatalogueItemType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " Arguments that name a catalogue item take its `code`.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(NodeKind.CATALOGUE_ITEM, self.row.code))
+
+    @strawberry.field(description="The item's code, e.g. HC-13-6-PENALTY: regulation, article, then a name.")
     def code(self) -> strawberry.ID:
         return strawberry.ID(self.row.code)
 
-    @strawberry.field
+    @strawberry.field(description="The item's Chinese name, as the catalogue writes it.")
     def name(self) -> str:
         return self.row.name
 
-    @strawberry.field(description="The article of the regulation the item comes from.")
+    @strawberry.field(description="The article(s) of the regulation the item comes from, e.g. HC-13(6) or XZ-7(12).")
     def basis(self) -> str:
         return self.row.basis
 
-    @strawberry.field
+    @strawberry.field(description="信息类别 (HC-9) of its records.")
     def category(self) -> Category:
         return Category(self.row.category)
 
-    @strawberry.field
+    @strawberry.field(description="The shape of its records' content: the concrete CreditRecord type.")
     def family(self) -> RecordFamily:
         return RecordFamily(self.row.family)
 
-    @strawberry.field
+    @strawberry.field(description="公开属性 (HC-20, XZ-15) of its records about organisations; persons' records are "
+                                  "not PUBLIC unless a law requires it (SPEC 3.1).")
     def visibility(self) -> Visibility:
         return Visibility(self.row.visibility)
 
-    @strawberry.field
+    @strawberry.field(description="The grade of its bad records (credit repair measures); null for ungraded items.")
     def severity(self) -> Optional[Severity]:
         return Severity(self.row.severity) if self.row.severity else None
 
-    @strawberry.field
+    @strawberry.field(description="The kinds of subject its records may be about.")
     def subject_kinds(self) -> list[SubjectKind]:
         return [SubjectKind(k) for k in self.row.definition.get("subject_kinds", [])]
 
-    @strawberry.field
+    @strawberry.field(description="The content fields its records carry, in the catalogue's order.")
     def fields(self) -> list[FieldDefinition]:
         return [
-            FieldDefinition(name=f["name"], label=f.get("label", f["name"]), type=f["type"],
+            FieldDefinition(name=f["name"], label=f.get("label", f["name"]), type=FieldTypeValue(f["type"]),
                             required=bool(f.get("required")), values=f.get("values"),
-                            personal=bool(f.get("personal")), requires_consent=bool(f.get("requires_consent")))
+                            personal=bool(f.get("personal")), requires_consent=bool(f.get("requires_consent")),
+                            unit=UnitValue(f["unit"]) if f.get("unit") else None)
             for f in self.row.definition.get("fields", [])
         ]
 
@@ -104,7 +132,8 @@ class CatalogueItemType:
     def shared_with(self, info: Info) -> list[DepartmentType]:
         return self._departments(info, "shared_with")
 
-    @strawberry.field(description="Submission deadline in working days (XZ-12), if the item has one.")
+    @strawberry.field(description="Submission deadline in working days (工作日, XZ-12), counted from the decision or "
+                                  "from the end of the collection period; null if the item has none.")
     def deadline_working_days(self) -> Optional[int]:
         return (self.row.definition.get("submission") or {}).get("deadline_working_days")
 
@@ -112,21 +141,13 @@ class CatalogueItemType:
     def disclosure_rule(self) -> str:
         return self.row.definition.get("disclosure_text", "")
 
-    @strawberry.field
+    @strawberry.field(description="First day records of the item may be decided on (a Beijing calendar day).")
     def in_force_from(self) -> Optional[dt.date]:
         return self.row.in_force_from
 
-    @strawberry.field
+    @strawberry.field(description="Last day the item is in force; null while it has no end.")
     def in_force_until(self) -> Optional[dt.date]:
         return self.row.in_force_until
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: Optional[str]
-    end_cursor: Optional[str]
 
 
 @strawberry.type
@@ -149,13 +170,7 @@ class CreditRecordConnection:
 
     @strawberry.field
     def page_info(self) -> PageInfo:
-        rows = self.page.page.rows
-        return PageInfo(
-            has_next_page=self.page.page.has_next,
-            has_previous_page=False,
-            start_cursor=cursor_of(rows[0]) if rows else None,
-            end_cursor=self.page.end_cursor,
-        )
+        return page_info([cursor_of(r) for r in self.page.page.rows], self.page.page.has_next, self.page.after)
 
     @strawberry.field
     async def total_count(self, info: Info) -> int:
@@ -167,14 +182,15 @@ class CreditRecordConnection:
     description="信息主体: a natural person or an organisation. A federation entity keyed by `id` (stable, "
                 "opaque, never masked) and by `code` (masked for persons unless the reader may see it: "
                 "join on `id`).")
-class SubjectType:
+class SubjectType(Node):
     row: strawberry.Private[Row]
 
     def _personal_visible(self, info: Info) -> bool:
         return self.row.kind != Kind.NATURAL_PERSON.value or info.context.scope.sees_personal_data_of(self.row.code)
 
     @strawberry.field(description="A stable opaque id: the same for every reader, worker and restart, never "
-                                  "revealing the code; the key to join or cache a subject on (SPEC 3.1).")
+                                  "revealing the code; the key to join or cache a subject on (SPEC 3.1), and its "
+                                  "global id for `node(id)`.")
     def id(self, info: Info) -> strawberry.ID:
         info.context.observed.subjects.add(self.row.code)
         return strawberry.ID(info.context.subject_ids.id_of(self.row.code))
@@ -185,29 +201,37 @@ class SubjectType:
         info.context.observed.subjects.add(self.row.code)
         return strawberry.ID(self.row.code if self._personal_visible(info) else mask_resident_id(self.row.code))
 
-    @strawberry.field
+    @strawberry.field(description="Natural person or organisation.")
     def kind(self) -> SubjectKind:
         return SubjectKind(self.row.kind)
 
-    @strawberry.field
+    @strawberry.field(description="The organisation's registered name, or the person's name, masked (王*明) unless the "
+                                  "reader is the person, its grantee or a department.")
     def name(self, info: Info) -> str:
         return self.row.name if self._personal_visible(info) else mask_person_name(self.row.name)
 
-    @strawberry.field
+    @strawberry.field(description="Whether the subject still exists; its basic records are disclosed until some years "
+                                  "after it ends (HC-19(1)).")
     def status(self) -> SubjectStatus:
         return SubjectStatus(self.row.status)
 
-    @strawberry.field(description="The day the organisation ended or the person died, if it has.")
+    @strawberry.field(description="The day the organisation ended or the person died (a Beijing calendar day), if "
+                                  "it has.")
     def ended_on(self) -> Optional[dt.date]:
         return self.row.ended_on
 
-    @strawberry.field(description="The subject's records the reader may see, newest decision first.")
+    @strawberry.field(description="The subject's records the reader may see, newest decision first; records the "
+                                  "reader may not see are left out, not refused (SPEC 3.1).")
     async def records(
         self,
         info: Info,
-        category: Optional[Category] = None,
-        catalogue_item: Optional[strawberry.ID] = None,
-        status: Optional[RecordStatus] = RecordStatus.ACTIVE,
+        category: Annotated[Optional[Category], strawberry.argument(
+            description="Only records of this category.")] = None,
+        catalogue_item: Annotated[Optional[strawberry.ID], strawberry.argument(
+            description="Only records of this catalogue item (its code).")] = None,
+        status: Annotated[Optional[RecordStatus], strawberry.argument(description=(
+            "Only records with this status as of today; null for every status the reader may see. Readers other "
+            "than the subject, its provider and auditors see ACTIVE records only."))] = RecordStatus.ACTIVE,
         first: Optional[int] = None,
         after: Optional[str] = None,
     ) -> CreditRecordConnection:
@@ -222,18 +246,21 @@ class SubjectType:
         info.context.access.require_field("Subject.queryCount", self.row, info.path.as_list())
         return await info.context.loaders.query_count.load(self.row.code)
 
-    @strawberry.field(description="Who queried this subject, when and why, newest first. "
-                                  "The subject itself and auditors.")
-    async def query_history(self, info: Info, first: int = 20) -> Optional[list[QueryHistoryItem]]:
-        from resolvers import query_log
+    @strawberry.field(description="Who queried this subject, when and why, newest first (at most `first`). "
+                                  "The subject itself and auditors.",
+                      deprecation_reason="Use queriedBy, a connection with pageInfo; removed in 0.3.0.")
+    async def query_history(self, info: Info, first: Annotated[int, strawberry.argument(
+            description=FIRST_DESCRIPTION)] = DEFAULT_FIRST) -> Optional[list[QueryHistoryItem]]:
+        return [edge.node for edge in (await query_history(info, self.row, first, None)).edges]
 
-        info.context.access.require_field("Subject.queryHistory", self.row, info.path.as_list())
-        rows = await query_log.history(info.context, self.row.code, first)
-        # Names are the log's (HC-23): whoever may read the query log sees them here, no one else.
-        names = info.context.access.field_decision("Query.queryLog", None).allowed
-        return [QueryHistoryItem(at=r.at, user=r.user, user_name=r.user_name if names else None,
-                                 department=r.department, purpose=r.purpose, basis=r.basis,
-                                 operation_name=r.operation_name) for r in rows]
+    @strawberry.field(description="Who queried this subject, when and why, newest first (XZ-19): what its credit "
+                                  "report shows. The subject itself and auditors.")
+    async def queried_by(
+            self, info: Info,
+            first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_FIRST,
+            after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Optional[QueryHistoryConnection]:
+        return await query_history(info, self.row, first, after)
 
     @classmethod
     async def resolve_reference(cls, info: Info, id: Optional[strawberry.ID] = None,

@@ -74,6 +74,11 @@ def anchor_key(table_name: str) -> str:
     return f"{table_name}_anchor"
 
 
+# A write that changes nothing (the profile row's key set to itself): SQLite's write lock for an
+# append, and the readiness probe's proof that the database takes writes.
+_TOUCH_PROFILE = update(Setting.__table__).where(Setting.key == "profile").values(key=Setting.key)
+
+
 @functools.cache
 def _statements(table: Table, dialect: str) -> tuple:
     """An append's statements, built once (building them cost more than running them on SQLite):
@@ -81,13 +86,11 @@ def _statements(table: Table, dialect: str) -> tuple:
     if dialect == "postgresql":
         lock = text(f"SELECT pg_advisory_xact_lock({_LOCK_KEYS[table.name]})")
     else:  # take SQLite's write lock before reading the head, so no other writer slips in between
-        lock = update(Setting.__table__).where(Setting.key == "profile").values(key="profile")
+        lock = _TOUCH_PROFILE
     return (lock, select(table.c.seq, table.c.entry_hash).order_by(table.c.seq.desc()).limit(1),
             select(Setting.value).where(Setting.key == anchor_key(table.name)),
             table.insert().returning(table.c.seq, sort_by_parameter_order=True))
 
-
-_TOUCH_PROFILE = update(Setting.__table__).where(Setting.key == "profile").values(key="profile")
 
 
 def probe_writable(connection: Connection) -> None:

@@ -173,6 +173,14 @@ async def client(engine):
         yield client
 
 
+def row_number(object_id: str) -> int:
+    """The stored row's number inside an object's global id (resolvers/node_ids.py), for assertions
+    that compare it with what a test inserted; `id`s are opaque to clients."""
+    from resolvers.node_ids import decode
+
+    return int(decode(object_id)[1])
+
+
 async def graphql(client: httpx.AsyncClient, query: str, variables: dict | None = None, *, token: str | None = None,
                   purpose: str | None = None, basis: str | None = None, expect_status: int = 200) -> dict:
     headers = {}

@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -141,6 +142,23 @@ def _make_driver(profile_dir: str):
     options.add_argument(f"--user-data-dir={profile_dir}")
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER_BIN), options=options)
+
+
+@contextmanager
+def chromium_driver():
+    """A headless Chromium (selenium) on a fresh, throw-away profile; quit and removed afterwards."""
+    reason = chromium_available()
+    if reason:
+        raise RuntimeError(reason)
+    profile_dir = tempfile.mkdtemp(prefix="graphiql-chromium-")
+    driver = None
+    try:
+        driver = _make_driver(profile_dir)
+        yield driver
+    finally:
+        if driver is not None:
+            driver.quit()
+        shutil.rmtree(profile_dir, ignore_errors=True)
 
 
 def run_query_in_graphiql(

@@ -298,8 +298,10 @@ def _reap(pid: int, deadline: float) -> tuple[int | None, float]:
         time.sleep(0.05)
 
 
-def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mutant]]:
-    """(killed, total, survivors, equivalent survivors) for one module."""
+def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mutant], int]:
+    """(killed, total, survivors, equivalent survivors, killed by timeout) for one module. A timeout
+    counts as killed (a mutant that loops forever is caught), and is printed so a reader can tell a
+    mutant that hangs from one that only met a busy machine."""
     path = ROOT / target["path"]
     module_name = target["path"].removesuffix(".py").replace("/", ".")
     source = path.read_text()
@@ -327,33 +329,35 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             return None
         return [t for t in order if t in ran] or None
 
-    pending = list(mutants)
-    running: dict[int, tuple[Mutant, float]] = {}
-    killed, survivors, finished = 0, [], 0
-    uncovered = []
+    # (mutant, tree, whole list): a mutant that survives the tests seen running its line gets a second
+    # run against all of the module's tests before it counts: memoised code (functools.cache, first-use
+    # set-up) runs for the first test that needs it only, so the trace names that one test alone.
+    pending = [(mutant, tree, False) for mutant, tree in mutants]
+    running: dict[int, tuple[Mutant, object, bool, float]] = {}
+    killed, survivors, finished, timeouts = 0, [], 0, 0
     while pending or running:
         while pending and len(running) < jobs:
-            mutant, tree = pending.pop(0)
-            selected = tests_for(mutant)
-            if selected == []:  # no test runs this line: it survives without a run
-                uncovered.append(mutant)
-                survivors.append(mutant)
-                finished += 1
-                print(f"  survived {target['path']}:{mutant.line}  {mutant.change}  (no test runs this line)",
-                      flush=True)
-                continue
+            mutant, tree, whole = pending.pop(0)
+            selected = None if whole else tests_for(mutant)
             code = compile(tree, str(path), "exec")
-            running[_run_child(target, module_name, code, selected=selected)] = (mutant, time.monotonic() + timeout)
-        for pid, (mutant, deadline) in list(running.items()):
+            running[_run_child(target, module_name, code, selected=selected)] = (
+                mutant, tree, selected is None, time.monotonic() + timeout)
+        for pid, (mutant, tree, whole, deadline) in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
             if not done and time.monotonic() <= deadline:
                 continue
             if not done:
                 _kill(pid)
                 rc = None
+                timeouts += 1
+                print(f"  timed out {target['path']}:{mutant.line}  {mutant.change}  (after {timeout:.0f}s: counted killed)",
+                      flush=True)
             else:
                 rc = os.waitstatus_to_exitcode(status)
             del running[pid]
+            if rc == 0 and not whole and mutant.key not in equivalent:
+                pending.insert(0, (mutant, tree, True))
+                continue
             finished += 1
             if finished % 20 == 0:
                 print(f"  {finished}/{len(mutants)} run, {time.monotonic() - started:.0f}s", flush=True)
@@ -366,8 +370,34 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
                 killed += 1
         time.sleep(0.05)
     survivors.sort(key=lambda m: m.index)
+    if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") and target.get("k") != "postgresql":
+        killed += _retry_on_postgresql(target, module_name, path, mutants,
+                                       [m for m in survivors if m.key not in equivalent], survivors, tests_for)
     listed = [m for m in survivors if m.key in equivalent]
-    return killed, len(mutants), [m for m in survivors if m.key not in equivalent], listed
+    return killed, len(mutants), [m for m in survivors if m.key not in equivalent], listed, timeouts
+
+
+def _retry_on_postgresql(target: dict, module_name: str, path: Path, mutants: list, retry: list[Mutant],
+                         survivors: list[Mutant], tests_for) -> int:
+    """Run SQLite's survivors against the same tests' PostgreSQL cases, one at a time (their scratch
+    databases are named per test): some lines run only there (advisory locks, SQLSTATE classes).
+    Removes the mutants killed there from `survivors`; returns how many."""
+    trees = {m.index: tree for m, tree in mutants}
+    on_postgresql = {**target, "k": "postgresql"}
+    if retry:
+        print(f"  {len(retry)} survivor(s) on SQLite: trying the PostgreSQL cases, one at a time", flush=True)
+    killed = 0
+    for mutant in retry:
+        selected = tests_for(mutant)  # SQLite's cases ran the line: their PostgreSQL twins, same test function
+        selected = list(dict.fromkeys(t.split("[", 1)[0] for t in selected)) if selected else None
+        pid = _run_child(on_postgresql, module_name, compile(trees[mutant.index], str(path), "exec"),
+                         selected=selected)
+        rc, _ = _reap(pid, time.monotonic() + 900)
+        if rc not in (0, 5):  # 5: no PostgreSQL case among the tests: the mutant stays a survivor
+            survivors.remove(mutant)
+            killed += 1
+            print(f"  killed on PostgreSQL {target['path']}:{mutant.line}  {mutant.change}", flush=True)
+    return killed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,12 +407,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="print the mutants and exit")
     parser.add_argument("--line", type=int, action="append", help="only the mutants of this line (checking a new test)")
     parser.add_argument("--tests", nargs="+", help="run these tests instead of the targets file's (checking a new test)")
+    parser.add_argument("--postgresql", action="store_true",
+                        help="run the tests' PostgreSQL cases instead of SQLite's (for lines only PostgreSQL runs, "
+                             "e.g. its advisory locks); needs TEST_DATABASE_URL, and runs one mutant at a time")
     options = parser.parse_args(argv)
+    if options.postgresql:
+        if not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"):
+            parser.error("--postgresql needs TEST_DATABASE_URL naming a PostgreSQL database")
+        options.jobs = 1  # the tests' scratch databases are named per test, not per run
     targets = tomllib.loads(TARGETS.read_text())["module"]
     if options.module:
         targets = [t for t in targets if t["path"] in options.module]
     for target in targets:
         target["lines"] = options.line
+        if options.postgresql:
+            target["k"] = "postgresql"
         if options.tests:
             target["tests"] = options.tests
     if options.list:
@@ -398,12 +437,12 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         began = time.monotonic()
         print(f"{target['path']}: running its mutants against {', '.join(target['tests'])}", flush=True)
-        killed, total, survivors, equivalent = run_module(target, options.jobs)
+        killed, total, survivors, equivalent, timeouts = run_module(target, options.jobs)
         scored = total - len(equivalent)
         rate = 100.0 * killed / scored if scored else 100.0
         failed |= rate < target.get("goal", 90)
         rows.append((target["path"], total, killed, len(equivalent), len(survivors), rate, time.monotonic() - began))
-        print(f"{target['path']}: {killed}/{total - len(equivalent)} killed ({rate:.1f}%), "
+        print(f"{target['path']}: {killed}/{total - len(equivalent)} killed ({rate:.1f}%; {timeouts} by timeout), "
               f"{len(equivalent)} equivalent, {len(survivors)} survived, {rows[-1][-1]:.0f}s", flush=True)
         for mutant in equivalent:
             print(f"  equivalent {target['path']}:{mutant.line}  {mutant.change}")

@@ -23,7 +23,7 @@ from sqlalchemy import insert
 from store.models import Authorization
 from tests import permits
 from tests import world as w
-from tests.conftest import graphql, make_token
+from tests.conftest import graphql, make_token, row_number
 
 QUERY = """
 query($codes: [ID!]!, $status: RecordStatus) {
@@ -62,7 +62,7 @@ def labels_of(body: dict) -> set[str]:
     for subject in body["data"]["subjects"]:
         edges = subject["records"]["edges"]
         assert subject["records"]["totalCount"] == len(edges), "totalCount counts only what may be seen"
-        found |= {by_id[int(e["node"]["id"])] for e in edges}
+        found |= {by_id[row_number(e["node"]["id"])] for e in edges}
     return found
 
 
@@ -213,8 +213,9 @@ async def test_archived_records_reach_the_subject_auditors_and_their_provider_on
 GRANT = """
 mutation($grantee: GranteeInput!, $scope: AuthorizationScopeInput!, $purpose: Purpose!,
          $from: DateTime!, $until: DateTime!, $ref: String!) {
-  grantAuthorization(grantee: $grantee, scope: $scope, purpose: $purpose, validFrom: $from,
-                     validUntil: $until, writtenAuthorizationRef: $ref) { id purpose classes catalogueItems }
+  grantAuthorization(input: {grantee: $grantee, scope: $scope, purpose: $purpose, validFrom: $from,
+                             validUntil: $until, writtenAuthorizationRef: $ref}) {
+    authorization { id purpose classes catalogueItems { code } } errors { code field message } }
 }
 """
 
@@ -229,8 +230,8 @@ async def grant_to(client, user, scope, purpose="LICENSING", subject=w.PERSON_P)
     body = await graphql(client, GRANT, {"grantee": {"user": user}, "scope": scope, "purpose": purpose,
                                          "from": start, "until": end, "ref": "SQ-2026-0007"},
                          token=make_token(user="s", subject=subject))
-    assert "errors" not in body, body
-    return body["data"]["grantAuthorization"]["id"]
+    assert "errors" not in body and body["data"]["grantAuthorization"]["errors"] == [], body
+    return body["data"]["grantAuthorization"]["authorization"]["id"]
 
 
 async def grant(client, user, scope, purpose="LICENSING"):
@@ -265,9 +266,11 @@ async def test_revoked_authorisation_holds_from_the_next_request(client):
     token = make_token(user="bank-revoked")
     assert labels_of(await read(client, token, purpose="licensing", basis="SQ-2")) == \
         {"A-PUBLIC", "P-PUBLIC", "P-AUTHORIZED", "P-SHARED", "P-LIMITED"}
-    body = await graphql(client, "mutation($id: ID!){ revokeAuthorization(id: $id){ revokedAt } }", {"id": ident},
+    body = await graphql(client, "mutation($id: ID!){ revokeAuthorization(input: {id: $id}){ authorization { "
+                                 "revokedAt } errors { code } } }", {"id": ident},
                          token=make_token(user="p", subject=w.PERSON_P))
-    assert body["data"]["revokeAuthorization"]["revokedAt"]
+    assert body["data"]["revokeAuthorization"]["errors"] == [], body
+    assert body["data"]["revokeAuthorization"]["authorization"]["revokedAt"]
     assert labels_of(await read(client, token, purpose="licensing", basis="SQ-2")) == {"A-PUBLIC", "P-PUBLIC"}
 
 
@@ -313,26 +316,45 @@ async def test_only_a_subject_can_grant_and_bad_grants_name_every_problem(client
                  "classes": ["PUBLIC"]}, "purpose": "LICENSING", "from": end, "until": start, "ref": ""}
     body = await graphql(client, GRANT, variables, token=make_token(user="o", department="FY", roles=["officer"]))
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    body = await graphql(client, GRANT, variables, token=make_token(user="p", subject=w.PERSON_P))
-    message = body["errors"][0]["message"]
-    for fragment in ("exactly one of user or department", "PUBLIC records need no authorisation",
-                     "validUntil must be after validFrom", "writtenAuthorizationRef", "NOPE"):
-        assert fragment in message
+    assert body["data"] is None, "may not call it at all: a top-level error"
+    subject = make_token(user="p", subject=w.PERSON_P)
+    before = len((await graphql(client, "{ myAuthorizations { id } }", token=subject))["data"]["myAuthorizations"])
+    body = await graphql(client, GRANT, variables, token=subject)
+    assert "errors" not in body and body["data"]["grantAuthorization"]["authorization"] is None, body
+    found = [(e["code"], e["field"], e["message"]) for e in body["data"]["grantAuthorization"]["errors"]]
+    expected = [("INVALID", "grantee", "exactly one of user or department"),
+                ("INVALID", "scope.classes", "PUBLIC records need no authorisation"),
+                ("INVALID", "validUntil", "validUntil must be after validFrom"),
+                ("INVALID", "validUntil", "validUntil is in the past"),
+                ("INVALID", "writtenAuthorizationRef", "1 to 128 characters"),
+                ("UNKNOWN_ITEM", "scope.catalogueItems", "not in the catalogue: NOPE")]
+    assert len(found) == len(expected), found
+    for (code, field, words), error in zip(expected, found):
+        assert error[:2] == (code, field) and words in error[2], (error, words)
+    # a scope that opens nothing, a department that does not exist, a grant too long
+    variables.update(grantee={"department": "NOPE"}, scope={}, ref="SQ-EMPTY", **{"from": start})
+    variables["until"] = (dt.datetime.fromisoformat(start) + dt.timedelta(days=366 * 5 + 1)).isoformat()
+    body = await graphql(client, GRANT, variables, token=subject)
+    assert [(e["code"], e["field"]) for e in body["data"]["grantAuthorization"]["errors"]] == [
+        ("EMPTY_SCOPE", "scope"), ("INVALID", "validUntil"), ("UNKNOWN_DEPARTMENT", "grantee.department")], body
+    assert "at most 5 years" in body["data"]["grantAuthorization"]["errors"][1]["message"]
+    assert len((await graphql(client, "{ myAuthorizations { id } }", token=subject))["data"]["myAuthorizations"]) \
+        == before, "nothing stored"
 
 
 async def test_my_authorizations_lists_only_my_own(client):
     await grant(client, "bank-list", {"classes": ["SHARED"]})
-    body = await graphql(client, "{ myAuthorizations { granteeUser subjectCode } }",
+    body = await graphql(client, "{ myAuthorizations { granteeUser subject { code } } }",
                          token=make_token(user="p", subject=w.PERSON_P))
     rows = body["data"]["myAuthorizations"]
-    assert any(r["granteeUser"] == "bank-list" for r in rows) and {r["subjectCode"] for r in rows} == {w.PERSON_P}
+    assert any(r["granteeUser"] == "bank-list" for r in rows) and {r["subject"]["code"] for r in rows} == {w.PERSON_P}
     body = await graphql(client, "{ myAuthorizations { id } }", token=make_token(user="q", subject=w.PERSON_Q))
     assert body["data"]["myAuthorizations"] == []
 
 
 # ---- explanation --------------------------------------------------------------------------------
 
-EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
+EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ recordId allowed decidedBy reasons record { id } } }"
 
 
 async def test_access_explanation_names_the_deciding_line(client, matrix_permits):
@@ -341,6 +363,8 @@ async def test_access_explanation_names_the_deciding_line(client, matrix_permits
                            token=make_token(user="o8", department="FY", roles=["officer"]), **with_permit("FY"))
     explanation = listed["data"]["accessExplanation"]
     assert explanation["allowed"] and explanation["decidedBy"] == "p, officer, LIMITED, *, read, listed_permit"
+    assert explanation["recordId"] == record, explanation
+    assert row_number(explanation["record"]["id"]) == int(record), "the record, read with the caller's access"
     assert any(f"query permit {permit_number('FY')}" in r for r in explanation["reasons"])
 
 
@@ -353,12 +377,14 @@ async def test_access_explanation_of_a_refused_record_is_that_of_a_missing_one(c
                 {"purpose": "supervision", "basis": f"repair:{w.WORLD.records['P-LIMITED']}"})]
     for token, declared in readers:
         absent = (await graphql(client, EXPLAIN, {"id": missing}, token=token, **declared))["data"]["accessExplanation"]
-        assert absent["allowed"] is False and absent["decidedBy"] is None
+        assert absent["allowed"] is False and absent["decidedBy"] is None and absent["record"] is None
         for label in ("P-LIMITED", "P-AUTHORIZED", "A-ARCHIVED"):
             record = str(w.WORLD.records[label])
             body = await graphql(client, EXPLAIN, {"id": record}, token=token, **declared)
             refused = body["data"]["accessExplanation"]
-            assert refused == {**absent, "reasons": [r.replace(missing, record) for r in absent["reasons"]]}, label
+            assert refused == {**absent, "recordId": record,
+                               "reasons": [r.replace(missing, record) for r in absent["reasons"]]}, label
+            assert "errors" not in body or [e for e in body["errors"] if e["extensions"]["code"] == "FORBIDDEN"] == []
             text = " ".join(refused["reasons"])
             assert "LIMITED" not in text and "AUTHORIZED" not in text and "ARCHIVED" not in text
 

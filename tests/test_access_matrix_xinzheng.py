@@ -19,7 +19,7 @@ from store.bootstrap import initialise
 from store.engine import create_engine
 from tests import permits
 from tests import world as w
-from tests.conftest import app_for, graphql, make_token, scratch_url
+from tests.conftest import app_for, graphql, make_token, scratch_url, row_number
 
 QUERY = """
 query($codes: [ID!]!) {
@@ -56,7 +56,7 @@ async def labels(client, world, token=None, declared=None) -> tuple[set[str], li
     found = set()
     for subject in body["data"]["subjects"]:
         assert subject["records"]["totalCount"] == len(subject["records"]["edges"])
-        found |= {world.by_id[int(e["node"]["id"])] for e in subject["records"]["edges"]}
+        found |= {world.by_id[row_number(e["node"]["id"])] for e in subject["records"]["edges"]}
     notices = [e["message"] for e in body.get("errors", []) if e["extensions"]["code"] == "PURPOSE_REQUIRED"]
     return found, notices
 

@@ -21,11 +21,12 @@ import datetime as dt
 import httpx
 import pytest
 
+from resolvers.node_ids import NodeKind, global_id
 from store.bootstrap import initialise
 from store.engine import create_engine
 from tests import permits
 from tests import pins_world as pw
-from tests.conftest import app_for, graphql, make_token, scratch_url
+from tests.conftest import app_for, graphql, make_token, scratch_url, row_number
 
 QUERY = """
 query($codes: [ID!]!, $status: RecordStatus) {
@@ -36,8 +37,8 @@ RECORD = "query($id: ID!){ record(id: $id){ id status } }"
 EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
 GRANT = """
 mutation($grantee: GranteeInput!, $scope: AuthorizationScopeInput!, $from: DateTime!, $until: DateTime!) {
-  grantAuthorization(grantee: $grantee, scope: $scope, purpose: LICENSING, validFrom: $from, validUntil: $until,
-                     writtenAuthorizationRef: "SQ-PIN") { id }
+  grantAuthorization(input: {grantee: $grantee, scope: $scope, purpose: LICENSING, validFrom: $from,
+                             validUntil: $until, writtenAuthorizationRef: "SQ-PIN"}) { authorization { id } errors { message } }
 }
 """
 MASKED = pw.PERSON[:6] + "********" + pw.PERSON[-4:]
@@ -80,7 +81,7 @@ async def look(client, world, token=None, purpose=None, basis=None, status=None,
     by_id = world.by_id
     edges = subject["records"]["edges"]
     assert subject["records"]["totalCount"] == len(edges), "totalCount counts only what may be seen"
-    return {by_id[int(e["node"]["id"])] for e in edges}, subject["code"], subject["name"]
+    return {by_id[row_number(e["node"]["id"])] for e in edges}, subject["code"], subject["name"]
 
 
 @pytest.fixture
@@ -104,8 +105,8 @@ async def grant(client, grantee: dict, scope: dict) -> str:
                                          "from": (now - dt.timedelta(days=1)).isoformat(),
                                          "until": (now + dt.timedelta(days=30)).isoformat()},
                          token=make_token(user="pin-person", subject=pw.PERSON))
-    assert "errors" not in body, body
-    return body["data"]["grantAuthorization"]["id"]
+    assert "errors" not in body and body["data"]["grantAuthorization"]["errors"] == [], body
+    return body["data"]["grantAuthorization"]["authorization"]["id"]
 
 
 def test_the_world_has_limited_records_of_several_items_with_different_share_lists(world):
@@ -232,7 +233,7 @@ async def test_archived_records_of_a_person_reach_the_subject_its_providers_and_
         {"ARCHIVED-PUBLIC", "SWEPT-PUBLIC"}
     assert (await look(client, world, auditor, status="ARCHIVED"))[0] == set()
     seen = await record_seen(client, world, "ARCHIVED-SHARED", auditor, "supervision", permit_number("FGJ"))
-    assert seen == {"id": str(world.records["ARCHIVED-SHARED"]), "status": "ARCHIVED"}
+    assert seen == {"id": global_id(NodeKind.RECORD, world.records["ARCHIVED-SHARED"]), "status": "ARCHIVED"}
     # readers that never see archived records: the public, an officer with its permit (providing none
     # of them), a grantee
     await grant(client, {"user": "pin-bank-archive"}, {"classes": ["AUTHORIZED", "SHARED", "LIMITED"]})

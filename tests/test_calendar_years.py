@@ -25,7 +25,9 @@ from tests.conftest import app_for, graphql, make_token
 from tests.test_working_days import HYPOTHETICAL_2027  # the same made-up 2027 arrangement
 
 SUBMIT = """
-mutation($input: [RecordInput!]!) { submitRecords(input: $input, mode: BEST_EFFORT) { outcomes { recordId status } } }
+mutation($input: [RecordInput!]!) {
+  submitRecords(input: {records: $input, mode: BEST_EFFORT}) { result { outcomes { recordId status } } }
+}
 """
 TOKEN = make_token(user="cal-scjg", department="SCJG", roles=["officer"])
 
@@ -41,7 +43,7 @@ async def submit_decided_on_christmas_eve(engine, serial: int) -> int:
     app = app_for(engine, today=dt.date(2026, 12, 28))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         body = await graphql(client, SUBMIT, {"input": [item]}, token=TOKEN)
-    [outcome] = body["data"]["submitRecords"]["outcomes"]
+    [outcome] = body["data"]["submitRecords"]["result"]["outcomes"]
     assert outcome["status"] == "STORED", body
     return int(outcome["recordId"])
 

@@ -203,7 +203,22 @@ def _drop_field(name):
 
 
 def _retype_field(name, kind):
-    return lambda i: [f.__setitem__("type", kind) for f in i["fields"] if f["name"] == name]
+    """The field retyped, as an editor would: a number's unit goes when it stops being a number."""
+    def retype(item):
+        for f in item["fields"]:
+            if f["name"] == name:
+                f["type"] = kind
+                if kind not in ("decimal", "integer"):
+                    f.pop("unit", None)
+    return retype
+
+
+def _field_update(name, **changes):
+    return lambda i: [f.update(changes) for f in i["fields"] if f["name"] == name]
+
+
+def _field_pop(name, key):
+    return lambda i: [f.pop(key) for f in i["fields"] if f["name"] == name]
 
 
 BAD_ITEMS = [
@@ -260,6 +275,17 @@ BAD_ITEMS = [
      "in_force.until 2019-01-01 is before in_force.from 2020-01-01"),
     ("law_requires_public on an organisation item", "HC-10-1-REGISTRATION",
      lambda i: i.update(law_requires_public=True), "law_requires_public applies only"),
+    ("decimal without unit", "HC-13-6-PENALTY", _field_pop("fineAmount", "unit"),
+     "field 'fineAmount': a decimal field needs a unit (one of 万元, 元, 小时, 人, 月)"),
+    ("unknown unit", "HC-13-6-PENALTY", _field_update("fineAmount", unit="美元"),
+     "field 'fineAmount': unknown unit '美元' (expected one of 万元, 元, 小时, 人, 月)"),
+    ("unit on text", "HC-13-6-PENALTY", _field_update("violation", unit="万元"),
+     "field 'violation': unit is only for decimal and integer fields"),
+    ("unit the label contradicts", "HC-13-6-PENALTY", _field_update("fineAmount", unit="元"),
+     "field 'fineAmount': the label '罚款金额(万元)' shows the unit 万元, the field says 元"),
+    ("standard field in another unit", "HC-13-6-PENALTY",
+     _field_update("fineAmount", unit="元", label="罚款金额（元）"),
+     "standard field 'fineAmount' of family PENALTY is in "),
     ("unknown submission method", "HC-13-6-PENALTY",
      lambda i: i.update(submission={"methods": ["FAX"], "deadline_from": "DECISION"}),
      "unknown submission method 'FAX'"),
@@ -333,7 +359,7 @@ def with_field(field: dict, code: str = "HC-11-1-IDENTITY") -> dict:
     ({"name": "bloodType", "label": "血型", "type": "enum", "values": ["A", "B", "AB", "O"]},
      "血型"),
     ({"name": "note", "label": "病史", "type": "text", "requires_consent": True}, "疾病和病史"),
-    ({"name": "annualIncome", "label": "年收入", "type": "decimal"}, "requires_consent: true"),
+    ({"name": "annualIncome", "label": "年收入", "type": "decimal", "unit": "万元"}, "requires_consent: true"),
 ])
 def test_prohibited_field_in_file_fails(tmp_path, field, fragment):
     fails(tmp_path, with_field(field),
@@ -421,7 +447,7 @@ def test_string_length_default_and_not_a_mapping():
 
 
 def test_consent_field_needs_consent_reference(tmp_path):
-    data = with_field({"name": "annualIncome", "label": "年收入", "type": "decimal",
+    data = with_field({"name": "annualIncome", "label": "年收入", "type": "decimal", "unit": "万元",
                        "requires_consent": True})
     item = load_profile(write(tmp_path, data)).item("HC-11-1-IDENTITY")
     content = {"fullName": "张三", "gender": "男", "annualIncome": "12.5"}

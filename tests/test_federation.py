@@ -204,5 +204,5 @@ def test_a_misconfigured_key_is_refused_at_start_saying_what_a_key_is(tmp_path):
 async def test_service_sdl_declares_both_keys(client):
     body = await graphql(client, "{ _service { sdl } }")
     sdl = body["data"]["_service"]["sdl"]
-    assert 'type Subject @key(fields: "id") @key(fields: "code")' in sdl
+    assert 'type Subject implements Node @key(fields: "id") @key(fields: "code")' in sdl
     assert "  id: ID!\n" in sdl[sdl.index("type Subject"):]

@@ -23,7 +23,7 @@ from gateway.graphiql import STATIC_DIR
 from gateway.identity import load_or_create_dev_secret, mint_token
 from gateway.settings import Settings
 from tests import world as w
-from tests.conftest import app_for, make_token
+from tests.conftest import app_for, make_token, row_number
 from tests.server import running_gateway
 
 LETTER = "环发改函〔2026〕12号"
@@ -47,7 +47,7 @@ async def letter_permit(client):
 
 def labels_of(body: dict) -> set[str]:
     by_id = {v: k for k, v in w.WORLD.records.items()}
-    return {by_id[int(e["node"]["id"])] for s in body["data"]["subjects"] for e in s["records"]["edges"]}
+    return {by_id[row_number(e["node"]["id"])] for s in body["data"]["subjects"] for e in s["records"]["edges"]}
 
 
 async def read_as_officer(client, user: str, headers: dict) -> httpx.Response:

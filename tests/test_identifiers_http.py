@@ -17,8 +17,8 @@ REASON = (f"{MASKED} is not a valid resident ID number: the birth date at positi
 
 SUBMIT = """
 mutation Submit11($input: [RecordInput!]!) {
-  submitRecords(input: $input, mode: BEST_EFFORT, channel: API) {
-    stored rejected outcomes { index recordId status errors { field reason } }
+  submitRecords(input: {records: $input, mode: BEST_EFFORT, channel: API}) {
+    result { stored rejected outcomes { index recordId status errors { code field message } } }
   }
 }
 """
@@ -50,11 +50,11 @@ async def test_a_resident_id_with_an_impossible_birth_date_is_refused_as_one_and
                                  headers={"Authorization": f"Bearer {SCJG}"})
     body = response.json()
     assert "errors" not in body, body
-    result = body["data"]["submitRecords"]
+    result = body["data"]["submitRecords"]["result"]
     assert (result["stored"], result["rejected"]) == (0, 1)
     [outcome] = result["outcomes"]
     assert (outcome["status"], outcome["recordId"]) == ("REJECTED", None)
-    assert outcome["errors"] == [{"field": "subjectCode", "reason": REASON}]
+    assert outcome["errors"] == [{"code": "INVALID", "field": "records[0].subjectCode", "message": REASON}]
     assert ISSUE_11 not in response.text and "19770230" not in response.text and "credit code" not in response.text
     assert await _count(engine, Subject, Subject.code == ISSUE_11) == 0
     assert await _count(engine, Record, Record.subject_code == ISSUE_11) == 0

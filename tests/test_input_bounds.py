@@ -28,9 +28,6 @@ CASES = [
     ("negative record id", '{ record(id: "-5") { id } }', None, "id", BIGINT),
     ("explanation of a huge id", f'{{ accessExplanation(recordId: "{HUGE}") {{ allowed }} }}', None, "recordId",
      BIGINT),
-    ("revoking a huge id", f'mutation {{ revokeAuthorization(id: "{HUGE}") {{ id }} }}', SUBJECT, "id", BIGINT),
-    ("correcting a huge id", f'mutation {{ correctRecord(id: "{HUGE}", changes: {{}}, reason: "x") {{ id }} }}',
-     SCJG, "id", BIGINT),
     ("record cursor with a huge id",
      f'{{ subject(code: "{w.ORG_A}") {{ records(after: "{cursor("2025-06-01|" + HUGE)}") {{ totalCount }} }} }}',
      None, "after", BIGINT),
@@ -49,10 +46,32 @@ CASES = [
      '{ queryLog(filter: {from: "0001-01-01T00:00:00+08:00"}) { totalCount } }', AUDITOR, "0001-01-01",
      "0001-01-01T00:00:00Z"),
     ("a grant until after 9999 in UTC",
-     'mutation { grantAuthorization(grantee: {user: "bounds-bank"}, scope: {classes: [AUTHORIZED]}, '
+     'mutation { grantAuthorization(input: {grantee: {user: "bounds-bank"}, scope: {classes: [AUTHORIZED]}, '
      'purpose: LICENSING, validFrom: "2026-11-01T00:00:00+08:00", validUntil: "9999-12-31T23:00:00-08:00", '
-     'writtenAuthorizationRef: "r") { id } }', SUBJECT, "9999-12-31T23:00:00-08:00", "9999-12-31T23:59:59Z"),
+     'writtenAuthorizationRef: "r"}) { authorization { id } } }', SUBJECT, "9999-12-31T23:00:00-08:00",
+     "9999-12-31T23:59:59Z"),
 ]
+# A mutation's own checks answer in its payload (README, Mutations): the same message, as an error at `id`.
+MUTATION_CASES = [
+    ("revoking a huge id", "revokeAuthorization", f'mutation {{ revokeAuthorization(input: {{id: "{HUGE}"}}) '
+     '{ authorization { id } errors { code field message } } }', SUBJECT),
+    ("correcting a huge id", "correctRecord", f'mutation {{ correctRecord(input: {{id: "{HUGE}", changes: {{}}, '
+     'reason: "x"}) { record { id } errors { code field message } } }', SCJG),
+    ("revoking a permit with a negative id", "revokeQueryPermit", 'mutation { revokeQueryPermit(input: {id: "-3", '
+     'reason: "x"}) { permit { id } errors { code field message } } }',
+     make_token(user="bounds-centre", department="XYZX", roles=["operator"])),
+]
+
+
+@pytest.mark.parametrize("name, mutation, document, token", MUTATION_CASES, ids=[c[0] for c in MUTATION_CASES])
+async def test_out_of_range_ids_of_a_mutation_are_payload_errors(client, name, mutation, document, token):
+    body = await graphql(client, document, token=token)
+    assert "errors" not in body, body
+    payload = body["data"][mutation]
+    [error] = payload["errors"]
+    assert (error["code"], error["field"]) == ("INVALID", "id"), error
+    assert BIGINT in error["message"] and "is not a valid" in error["message"], error
+    assert list(payload.values())[0] is None, payload
 
 
 @pytest.mark.parametrize("name, document, token, argument, bound", CASES, ids=[c[0] for c in CASES])
@@ -71,10 +90,10 @@ async def test_an_act_ending_in_9999_is_stored_with_a_period_that_never_ends(cli
             "catalogueItem": "HC-13-6-PENALTY", "documentNumber": "威环市监罚〔2026〕TN1号",
             "issuingAuthority": "环翠区市场监督管理局", "decidedOn": "2026-09-30", "actEndedOn": "9999-12-31",
             "content": {"violation": "v", "legalBasis": "l", "penaltyKind": "罚款", "fineAmount": "1"}}
-    body = await graphql(client, """mutation($i: [RecordInput!]!) { submitRecords(input: $i, mode: BEST_EFFORT) {
-        stored outcomes { recordId errors { field reason } } } }""", {"i": [item]}, token=SCJG)
+    body = await graphql(client, """mutation($i: [RecordInput!]!) { submitRecords(input: {records: $i}) {
+        result { stored outcomes { recordId errors { field message } } } } }""", {"i": [item]}, token=SCJG)
     assert not body.get("errors"), body
-    [outcome] = body["data"]["submitRecords"]["outcomes"]
+    [outcome] = body["data"]["submitRecords"]["result"]["outcomes"]
     assert outcome["errors"] == [] and outcome["recordId"]
     record = await graphql(client, "query($id: ID!) { record(id: $id) { disclosureEndsOn } }",
                            {"id": outcome["recordId"]}, token=SCJG)

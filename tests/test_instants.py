@@ -16,7 +16,7 @@ from sqlalchemy import text
 from store.chain import QUERY_LOG, SUBMISSION_LOG
 from store.log_archive import verify_stored
 from tests import world as w
-from tests.conftest import app_for, graphql, make_token
+from tests.conftest import app_for, graphql, make_token, row_number
 from tests.test_access_matrix import GRANT, labels_of, read
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -46,8 +46,8 @@ async def grant(client, user: str, valid_from: str, valid_until: str) -> dict:
     body = await graphql(client, GRANT.replace("{ id purpose", "{ id validFrom validUntil purpose"),
                          {"grantee": {"user": user}, "scope": {"classes": ["AUTHORIZED"]}, "purpose": "LICENSING",
                           "from": valid_from, "until": valid_until, "ref": "SQ-INST-1"}, token=SUBJECT)
-    assert not errors_of(body), body
-    return body["data"]["grantAuthorization"]
+    assert not errors_of(body) and body["data"]["grantAuthorization"]["errors"] == [], body
+    return body["data"]["grantAuthorization"]["authorization"]
 
 
 async def test_a_grant_given_in_beijing_time_applies_from_that_instant(at_16_utc, engine, backend):
@@ -68,7 +68,7 @@ async def test_a_grant_given_in_beijing_time_applies_from_that_instant(at_16_utc
 
     async with engine.connect() as connection:  # stored as the instant itself (SQLite: UTC text)
         raw = (await connection.execute(text("SELECT valid_from FROM authorizations WHERE id = :id"),
-                                        {"id": int(started["id"])})).scalar()
+                                        {"id": row_number(started["id"])})).scalar()
     if backend == "sqlite":
         assert str(raw).startswith("2026-11-29 15:30:00")
     else:
@@ -120,8 +120,8 @@ def penalty(serial: int, decided_on: str) -> dict:
                         "penaltyKind": "罚款", "fineAmount": "300"}}
 
 
-SUBMIT = """mutation($input: [RecordInput!]!) { submitRecords(input: $input, mode: BEST_EFFORT) {
-  stored outcomes { index recordId status errors { field reason } } } }"""
+SUBMIT = """mutation($input: [RecordInput!]!) { submitRecords(input: {records: $input, mode: BEST_EFFORT}) {
+  result { stored outcomes { index recordId status errors { field message } } } } }"""
 
 
 async def test_today_is_the_beijing_day(at_16_utc, engine):
@@ -129,7 +129,7 @@ async def test_today_is_the_beijing_day(at_16_utc, engine):
     body = await graphql(at_16_utc, SUBMIT, {"input": [penalty(1, "2026-11-30"), penalty(2, "2026-11-18")]},
                          token=SCJG)
     assert not errors_of(body), body
-    outcomes = body["data"]["submitRecords"]["outcomes"]
+    outcomes = body["data"]["submitRecords"]["result"]["outcomes"]
     assert [o["errors"] for o in outcomes] == [[], []], outcomes
     late_id = outcomes[1]["recordId"]
     # Decided Wed 18 Nov: 7 working days make it due Fri 27 Nov. It came in on Monday 30 Nov
@@ -147,9 +147,9 @@ async def test_today_is_the_beijing_day(at_16_utc, engine):
     app = app_for(engine, now=NOW - dt.timedelta(minutes=1))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as earlier:
         body = await graphql(earlier, SUBMIT, {"input": [penalty(3, "2026-11-30")]}, token=SCJG)
-    [outcome] = body["data"]["submitRecords"]["outcomes"]
-    assert outcome["status"] == "REJECTED" and outcome["errors"][0]["field"] == "decidedOn"
-    assert "today is 2026-11-29" in outcome["errors"][0]["reason"]
+    [outcome] = body["data"]["submitRecords"]["result"]["outcomes"]
+    assert outcome["status"] == "REJECTED" and outcome["errors"][0]["field"] == "records[0].decidedOn"
+    assert "today is 2026-11-29" in outcome["errors"][0]["message"]
 
 
 def test_the_profile_names_its_time_zone_and_a_wrong_one_is_refused(tmp_path):

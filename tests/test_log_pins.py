@@ -34,7 +34,7 @@ from store.log_archive import verify_stored
 from store.models import QueryLogSubject, Setting
 from tests import permits
 from tests import pins_world as pw
-from tests.conftest import app_for, graphql, make_token, scratch_url
+from tests.conftest import app_for, graphql, make_token, scratch_url, row_number
 
 CLIENT_ADDRESS = "203.0.113.7"  # the peer the ASGI transport reports (TEST-NET-3)
 READ = """query %s($c: [ID!]!) {
@@ -42,8 +42,9 @@ READ = """query %s($c: [ID!]!) {
 }"""
 GRANT = """
 mutation($from: DateTime!, $until: DateTime!) {
-  grantAuthorization(grantee: {department: "SCJG"}, scope: {classes: [AUTHORIZED]}, purpose: LICENSING,
-                     validFrom: $from, validUntil: $until, writtenAuthorizationRef: "SQ-PIN-LOG") { id }
+  grantAuthorization(input: {grantee: {department: "SCJG"}, scope: {classes: [AUTHORIZED]}, purpose: LICENSING,
+                             validFrom: $from, validUntil: $until, writtenAuthorizationRef: "SQ-PIN-LOG"}) {
+    authorization { id } errors { message } }
 }
 """
 HASHES = ("seq", "prev_hash", "entry_hash")  # the entry's place and its links: not content
@@ -76,7 +77,8 @@ async def logged_database(backend: str, tmp_path: Path, name: str) -> Logged:
         body = await graphql(client, GRANT, {"from": (now - dt.timedelta(days=1)).isoformat(),
                                              "until": (now + dt.timedelta(days=30)).isoformat()},
                              token=make_token(user="pin-person", subject=pw.PERSON))
-        grant_id = int(body["data"]["grantAuthorization"]["id"])
+        assert body["data"]["grantAuthorization"]["errors"] == [], body
+        grant_id = row_number(body["data"]["grantAuthorization"]["authorization"]["id"])
         for i in range(3):
             for name_, code in ((f"PinPerson{i}", pw.PERSON), (f"PinOrg{i}", pw.ORG)):
                 await graphql(client, READ % name_, {"c": [code]}, token=officer, purpose="licensing",

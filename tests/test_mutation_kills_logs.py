@@ -72,6 +72,7 @@ def test_canonical_forms():
         "2026-01-02T00:00:00.000000"
     assert canonical_time(dt.datetime(2026, 1, 2, 3, 4, 5)) == "2026-01-02T03:04:05.000000"
     assert logged_subject(w.PERSON_P) == w.PERSON_P[:6] + "********" + w.PERSON_P[-4:]
+    assert logged_subject("11010519491231002X") == "110105********002X"  # a check character X is masked too
     assert logged_subject(w.ORG_A) == w.ORG_A
     assert anchor_key("query_log") == "query_log_anchor"
 
@@ -113,14 +114,49 @@ async def test_appends_link_each_entry_to_the_last_and_after_a_purge_to_the_anch
     anchor = "c" * 64
     async with empty_logs.begin() as connection:
         await connection.execute(insert(Setting).values(key=anchor_key("query_log"), value=f"41:{anchor}"))
-        await append(connection, QUERY_LOG, [QUERY_ENTRY])
-    logged = (await _rows(empty_logs, QUERY_LOG))[0]
-    assert logged.duration_ms == 1.234 and logged.prev_hash == anchor
-    # numbered on from the anchor, on SQLite too (a rowid would restart at 1): checkpoints are keyed by seq
-    assert logged.seq == 42
-    assert verify("query_log", [logged], start_hash=anchor, first_seq=41) == (1, None)
+        # numbered on from the anchor, on SQLite too (a rowid would restart at 1): checkpoints are keyed by seq
+        assert await append(connection, QUERY_LOG, [QUERY_ENTRY, {**QUERY_ENTRY, "request_id": "req-2"}]) == [42, 43]
+    logged = await _rows(empty_logs, QUERY_LOG)
+    assert [(r.seq, r.request_id) for r in logged] == [(42, "req-1"), (43, "req-2")]
+    assert logged[0].duration_ms == 1.234 and logged[0].prev_hash == anchor
+    assert verify("query_log", logged, start_hash=anchor, first_seq=41) == (2, None)
     async with empty_logs.begin() as connection:
-        assert await append(connection, QUERY_LOG, [QUERY_ENTRY, QUERY_ENTRY]) == [43, 44]
+        assert await append(connection, QUERY_LOG, [QUERY_ENTRY]) == [44]
+
+
+async def test_concurrent_appends_wait_for_each_other_and_form_one_chain(empty_logs):
+    """Appends on several connections at once: each takes the chain's lock before reading its head,
+    so none fails for a lost race and none links to a head another one has just replaced."""
+    async def submit(n: int) -> list[int]:
+        async with empty_logs.begin() as connection:
+            return await append(connection, SUBMISSION_LOG, [{**SUBMISSION_ENTRY, "action": f"A{n}-{i}"}
+                                                             for i in range(3)])
+
+    seqs = await asyncio.gather(*[submit(n) for n in range(8)])
+    async with empty_logs.connect() as connection:  # the lock on SQLite rewrites the profile row as it is
+        assert (await connection.execute(select(Setting.value).where(Setting.key == "profile"))).scalar() == "huancui"
+    rows = await _rows(empty_logs, SUBMISSION_LOG)
+    assert sorted(s for batch in seqs for s in batch) == [r.seq for r in rows] and len(rows) == 24
+    assert verify("submission_log", rows) == (24, None)
+    for batch in seqs:  # a batch's entries stay together, in order
+        assert batch == list(range(batch[0], batch[0] + 3))
+
+
+async def test_the_readiness_write_probe_needs_the_profile_row(empty_logs):
+    """probe_writable (/readyz): a real write that succeeds on an initialised database, and names the
+    fault when the database was never initialised (no profile row) instead of passing."""
+    from sqlalchemy import delete
+
+    from store.chain import probe_writable
+
+    profile = select(Setting.value).where(Setting.key == "profile")
+    async with empty_logs.begin() as connection:
+        await connection.run_sync(probe_writable)
+        assert (await connection.execute(profile)).scalar() == "huancui"  # rewritten as it was, not changed
+        await connection.execute(delete(Setting).where(Setting.key == "profile"))
+        with pytest.raises(RuntimeError, match="not initialised"):
+            await connection.run_sync(probe_writable)
+        await connection.rollback()
 
 
 def _chain(n):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from domain.catalogue import FieldSpec
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 from domain.prohibited import (ProhibitedInformation, check_field_definition,
                                check_record_content, find_prohibited, split_name)
 
@@ -103,7 +103,7 @@ def test_split_name():
 def test_record_content_prohibited_key_is_refused():
     problems = check_record_content({"religion": "x", "fineAmount": 1}, consent_ref=None)
     assert problems == [Problem("religion", "field 'religion' is prohibited information "
-                                "(宗教信仰, HC-15 / XZ-9(1)) and is never collected")]
+                                "(宗教信仰, HC-15 / XZ-9(1)) and is never collected", ProblemCode.PROHIBITED)]
     # consent does not help for the absolute kinds
     assert check_record_content({"religion": "x"}, consent_ref="SQ-2024-001")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import world as w
-from tests.conftest import graphql
+from tests.conftest import graphql, row_number
 
 SUBJECT = """
 query One($code: ID!, $status: RecordStatus, $first: Int, $after: String) {
@@ -25,7 +25,7 @@ async def test_public_sees_only_public_records_of_an_organisation(client):
     body = await graphql(client, SUBJECT, {"code": w.ORG_A})
     subject = body["data"]["subject"]
     assert subject["code"] == w.ORG_A and subject["kind"] == "ORGANISATION"
-    ids = {int(e["node"]["id"]) for e in subject["records"]["edges"]}
+    ids = {row_number(e["node"]["id"]) for e in subject["records"]["edges"]}
     assert ids == {w.WORLD.records["A-PUBLIC"]}
     assert subject["records"]["totalCount"] == 1
     assert {e["node"]["visibility"] for e in subject["records"]["edges"]} == {"PUBLIC"}
@@ -45,7 +45,7 @@ async def test_person_identifiers_and_name_are_masked_for_the_public(client):
     # natural persons' records are not PUBLIC unless a law requires it (HC-7): of P's records (one per
     # class the catalogue has for persons) the public sees the PUBLIC one only
     assert len([label for label in w.WORLD.records if label.startswith("P-")]) > 1
-    assert [int(e["node"]["id"]) for e in subject["records"]["edges"]] == [w.WORLD.records["P-PUBLIC"]]
+    assert [row_number(e["node"]["id"]) for e in subject["records"]["edges"]] == [w.WORLD.records["P-PUBLIC"]]
     assert subject["records"]["totalCount"] == 1
 
 
@@ -81,7 +81,8 @@ async def test_bad_cursor_and_page_size_are_named(client):
     body = await graphql(client, SUBJECT, {"code": w.ORG_A, "after": "not-a-cursor"})
     assert "invalid cursor" in body["errors"][0]["message"]
     body = await graphql(client, SUBJECT, {"code": w.ORG_A, "first": 1000})
-    assert "first must be between 0 and 100" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"] == "first must be between 1 and 100, got 1000"
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
 
 
 async def test_subjects_in_order_with_null_for_unknown(client):

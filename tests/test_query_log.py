@@ -158,13 +158,13 @@ async def test_auditors_read_the_log_and_others_are_refused(engine, client):
 async def test_subject_sees_its_query_count_and_who_queried_it(engine, client):
     officer = make_token(user="o-hist", department="SCJG", roles=["officer"])
     me = make_token(user="q", subject=w.PERSON_Q)
-    query = "{ subject(code: \"%s\") { queryCount queryHistory(first: 50) { department purpose basis } } }" % w.PERSON_Q
+    query = "{ subject(code: \"%s\") { queryCount queryHistory(first: 50) { department { code } purpose basis } } }" % w.PERSON_Q
     first = (await graphql(client, query, token=me))["data"]["subject"]["queryCount"]
     await graphql(client, "{ subject(code: \"%s\") { name } }" % w.PERSON_Q, token=officer, purpose="hiring",
                   basis="ZP-2026-3")
     subject = (await graphql(client, query, token=me))["data"]["subject"]
     assert subject["queryCount"] == first + 2  # the officer's query and my own previous one
-    assert {"department": "SCJG", "purpose": "HIRING", "basis": "ZP-2026-3"} in subject["queryHistory"]
+    assert {"department": {"code": "SCJG"}, "purpose": "HIRING", "basis": "ZP-2026-3"} in subject["queryHistory"]
     other = await graphql(client, query, token=officer, purpose="hiring", basis="ZP-2026-3")
     assert other["data"]["subject"]["queryCount"] is None
     assert {e["extensions"]["code"] for e in other["errors"]} == {"FORBIDDEN"}
@@ -172,8 +172,8 @@ async def test_subject_sees_its_query_count_and_who_queried_it(engine, client):
 
 async def test_authorisations_are_in_the_submission_log(engine, client):
     start = dt.datetime.now(dt.timezone.utc)
-    await graphql(client, """mutation { grantAuthorization(grantee: {user: "bank-log"}, scope: {classes: [SHARED]},
-        purpose: LICENSING, validFrom: "%s", validUntil: "%s", writtenAuthorizationRef: "SQ-L") { id } }"""
+    await graphql(client, """mutation { grantAuthorization(input: {grantee: {user: "bank-log"}, scope: {classes: [SHARED]},
+        purpose: LICENSING, validFrom: "%s", validUntil: "%s", writtenAuthorizationRef: "SQ-L"}) { authorization { id } } }"""
                   % (start.isoformat(), (start + dt.timedelta(days=5)).isoformat()),
                   token=make_token(user="p", subject=w.PERSON_P))
     async with engine.connect() as connection:

@@ -286,8 +286,8 @@ async def test_a_submission_with_a_lone_surrogate_is_refused_whole_and_logged(en
         "documentNumber": f"威环市监罚〔2026〕QL-{backend}号", "issuingAuthority": "环翠区市场监督管理局",
         "decidedOn": "2026-09-30", "content": {"violation": "SURROGATE", "legalBasis": "《食品安全法》第一百二十四条",
                                                "penaltyKind": "罚款", "fineAmount": "1200.50"}}]})
-    body = ('{"query": "mutation($input: [RecordInput!]!) { submitRecords(input: $input, mode: BEST_EFFORT) '
-            '{ stored rejected outcomes { status errors { field reason } } } }", "variables": %s}'
+    body = ('{"query": "mutation($input: [RecordInput!]!) { submitRecords(input: {records: $input}) '
+            '{ result { stored rejected outcomes { status errors { field message } } } } }", "variables": %s}'
             % variables.replace("SURROGATE", "销售\\ud800食品"))  # a JSON escape: the server decodes it
     app = app_for(engine)
     headers = {"content-type": "application/json", "X-Request-Id": f"surrogate-submission-{backend}",

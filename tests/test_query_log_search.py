@@ -25,9 +25,10 @@ AUDITOR = make_token(user="qs-auditor", department="FGJ", roles=["auditor"], nam
 LOOK = "query Look($c: ID!) { subject(code: $c) { code } }"
 SEARCH = """query($f: QueryLogFilter, $first: Int, $after: String) {
   queryLog(filter: $f, first: $first, after: $after) {
-    totalCount hasNextPage endCursor
-    edges { cursor node { seq at requestId user userName department roles client operationName operationType
-                          documentHash variables purpose basis authorizationId subjects recordIds refused outcome
+    totalCount hasNextPage endCursor pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    edges { cursor node { seq at requestId user userName department { code } departmentCode roles client
+                          operationName operationType documentHash variables purpose basis authorizationId
+                          authorizationGlobalId subjects recordIds recordGlobalIds refused outcome
                           durationMs prevHash entryHash } } } }"""
 
 
@@ -126,6 +127,8 @@ async def test_pages_are_newest_first_without_gaps_or_repeats(logged):
         assert page["totalCount"] == 6  # the filter's count, on every page
         assert page["hasNextPage"] is expected_next and len(page["edges"]) == 2
         assert page["endCursor"] == page["edges"][-1]["cursor"] == str(page["edges"][-1]["node"]["seq"])
+        assert page["pageInfo"] == {"hasNextPage": expected_next, "hasPreviousPage": after is not None,
+                                    "startCursor": page["edges"][0]["cursor"], "endCursor": page["endCursor"]}
         seen += names(page)
         after = page["endCursor"]
     assert seen == names(everything)
@@ -139,17 +142,20 @@ async def test_an_entry_shows_who_when_why_what_and_how_it_ended(logged):
     client, start, middle, _ = logged
     by_name = {e["node"]["requestId"]: e["node"] for e in (await search(client, first=50))["edges"]}
     entry = by_name["qs-scjg-x"]
-    assert (entry["user"], entry["userName"], entry["department"], entry["roles"]) == (
-        "qs-scjg", "市监员", "SCJG", ["officer"])
+    assert (entry["user"], entry["userName"], entry["department"], entry["departmentCode"], entry["roles"]) == (
+        "qs-scjg", "市监员", {"code": "SCJG"}, "SCJG", ["officer"])
     assert start <= dt.datetime.fromisoformat(entry["at"]) <= middle
-    assert (entry["operationName"], entry["operationType"]) == ("Look", "query")
+    assert (entry["operationName"], entry["operationType"]) == ("Look", "QUERY")
     assert entry["documentHash"] == hashlib.sha256(LOOK.encode()).hexdigest()
-    assert entry["variables"] == {"c": ORG_X} and entry["subjects"] == [ORG_X] and entry["recordIds"] == []
-    assert (entry["purpose"], entry["basis"], entry["authorizationId"]) == ("LICENSING", "XK-1", None)
+    assert entry["variables"] == {"c": ORG_X} and entry["subjects"] == [ORG_X]
+    assert entry["recordIds"] == entry["recordGlobalIds"] == []
+    assert (entry["purpose"], entry["basis"], entry["authorizationId"], entry["authorizationGlobalId"]) == (
+        "LICENSING", "XK-1", None, None)
     assert (entry["outcome"], entry["refused"]) == ("OK", [])
     assert entry["client"] == "127.0.0.1" and entry["durationMs"] >= 0
     public = by_name["qs-public-x"]
-    assert (public["user"], public["userName"], public["department"], public["roles"]) == (None, None, None, [])
+    assert (public["user"], public["userName"], public["department"], public["departmentCode"], public["roles"]) == (
+        None, None, None, None, [])
     assert (public["purpose"], public["basis"]) == (None, None)
     forged = by_name["qs-forged"]
     assert forged["outcome"] == "UNAUTHENTICATED" and forged["user"] is None and forged["subjects"] == []
@@ -171,7 +177,8 @@ async def test_only_auditors_search_and_bad_filters_are_named(logged):
         assert error["extensions"]["code"] == "FORBIDDEN" and "Query.queryLog" in error["message"], error
     body = await graphql(client, SEARCH, {"f": {}, "first": 0}, token=AUDITOR)
     [error] = body["errors"]
-    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "first must be between 1 and" in error["message"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
+    assert error["message"] == "first must be between 1 and 100, got 0"
     body = await graphql(client, SEARCH, {"f": {}, "after": "not-a-cursor"}, token=AUDITOR)
     [error] = body["errors"]
     assert error["extensions"]["code"] == "BAD_USER_INPUT" and "endCursor" in error["message"]

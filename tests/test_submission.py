@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 
 from domain.identifiers import resident_id_check_char
 from resolvers.record_columns import BEIJING
-from store.models import Record, RecordVersion, Subject, SubmissionLogEntry
+from store.models import QueryLogEntry, Record, RecordVersion, Subject, SubmissionLogEntry
 from tests import world
-from tests.conftest import TODAY, app_for, graphql, make_token
+from tests.conftest import TODAY, app_for, graphql, make_token, row_number
 
 ITEM = "HC-13-6-PENALTY"  # BAD, organisations and persons, providers include SCJG and ZJJ; 7 working days
 ORG_ONLY_ITEM = "HC-13-8-ACCIDENT"  # organisations only; SCJG provides it
@@ -29,16 +29,20 @@ COURT_ITEM = "HC-13-1-JUDGMENT-DEFAULT"  # only the court (FY) provides it
 
 SUBMIT = """
 mutation($input: [RecordInput!]!, $mode: SubmissionMode!, $channel: SubmissionChannel! = API) {
-  submitRecords(input: $input, mode: $mode, channel: $channel) {
-    stored unchanged rejected notStored
-    outcomes { index recordId status errors { field reason } }
+  submitRecords(input: {records: $input, mode: $mode, channel: $channel}) {
+    result {
+      stored unchanged rejected notStored
+      outcomes { index recordId status errors { code field message } }
+    }
+    errors { code field message }
   }
 }
 """
 CORRECT = """
 mutation($id: ID!, $changes: CorrectionInput!, $reason: String!) {
-  correctRecord(id: $id, changes: $changes, reason: $reason) {
-    id version documentNumber decidedOn ... on PenaltyRecord { fineAmount }
+  correctRecord(input: {id: $id, changes: $changes, reason: $reason}) {
+    record { id version documentNumber decidedOn ... on PenaltyRecord { fineAmount } }
+    errors { code field message }
   }
 }
 """
@@ -50,15 +54,17 @@ LATE = """
 query($department: ID, $from: Date!, $to: Date!, $first: Int! = 50, $after: String) {
   lateSubmissions(department: $department, from: $from, to: $to, first: $first, after: $after) {
     totalCount
-    edges { cursor node { recordId department catalogueItem documentNumber decidedOn deadlineOn
-                          deadlineProvisional lateWorkingDays channel } }
+    edges { cursor node { recordId department { code name kind } departmentCode catalogueItem { code basis }
+                          documentNumber decidedOn deadlineOn deadlineProvisional lateWorkingDays channel } }
     pageInfo { hasNextPage endCursor }
   }
 }
 """
 SUMMARY = """
 query($from: Date!, $to: Date!) {
-  lateSubmissionSummary(from: $from, to: $to) { department name submitted late lateWorkingDays maxLateWorkingDays }
+  lateSubmissionSummary(from: $from, to: $to) {
+    department { code name kind } departmentCode name submitted late lateWorkingDays maxLateWorkingDays
+  }
 }
 """
 SCJG = make_token(user="sub-scjg", department="SCJG", roles=["officer"])
@@ -133,8 +139,14 @@ async def count(engine, model, *where) -> int:
 
 async def submit(client, items, mode="BEST_EFFORT", token=SCJG, channel="API") -> dict:
     body = await graphql(client, SUBMIT, {"input": items, "mode": mode, "channel": channel}, token=token)
-    assert not errors_of(body), body
-    return body["data"]["submitRecords"]
+    assert not errors_of(body) and body["data"]["submitRecords"]["errors"] == [], body
+    return body["data"]["submitRecords"]["result"]
+
+
+async def last_query_log_entry(engine, user: str):
+    async with engine.connect() as connection:
+        return (await connection.execute(select(QueryLogEntry.__table__).where(QueryLogEntry.user == user).order_by(
+            QueryLogEntry.seq.desc()).limit(1))).one()
 
 
 def errors_of(body: dict) -> list[dict]:
@@ -147,8 +159,8 @@ def assert_faults_reported(result: dict, faults: dict[int, set[str]]) -> None:
         index = outcome["index"]
         if index in faults:
             assert outcome["status"] == "REJECTED" and outcome["recordId"] is None, outcome
-            assert {e["field"] for e in outcome["errors"]} == faults[index], outcome
-            assert all(e["reason"] for e in outcome["errors"])
+            assert {e["field"] for e in outcome["errors"]} == {f"records[{index}].{f}" for f in faults[index]}, outcome
+            assert all(e["message"] for e in outcome["errors"])
         else:
             assert outcome["errors"] == [], outcome
 
@@ -172,7 +184,11 @@ async def test_all_or_nothing_reports_every_fault_and_stores_nothing(client, eng
 async def test_fault_reasons_name_what_is_wrong(client):
     items, _ = faulty_batch(200)
     outcomes = (await submit(client, items, "ALL_OR_NOTHING"))["outcomes"]
-    reason = {o["index"]: " ".join(e["reason"] for e in o["errors"]) for o in outcomes}
+    reason = {o["index"]: " ".join(e["message"] for e in o["errors"]) for o in outcomes}
+    codes = {o["index"]: {e["code"] for e in o["errors"]} for o in outcomes if o["errors"]}
+    assert (codes.pop(4), codes.pop(5), codes.pop(9), codes.pop(10)) == (
+        {"UNKNOWN_ITEM"}, {"NOT_PROVIDER"}, {"PROHIBITED"}, {"PROHIBITED"}), outcomes
+    assert set().union(*codes.values()) == {"INVALID"}, codes
     assert "check character" in reason[1]
     assert "NATURAL_PERSON" in reason[2] and "ORGANISATION" in reason[2]
     assert "HC-99-NO-SUCH-ITEM" in reason[4]
@@ -238,20 +254,22 @@ async def test_a_changed_resend_is_rejected_and_points_to_correct_record(client,
     changed, fresh = result["outcomes"]
     assert changed["status"] == "REJECTED" and fresh["status"] == "STORED"
     [error] = changed["errors"]
-    assert error["field"] == "documentNumber"
-    assert f"correctRecord(id: {record_id})" in error["reason"] and "content" in error["reason"]
+    assert (error["code"], error["field"]) == ("DUPLICATE", "records[0].documentNumber")
+    assert f'correctRecord(input: {{id: "{record_id}"' in error["message"] and "content" in error["message"]
 
 
 async def test_repeating_a_document_within_one_call_is_rejected(client):
     result = await submit(client, [penalty(420), penalty(420)])
     assert [o["status"] for o in result["outcomes"]] == ["STORED", "REJECTED"]
-    assert "repeats input 0" in result["outcomes"][1]["errors"][0]["reason"]
+    [error] = result["outcomes"][1]["errors"]
+    assert (error["code"], error["field"]) == ("DUPLICATE", "records[1].documentNumber")
+    assert "repeats input 0" in error["message"]
 
 
 async def test_an_unknown_subject_needs_a_name(client):
     result = await submit(client, [penalty(430, subjectName=None)])
     [outcome] = result["outcomes"]
-    assert outcome["status"] == "REJECTED" and outcome["errors"][0]["field"] == "subjectName"
+    assert outcome["status"] == "REJECTED" and outcome["errors"][0]["field"] == "records[0].subjectName"
 
 
 async def test_one_named_input_is_enough_for_a_new_subject(client, engine):
@@ -283,10 +301,13 @@ async def test_manual_entry_uses_the_same_mutation(client, engine):
     record_id = int(result["outcomes"][0]["recordId"])
     async with engine.connect() as connection:
         assert (await connection.execute(select(Record.channel).where(Record.id == record_id))).scalar() == "MANUAL"
+    records = await count(engine, Record)
     body = await graphql(client, SUBMIT, {"input": [penalty(451)], "mode": "BEST_EFFORT", "channel": "BATCH"},
                          token=SCJG)
-    [error] = errors_of(body)
-    assert error["extensions"]["code"] == "BAD_USER_INPUT" and "spreadsheet" in error["message"]
+    assert not errors_of(body), body
+    [error] = body["data"]["submitRecords"]["errors"]
+    assert (error["code"], error["field"]) == ("INVALID", "channel") and "spreadsheet" in error["message"]
+    assert body["data"]["submitRecords"]["result"] is None and await count(engine, Record) == records
 
 
 async def test_input_types_are_documented_for_graphiql(client):
@@ -308,7 +329,8 @@ async def test_prohibited_information_is_refused_whatever_the_input_says(client,
              with_content(464, depositBalance=100000)]
     result = await submit(client, items)
     assert [o["status"] for o in result["outcomes"]] == ["REJECTED"] * 5
-    reasons = [o["errors"][0]["reason"] for o in result["outcomes"]]
+    reasons = [o["errors"][0]["message"] for o in result["outcomes"]]
+    assert [o["errors"][0]["code"] for o in result["outcomes"]] == ["PROHIBITED"] * 5
     assert all("prohibited" in r for r in reasons[:4]), reasons
     assert "never collected" in reasons[3], "consent does not open absolutely prohibited information"
     assert "written consent" in reasons[4]
@@ -341,7 +363,13 @@ async def test_the_submitter_role_may_submit(client):
 async def test_a_batch_is_bounded(client, engine):
     records = await count(engine, Record)
     body = await graphql(client, SUBMIT, {"input": [penalty(480)] * 1001, "mode": "BEST_EFFORT"}, token=SCJG)
-    assert errors_of(body)[0]["extensions"]["code"] == "BAD_USER_INPUT" and "1000" in errors_of(body)[0]["message"]
+    assert not errors_of(body), body
+    [error] = body["data"]["submitRecords"]["errors"]
+    assert (error["code"], error["field"]) == ("INVALID", "records") and "1000" in error["message"], error
+    assert body["data"]["submitRecords"]["result"] is None
+    body = await graphql(client, SUBMIT, {"input": [], "mode": "BEST_EFFORT"}, token=SCJG)
+    [error] = body["data"]["submitRecords"]["errors"]
+    assert (error["code"], error["field"]) == ("INVALID", "records") and "at least one" in error["message"], error
     assert await count(engine, Record) == records
 
 
@@ -359,12 +387,13 @@ async def test_the_provider_corrects_and_every_version_is_kept(client, engine):
     log_before = await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT")
     body = await graphql(client, CORRECT, {"id": record_id, "changes": {"content": {"fineAmount": "3000"}},
                                            "reason": "罚款金额录入错误"}, token=SCJG)
-    assert not errors_of(body), body
-    assert body["data"]["correctRecord"]["version"] == 2
-    assert body["data"]["correctRecord"]["fineAmount"] == "3000"
+    assert not errors_of(body) and body["data"]["correctRecord"]["errors"] == [], body
+    assert body["data"]["correctRecord"]["record"]["version"] == 2
+    assert body["data"]["correctRecord"]["record"]["fineAmount"] == "3000"
     body = await graphql(client, CORRECT, {"id": record_id, "changes": {"decidedOn": "2026-10-09"},
                                            "reason": "决定日期更正"}, token=SCJG)
-    assert body["data"]["correctRecord"]["version"] == 3 and body["data"]["correctRecord"]["decidedOn"] == "2026-10-09"
+    corrected = body["data"]["correctRecord"]["record"]
+    assert corrected["version"] == 3 and corrected["decidedOn"] == "2026-10-09"
     assert await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT") == log_before + 2
 
     versions = (await graphql(client, VERSIONS, {"id": record_id}, token=SCJG))["data"]["record"]["versions"]
@@ -389,11 +418,19 @@ async def test_nobody_but_the_provider_corrects(client, engine, serial, who, cla
     record_id = await stored_penalty(client, serial)
     body = await graphql(client, CORRECT, {"id": record_id, "changes": {"content": {"fineAmount": "1"}},
                                            "reason": "想改"}, token=make_token(**claims))
-    assert errors_of(body)[0]["extensions"]["code"] == "FORBIDDEN", who
-    message = errors_of(body)[0]["message"]
-    if claims["roles"] == ["officer"]:  # a provider, but not this record's
+    if claims["roles"] == ["officer"]:  # a provider, but not this record's: refused in the payload
+        assert not errors_of(body), body
+        [error] = body["data"]["correctRecord"]["errors"]
+        assert (error["code"], error["field"]) == ("NOT_PROVIDER", "id"), error
+        message = error["message"]
         assert f"record {record_id} was provided by another department" in message and "HC-18" in message, message
-    else:  # not a provider at all
+        assert body["data"]["correctRecord"]["record"] is None
+        entry = await last_query_log_entry(engine, claims["user"])  # still a refusal for supervisors (refusedOnly)
+        assert entry.outcome == "REFUSED" and entry.refused[0]["rule"] == "HC-18", entry
+        assert entry.refused[0]["code"] == "FORBIDDEN" and entry.refused[0]["path"] == "correctRecord"
+    else:  # not a provider at all: may not call the mutation, a top-level error
+        assert errors_of(body)[0]["extensions"]["code"] == "FORBIDDEN", who
+        message = errors_of(body)[0]["message"]
         assert "needs the role officer or submitter (HC-16, HC-18)" in message, message
     async with engine.connect() as connection:
         row = (await connection.execute(select(Record.version, Record.content).where(
@@ -401,23 +438,39 @@ async def test_nobody_but_the_provider_corrects(client, engine, serial, who, cla
     assert row.version == 1 and row.content["fineAmount"] == 1200.5
 
 
-@pytest.mark.parametrize("serial, changes, reason, expected", [
-    (530, {"decidedOn": "2027-01-01"}, "日期", "decidedOn"),
-    (531, {"content": {"religion": "佛教"}}, "加信息", "content.religion"),
-    (532, {"content": {"violation": None}}, "删字段", "content.violation"),
-    (533, {"validFrom": "2026-10-01", "validUntil": "2026-09-01"}, "有效期", "validUntil"),
-    (534, {"content": {"fineAmount": "1200.50"}}, "无变化", "nothing to correct"),
-    (535, {"issuingAuthority": "别的机关"}, "   ", "reason"),
-    (536, {"documentNumber": None}, "删文号", "documentNumber"),
+@pytest.mark.parametrize("serial, changes, reason, code, field, expected", [
+    (530, {"decidedOn": "2027-01-01"}, "日期", "INVALID", "changes.decidedOn", "in the future"),
+    (531, {"content": {"religion": "佛教"}}, "加信息", "PROHIBITED", "changes.content.religion", "prohibited"),
+    (532, {"content": {"violation": None}}, "删字段", "INVALID", "changes.content.violation", "required"),
+    (533, {"validFrom": "2026-10-01", "validUntil": "2026-09-01"}, "有效期", "INVALID", "changes.validUntil",
+     "before validFrom"),
+    (534, {"content": {"fineAmount": "1200.50"}}, "无变化", "NO_CHANGE", "changes", "nothing to correct"),
+    (535, {"issuingAuthority": "别的机关"}, "   ", "INVALID", "reason", "why the record is corrected"),
+    (536, {"documentNumber": None}, "删文号", "INVALID", "changes.documentNumber", "required"),
+    (537, {"documentNumber": "文书-537-OTHER"}, "文号", "DUPLICATE", "changes.documentNumber", "already holds"),
 ])
-async def test_a_bad_correction_changes_nothing(client, engine, serial, changes, reason, expected):
+async def test_a_bad_correction_changes_nothing(client, engine, serial, changes, reason, code, field, expected):
     record_id = await stored_penalty(client, serial)
+    if code == "DUPLICATE":  # another record of the department holds the document number
+        await submit(client, [penalty(serial + 1000, documentNumber=changes["documentNumber"])])
     body = await graphql(client, CORRECT, {"id": record_id, "changes": changes, "reason": reason}, token=SCJG)
-    [error] = errors_of(body)
-    assert error["extensions"]["code"] == "BAD_USER_INPUT" and expected in error["message"], error
+    assert not errors_of(body), body
+    [error] = body["data"]["correctRecord"]["errors"]
+    assert (error["code"], error["field"]) == (code, field) and expected in error["message"], error
+    assert body["data"]["correctRecord"]["record"] is None
     assert await count(engine, RecordVersion, RecordVersion.record_id == int(record_id)) == 0
     async with engine.connect() as connection:
         assert (await connection.execute(select(Record.version).where(Record.id == int(record_id)))).scalar() == 1
+
+
+async def test_correcting_a_record_that_does_not_exist_is_not_found(client, engine):
+    log_before = await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT")
+    body = await graphql(client, CORRECT, {"id": "987654321", "changes": {"issuingAuthority": "x"}, "reason": "更正"},
+                         token=SCJG)
+    assert not errors_of(body), body
+    assert body["data"]["correctRecord"] == {"record": None, "errors": [
+        {"code": "NOT_FOUND", "field": "id", "message": "no record 987654321"}]}
+    assert await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT") == log_before
 
 
 async def test_versions_are_for_the_provider_the_subject_and_auditors(client):
@@ -436,7 +489,7 @@ async def test_versions_are_for_the_provider_the_subject_and_auditors(client):
         assert [v["version"] for v in body["data"]["record"]["versions"]] == [1, 2], reader
     other = make_token(user="sub-other", department="ZJJ", roles=["officer"])
     body = await graphql(client, VERSIONS, {"id": record_id}, token=other, purpose="licensing", basis="XK-1")
-    assert body["data"]["record"]["id"] == record_id, "the PUBLIC record itself stays readable"
+    assert row_number(body["data"]["record"]["id"]) == int(record_id), "the PUBLIC record itself stays readable"
     assert body["data"]["record"]["versions"] is None
     [error] = errors_of(body)
     assert error["extensions"]["code"] == "FORBIDDEN" and "field:CreditRecord.versions" in error["message"]
@@ -503,11 +556,13 @@ async def test_late_submissions_list_the_late_records(own_client):
     nodes = {e["node"]["recordId"]: e["node"] for e in body["data"]["lateSubmissions"]["edges"]}
     assert set(late_ids) <= set(nodes) and on_time not in nodes
     assert nodes[late_ids[0]] == {
-        "recordId": late_ids[0], "department": "SCJG", "catalogueItem": ITEM,
+        "recordId": late_ids[0], "department": {"code": "SCJG", "name": "环翠区市场监督管理局", "kind": "GOVERNMENT"},
+        "departmentCode": "SCJG", "catalogueItem": {"code": ITEM, "basis": "HC-13(6); HC-14"},
         "documentNumber": penalty(720)["documentNumber"], "decidedOn": "2026-09-30", "deadlineOn": "2026-10-15",
         "deadlineProvisional": False, "lateWorkingDays": 26, "channel": "API"}
     assert set(nodes) == set(late_ids)  # exactly the late ones: the on-time one is not listed
-    assert all(n["department"] == "SCJG" and n["lateWorkingDays"] > 0 for n in nodes.values())
+    assert all(n["department"]["code"] == n["departmentCode"] == "SCJG" and n["lateWorkingDays"] > 0
+               for n in nodes.values())
     assert body["data"]["lateSubmissions"]["totalCount"] == len(nodes) == 2
 
     first = await graphql(client, LATE, {"department": "SCJG", **period(), "first": 1}, token=operator)
@@ -532,14 +587,17 @@ async def test_the_summary_counts_late_records_per_department(client):
     auditor = make_token(user="sub-audit2", department="FGJ", roles=["auditor"])
     body = await graphql(client, SUMMARY, period(), token=auditor)
     assert not errors_of(body), body
-    rows = {r["department"]: r for r in body["data"]["lateSubmissionSummary"]}
+    rows = {r["departmentCode"]: r for r in body["data"]["lateSubmissionSummary"]}
+    assert all(r["department"]["code"] == code for code, r in rows.items())
     scjg = rows["SCJG"]
-    assert scjg["name"] == "环翠区市场监督管理局" and scjg["late"] >= 1 and scjg["submitted"] >= scjg["late"]
+    assert scjg["department"] == {"code": "SCJG", "name": "环翠区市场监督管理局", "kind": "GOVERNMENT"}
+    assert scjg["name"] == "环翠区市场监督管理局", "the deprecated name is still answered"
+    assert scjg["late"] >= 1 and scjg["submitted"] >= scjg["late"]
     assert scjg["maxLateWorkingDays"] >= 26 and scjg["lateWorkingDays"] >= 26
     assert rows["TW"]["submitted"] == 0, "departments that submitted nothing are listed too"
     assert "XYZX" not in rows and "FGJ" not in rows, "the centre and the supervisor are no providers"
     own = await graphql(client, SUMMARY, period(), token=SCJG)
-    assert [r["department"] for r in own["data"]["lateSubmissionSummary"]] == ["SCJG"]
+    assert [r["department"]["code"] for r in own["data"]["lateSubmissionSummary"]] == ["SCJG"]
 
 
 # ----------------------------------------------------------------------------- concurrent resends
