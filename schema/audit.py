@@ -44,6 +44,8 @@ class QueryOutcome(enum.Enum):
                                                                    "no data): e.g. a bad header or body.")
     FAILED = strawberry.enum_value("FAILED", description="The gateway failed to answer (HTTP 5xx), or the entry's "
                                                          "content could not be logged in full.")
+    DISCONNECTED = strawberry.enum_value("DISCONNECTED", description="The operation ran, but the client went away "
+                                                                     "before its answer was sent.")
 
 
 @strawberry.enum(description="The kind of a GraphQL operation.")
