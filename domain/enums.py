@@ -142,3 +142,42 @@ class Unit(str, enum.Enum):
     HOUR = "小时"
     PERSON = "人"
     MONTH = "月"
+
+
+class RecordEventKind(str, enum.Enum):
+    """What happened to a record on a day (SPEC 3.4: every step is a dated event, so `asOf` can
+    reproduce any past day). Events are kept with the record; revocation scrubs their content."""
+
+    SUBMITTED = "SUBMITTED"  # stored by its provider (HC-16)
+    CORRECTED = "CORRECTED"  # content or dates corrected by its provider (HC-18)
+    ACT_ENDED = "ACT_ENDED"  # the provider reported the end of an ongoing act: the BAD period starts (HC-19(3))
+    SUBJECT_ENDED = "SUBJECT_ENDED"  # the subject was deregistered or died: the BASIC period follows (HC-19(1))
+    CANCELLED = "CANCELLED"  # a GOOD record without validity cancelled by its provider (HC-19(2))
+    PUBLICITY_ENDED = "PUBLICITY_ENDED"  # a graded penalty left public view (national repair measures)
+    ARCHIVED = "ARCHIVED"  # its disclosure period ended (HC-19, 转为档案保存)
+    REVOCATION_REPORTED = "REVOCATION_REPORTED"  # the provider reported the decision revoked (HC-30)
+    REVOKED = "REVOKED"  # content deleted from live tables, tombstone kept (HC-30)
+    REPAIR_CERTIFIED = "REPAIR_CERTIFIED"  # the provider certified credit repair (HC-31)
+    REPAIRED = "REPAIRED"  # off the query interface (HC-31)
+    HONOUR_DELETION_REQUESTED = "HONOUR_DELETION_REQUESTED"  # the subject asked (HC-33)
+    HONOUR_DELETED = "HONOUR_DELETED"  # the provider deleted it (HC-33)
+    RETENTION_ENDED = "RETENTION_ENDED"  # Xinzheng: a person's bad information deleted 5 years on (XZ-20)
+    DEADLINE_MISSED = "DEADLINE_MISSED"  # a case's deadline passed with its step not taken
+
+
+class CaseKind(str, enum.Enum):
+    """The workflows that open a case on a record (SPEC 3.1: an operator's `case` basis names one)."""
+
+    REVOCATION = "REVOCATION"  # HC-30
+    REPAIR = "REPAIR"  # HC-31
+    HONOUR_DELETION = "HONOUR_DELETION"  # HC-33
+    OBJECTION = "OBJECTION"  # HC-29, XZ-22..24 (issue 16)
+
+
+class CaseParty(str, enum.Enum):
+    """Who must act next on a case, and to whom a notification goes."""
+
+    SUBJECT = "SUBJECT"  # the information subject (or its grantee)
+    PROVIDER = "PROVIDER"  # the record's provider department
+    CENTRE = "CENTRE"  # the credit centre (信用中心)
+    NONE = "NONE"  # nobody: the case is closed

@@ -136,6 +136,13 @@ class Record(Base):
     deadline_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     late_working_days: Mapped[int] = mapped_column(Integer, default=0)
 
+    # Last day a graded penalty is shown to the public (national repair measures; SPEC 3.2): PUBLIC
+    # display only, departments read it until `disclosure_ends_on`. None: no separate publicity end.
+    publicity_ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Last day an archived record is kept before it is deleted (Xinzheng, persons' bad information,
+    # XZ-20). None: kept without a deletion date.
+    retained_until: Mapped[dt.date | None] = mapped_column(Date)
+
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now, onupdate=_now)
 
 
@@ -332,7 +339,8 @@ class Setting(Base):
 __all__ = [
     "Base", "Department", "Subject", "CatalogueItem", "Record", "RecordVersion", "Objection",
     "Annotation", "Authorization", "QueryDocument", "QueryLogEntry", "QueryLogSubject",
-    "SubmissionLogEntry", "PolicyRule", "CalendarYear", "Setting",
+    "SubmissionLogEntry", "PolicyRule", "CalendarYear", "Setting", "ImportJob", "RecordEvent",
+    "RecordTombstone", "Case", "Notification", "WebhookSubscription", "WebhookDelivery",
 ]
 
 
@@ -367,3 +375,124 @@ class ImportJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class RecordEvent(Base):
+    """A dated step in a record's life (SPEC 3.4; `domain.enums.RecordEventKind`).
+
+    `effective_on` is the jurisdiction day the step takes effect (what `asOf` compares with);
+    `at` is the UTC instant it was recorded. `before` and `after` hold only the fields the step
+    changed (status, dates, content), so replaying a record's events reproduces any past day.
+    `record_id` is not a foreign key: events outlive a revoked record's row (its tombstone), with
+    their content scrubbed.
+    """
+
+    __tablename__ = "record_events"
+    __table_args__ = (Index("ix_record_events_record", "record_id", "effective_on", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    record_id: Mapped[int] = mapped_column(BigInteger)
+    subject_code: Mapped[str] = mapped_column(String(18), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    effective_on: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    actor_user: Mapped[str | None] = mapped_column(String(128))
+    actor_department: Mapped[str | None] = mapped_column(String(32))
+    document_ref: Mapped[str | None] = mapped_column(String(200))  # the written document the step rests on
+    case_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RecordTombstone(Base):
+    """What stays of a record deleted from the live tables (HC-30 revocation, HC-33 honour deletion,
+    XZ-20 end of retention): enough for logs naming its id to stay readable, no content."""
+
+    __tablename__ = "record_tombstones"
+
+    record_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    subject_code: Mapped[str] = mapped_column(String(18), index=True)
+    provider_code: Mapped[str] = mapped_column(String(32))
+    catalogue_item_code: Mapped[str] = mapped_column(String(64))
+    document_number: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(String(32))  # RecordEventKind: REVOKED / HONOUR_DELETED / RETENTION_ENDED
+    reference: Mapped[str | None] = mapped_column(String(200))  # the revocation's or request's document
+    effective_on: Mapped[dt.date] = mapped_column(Date)  # the day it was revoked / deleted
+    deleted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    deleted_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Case(Base):
+    """A workflow on one record (revocation, repair, honour deletion; objections in issue 16): its
+    state, who acts next and by when, in working days (`domain.workflows` holds the rules)."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_open", "state", "due_on"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # CaseKind
+    record_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    subject_code: Mapped[str] = mapped_column(String(18), index=True)
+    provider_code: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(String(32))
+    next_party: Mapped[str] = mapped_column(String(16))  # CaseParty
+    opened_on: Mapped[dt.date] = mapped_column(Date)
+    opened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    opened_by: Mapped[str | None] = mapped_column(String(128))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    due_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now, onupdate=_now)
+
+
+class Notification(Base):
+    """A message to whom a step concerns (SPEC 3.4): a subject, a department, or the centre."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_recipient", "recipient_party", "recipient", "read_at", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    recipient_party: Mapped[str] = mapped_column(String(16))  # CaseParty: SUBJECT / PROVIDER / CENTRE
+    recipient: Mapped[str] = mapped_column(String(32))  # subject code, department code, or the centre's code
+    kind: Mapped[str] = mapped_column(String(32))  # RecordEventKind or a case step
+    subject_code: Mapped[str | None] = mapped_column(String(18))
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
+    case_id: Mapped[int | None] = mapped_column(BigInteger)
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookSubscription(Base):
+    """A department's URL for its notifications, bodies signed with HMAC-SHA256 under `secret`."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    department_code: Mapped[str] = mapped_column(ForeignKey("departments.code"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class WebhookDelivery(Base):
+    """One notification owed to one webhook: attempts, backoff, outcome (the delivery log)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("subscription_id", "notification_id", name="uq_webhook_delivery"),
+                      Index("ix_webhook_deliveries_due", "state", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"))
+    state: Mapped[str] = mapped_column(String(16))  # PENDING / DELIVERED / FAILED
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last attempt
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
