@@ -29,6 +29,7 @@ test: $(VENV)/.installed-test
 schema: $(VENV)/.installed
 	$(BIN)/credit-gateway schema -o schema.graphql
 
+# BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/credit_gateway_bench adds the PostgreSQL goals.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
 

@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from domain.catalogue import JurisdictionProfile
 from policies.engine import PolicyEngine
 from policies.storage import NOTIFY_CHANNEL, VERSION_KEY, load_lines, read_policy_file, store_lines, with_share_lists
+from resolvers.grant_cache import cache_for
+from store.grants_version import grants_version
 from store.models import Setting
 
 log = logging.getLogger("gateway.policies")
@@ -43,8 +45,11 @@ class PolicySync:
             self.seen_version = version
 
     async def _stored_version(self) -> int:
+        """The stored policy version; on the way, this worker's cache of grants and permits follows
+        their stored version (resolvers.grant_cache): changed by another worker, dropped here."""
         async with self.engine.connect() as connection:
             value = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
+            cache_for(self.engine).follow(await grants_version(connection))
         return int(value or 0)
 
     async def _poll(self) -> None:

@@ -17,7 +17,8 @@ from domain.disclosure import status_on
 from domain.enums import Purpose, RecordStatus
 from domain.principal import Principal
 from policies.engine import CASE, DECLARED, NONE, PERMIT, Decision, PolicyEngine
-from resolvers.authorizations import applicable_grants, authorizations_held, why_not_applicable
+from resolvers.authorizations import applicable_grants, authorizations_held, unrevoked_grants, why_not_applicable
+from resolvers.grant_cache import cache_for
 from resolvers.permits import covers, permit_named, why_not_valid
 from resolvers.errors import Forbidden
 from resolvers.scope import PUBLIC_SCOPE, UNRESTRICTED_SCOPE, PairSet, RecordScope, SubjectRight, compress
@@ -172,34 +173,39 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
         # what only a query permit would open: asked of the cached answers, no database work
         needs_permit = _union(policies, reader.roles, dept, PERMIT) - general_pairs if cond == DECLARED and dept \
             else frozenset()
-        async with engine.connect() as connection:
-            if needs_permit:
-                permit = await permit_named(connection, basis)
-                problem = why_not_valid(permit, basis, dept, now)
-                if problem is None:
-                    permit_number = permit.number
-                    permit_pairs = frozenset(p for p in needs_permit if covers(permit, p))
-                    general_pairs |= permit_pairs
-                    outside = needs_permit - permit_pairs
-                    if outside:
-                        notices.append(Notice(f"query permit {permit.number} does not cover class or item "
-                                              f"{_pair_list(outside, universe)}: those records were withheld "
-                                              "(HC-23, XZ-18)"))
-                else:
-                    notices.append(Notice(f"records of {_pair_list(needs_permit, universe)} were withheld: they need a "
-                                          "valid query permit of your department (HC-23 written application, XZ-18 "
-                                          f"official letter) named in X-Query-Basis, and {problem}"))
-            # a grantee reads with a purpose and a basis (HC-22, XZ-18): the purpose must be the
-            # authorisation's, and the basis names the written authorisation relied on
-            grants = await applicable_grants(connection, principal, purpose, now) if cond == DECLARED else []
-            grantee_pairs = _pairs(policies, "grantee", dept, cond)
-            for grant in grants:
-                if grant.subject_code == principal.subject_code:
-                    continue
-                scoped = frozenset(p for p in grantee_pairs
-                                   if p[0] in grant.scope_classes or p[1] in grant.scope_items)
-                subjects.append(SubjectRight(grant.subject_code, compress(scoped, universe),
-                                             authorization_id=grant.id, role="grantee"))
+        rights = cache_for(engine)  # the rows behind permits and grants: no database work when cached
+        if needs_permit:
+            number = basis.strip()
+            permit = await rights.get(engine, ("permit", number), lambda c: permit_named(c, number))
+            problem = why_not_valid(permit, basis, dept, now)
+            if problem is None:
+                permit_number = permit.number
+                permit_pairs = frozenset(p for p in needs_permit if covers(permit, p))
+                general_pairs |= permit_pairs
+                outside = needs_permit - permit_pairs
+                if outside:
+                    notices.append(Notice(f"query permit {permit.number} does not cover class or item "
+                                          f"{_pair_list(outside, universe)}: those records were withheld "
+                                          "(HC-23, XZ-18)"))
+            else:
+                notices.append(Notice(f"records of {_pair_list(needs_permit, universe)} were withheld: they need a "
+                                      "valid query permit of your department (HC-23 written application, XZ-18 "
+                                      f"official letter) named in X-Query-Basis, and {problem}"))
+        # a grantee reads with a purpose and a basis (HC-22, XZ-18): the purpose must be the
+        # authorisation's, and the basis names the written authorisation relied on
+        grants = []
+        if cond == DECLARED and purpose is not None:
+            held = await rights.get(engine, ("grants", principal.user, principal.department),
+                                    lambda c: unrevoked_grants(c, principal))
+            grants = applicable_grants(held, purpose, now)
+        grantee_pairs = _pairs(policies, "grantee", dept, cond)
+        for grant in grants:
+            if grant.subject_code == principal.subject_code:
+                continue
+            scoped = frozenset(p for p in grantee_pairs
+                               if p[0] in grant.scope_classes or p[1] in grant.scope_items)
+            subjects.append(SubjectRight(grant.subject_code, compress(scoped, universe),
+                                         authorization_id=grant.id, role="grantee"))
     scope = RecordScope(general=compress(frozenset(general_pairs), universe), provider=dept or None,
                         provider_pairs=provider_pairs, subjects=tuple(subjects), archived_too=archived_too,
                         unmasked=unmasked)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 
 from domain.enums import Purpose, Visibility
 from domain.principal import Principal
@@ -23,7 +23,9 @@ from resolvers.context import RequestContext
 from resolvers.bounds import parse_id
 from resolvers.pages import KeysetPage, newest_first
 from resolvers.errors import BadUserInput, Forbidden
+from resolvers.grant_cache import cache_for
 from store.chain import append_submission_log
+from store.grants_version import bump_grants_version
 from store.models import Authorization, Department
 
 AU = Authorization.__table__.c
@@ -87,6 +89,8 @@ async def grant_authorization(ctx: RequestContext, request: GrantRequest) -> tup
             AU.id == result.inserted_primary_key[0]))).one()
         await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
                                     action="AUTHORIZE", detail={"authorization": row.id, "subject": subject})
+        await bump_grants_version(connection)
+    cache_for(ctx.engine).clear()
     return row, []
 
 
@@ -107,7 +111,10 @@ async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> tu
         await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(revoked_at=ctx.now))
         await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
                                     action="REVOKE_AUTHORIZATION", detail={"authorization": ident, "subject": subject})
-        return (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one(), []
+        await bump_grants_version(connection)
+        revoked = (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one()
+    cache_for(ctx.engine).clear()  # this worker at once; the others on their next poll (store.grants_version)
+    return revoked, []
 
 
 async def my_authorizations(ctx: RequestContext) -> list[Row]:
@@ -150,12 +157,29 @@ def why_not_applicable(row: Row, purpose: Purpose | None, now: dt.datetime) -> s
     return None
 
 
-async def applicable_grants(connection, principal: Principal, purpose: Purpose | None, now: dt.datetime) -> list[Row]:
-    """The reader's authorisations that apply now, for the declared purpose (one query)."""
-    if principal.is_anonymous or purpose is None:
+_UNREVOKED_OF_USER = select(Authorization.__table__).where(
+    AU.grantee_user == bindparam("user"), AU.revoked_at.is_(None))
+_UNREVOKED_OF_USER_OR_DEPARTMENT = select(Authorization.__table__).where(
+    or_(AU.grantee_user == bindparam("user"), AU.grantee_department == bindparam("department")),
+    AU.revoked_at.is_(None))
+
+
+async def unrevoked_grants(connection, principal: Principal) -> tuple[Row, ...]:
+    """Every unrevoked authorisation naming this reader, whatever its dates and purpose (one query):
+    what `resolvers.grant_cache` keeps; `applicable_grants` picks the ones a request may use."""
+    if principal.is_anonymous:
+        return ()
+    if principal.department:
+        result = await connection.execute(_UNREVOKED_OF_USER_OR_DEPARTMENT,
+                                          {"user": principal.user, "department": principal.department})
+    else:
+        result = await connection.execute(_UNREVOKED_OF_USER, {"user": principal.user})
+    return tuple(result.all())
+
+
+def applicable_grants(rows, purpose: Purpose | None, now: dt.datetime) -> list[Row]:
+    """The authorisations that apply now, for the declared purpose."""
+    if purpose is None:
         return []
-    rows = (await connection.execute(select(Authorization.__table__).where(
-        _grantee_clause(principal), AU.revoked_at.is_(None), AU.valid_from <= now, AU.valid_until > now,
-        AU.purpose == purpose.value,
-    ))).all()
-    return list(rows)
+    return [row for row in rows if row.revoked_at is None and row.valid_from <= now < row.valid_until
+            and row.purpose == purpose.value]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 
 from domain.enums import DepartmentKind, Visibility
 from domain.problems import Problem, ProblemCode
@@ -23,7 +23,9 @@ from resolvers.catalogue import scope_problems
 from resolvers.context import RequestContext
 from resolvers.pages import KeysetPage, newest_first
 from resolvers.errors import Forbidden
+from resolvers.grant_cache import cache_for
 from store.chain import append_submission_log
+from store.grants_version import bump_grants_version
 from store.models import QueryPermit
 
 QP = QueryPermit.__table__.c
@@ -106,6 +108,8 @@ async def register_permit(ctx: RequestContext, request: PermitRequest) -> tuple[
             QP.id == result.inserted_primary_key[0]))).one()
         await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
                                     action="REGISTER_QUERY_PERMIT", detail=_detail(row))
+        await bump_grants_version(connection)
+    cache_for(ctx.engine).clear()
     return row, []
 
 
@@ -129,6 +133,8 @@ async def revoke_permit(ctx: RequestContext, permit_id: str, reason: str) -> tup
         row = (await connection.execute(select(QueryPermit.__table__).where(QP.id == ident))).one()
         await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
                                     action="REVOKE_QUERY_PERMIT", detail={**_detail(row), "reason": reason})
+        await bump_grants_version(connection)
+    cache_for(ctx.engine).clear()  # this worker at once; the others on their next poll (store.grants_version)
     return row, []
 
 
@@ -165,12 +171,15 @@ def _detail(row: Row) -> dict:
 
 # ---- reading with a permit (resolvers/access.py) --------------------------------------------------
 
+_PERMIT_NAMED = select(QueryPermit.__table__).where(QP.number == bindparam("number"))
+
+
 async def permit_named(connection, basis: str) -> Row | None:
     """The permit a basis names (its number), or None: one indexed lookup per request."""
     number = basis.strip()
     if not number or len(number) > 128:
         return None
-    return (await connection.execute(select(QueryPermit.__table__).where(QP.number == number))).one_or_none()
+    return (await connection.execute(_PERMIT_NAMED, {"number": number})).one_or_none()
 
 
 def why_not_valid(row: Row | None, basis: str, department: str, now: dt.datetime) -> str | None:

@@ -21,15 +21,15 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120,
-                    processes: list | None = None, output: list[str] | None = None):
+                    processes: list | None = None, output: list[str] | None = None, args: tuple[str, ...] = ()):
     """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards.
 
     `processes`, if given, receives the server's Popen (to signal it); `output`, what it printed
-    (standard output and error), once it has stopped."""
+    (standard output and error), once it has stopped; `args`, more `serve` options (`--workers 2`)."""
     port = free_port()
     environment = {**os.environ, "CREDIT_DATA_DIR": str(data_dir), "DATABASE_URL": "", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--log-level", "warning", *args],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"

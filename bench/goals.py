@@ -1,0 +1,306 @@
+"""Issue 14's goals in one table: goal, target, what this run measured, met or not.
+
+Each load goal runs a real `credit-gateway serve` (uvicorn, uvloop) on the benchmark data of
+`bench/common.py` (100 organisations x 10 records, PUBLIC and SHARED, an officer reading under a
+query permit) and drives it from another process: `wrk` when it is installed (`apt install wrk`),
+else a Python client in a subprocess (slower: it shares the two cores with the server, so the
+ratios it gives are flatter than wrk's). Ratios are measured in one run, variants interleaved.
+
+    .venv/bin/python -m bench.goals [--postgres URL] [--seconds S] [--only 1,2,6]
+
+`--postgres` names a scratch database the bench drops and creates (goals 1 on PostgreSQL and 3
+need it). Goal 4 (10M records) and the PostGraphile comparison are not measured yet: their rows
+say so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.common import PERMIT, seeded_engine
+from bench.policy_overhead import QUERY as LIST_QUERY
+from bench.query_log_overhead import SMALL_QUERY
+from store.engine import recreate_postgres_database
+from tests.server import running_gateway, served_token
+
+CONNECTIONS = 32
+TYPENAME = {"query": "{ __typename }"}
+
+
+@dataclass
+class Row:
+    goal: str
+    target: str
+    measured: str
+    met: bool | None  # None: not measured
+
+    def line(self) -> str:
+        verdict = {True: "met", False: "NOT met", None: "—"}[self.met]
+        return f"| {self.goal} | {self.target} | {self.measured} | {verdict} |"
+
+
+@dataclass
+class Load:
+    rate: float  # completed requests per second
+    p50_ms: float
+    p99_ms: float
+    requests: int
+
+
+# ---- load generation ----------------------------------------------------------------------------
+
+_UNIT = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _wrk(base: str, payload: dict, headers: dict, seconds: float, folder: Path) -> Load:
+    script = folder / "request.lua"
+    lines = ['wrk.method = "POST"', 'wrk.headers["Content-Type"] = "application/json"']
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    lines.append(f"wrk.body = {json.dumps(json.dumps(payload))}")
+    script.write_text("\n".join(lines) + "\n")
+    printed = subprocess.run(["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds:.0f}s", "--latency", "-s", str(script),
+                              f"{base}/graphql"], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in printed:
+        raise RuntimeError(f"the server answered errors under load:\n{printed}")
+
+    def latency(pct: str) -> float:
+        number, unit = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", printed, re.M).groups()
+        return float(number) * _UNIT[unit]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", printed).group(1))
+    done = int(re.search(r"(\d+) requests in", printed).group(1))
+    return Load(rate, latency("50"), latency("99"), done)
+
+
+def client_main(argv: list[str]) -> None:
+    """The fallback load generator, run in its own process: keeps CONNECTIONS requests in flight."""
+    from bench.query_log_overhead import load as keep_in_flight
+
+    base, payload, headers, seconds = argv[0], json.loads(argv[1]), json.loads(argv[2]), float(argv[3])
+    started = time.perf_counter()
+    _rate, latencies = asyncio.run(keep_in_flight(base, payload, headers, seconds))
+    print(json.dumps({"elapsed": time.perf_counter() - started, "latencies": latencies}))
+
+
+def _python_load(base: str, payload: dict, headers: dict, seconds: float) -> Load:
+    printed = subprocess.run([sys.executable, "-c", "import sys; from bench.goals import client_main; "
+                              "client_main(sys.argv[1:])", base, json.dumps(payload), json.dumps(headers), str(seconds)],
+                             capture_output=True, text=True, check=True).stdout
+    result = json.loads(printed)
+    ordered = sorted(result["latencies"])
+    pick = lambda p: ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000  # noqa: E731
+    return Load(len(ordered) / result["elapsed"], pick(0.5), pick(0.99), len(ordered))
+
+
+def load(base: str, payload: dict, headers: dict, seconds: float, folder: Path) -> Load:
+    if shutil.which("wrk"):
+        return _wrk(base, payload, headers, seconds, folder)
+    return _python_load(base, payload, headers, seconds)
+
+
+# ---- the data and the server --------------------------------------------------------------------
+
+@dataclass
+class Deployment:
+    url: str
+    codes: list[str]
+
+
+def seed(url: str) -> Deployment:
+    async def run():
+        engine, codes = await seeded_engine(url)
+        await engine.dispose()
+        return codes
+    return Deployment(url, asyncio.run(run()))
+
+
+def officer_headers(data: Path) -> dict:
+    token = served_token(data, user="bench", department="SCJG", roles=("officer",))
+    return {"Authorization": f"Bearer {token}", "X-Query-Purpose": "licensing", "X-Query-Basis": PERMIT}
+
+
+def _sessions(url: str) -> int | None:
+    """PostgreSQL's count of sessions ever opened on the database (pg_stat_database.sessions)."""
+    if not url.startswith("postgresql"):
+        return None
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def read():
+        connection = await asyncpg.connect(plain)
+        try:
+            return await connection.fetchval("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        finally:
+            await connection.close()
+    return asyncio.run(read())
+
+
+def _server_env(url: str) -> dict:
+    return {"LOAD_DEMO_ON_EMPTY": "false", "DATABASE_URL": url}
+
+
+# ---- the goals ----------------------------------------------------------------------------------
+
+def goal_1(deployment: Deployment, seconds: float, label: str) -> list[Row]:
+    """The officer's single-subject query against `{ __typename }` on the same server, interleaved."""
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bench-goal1-") as folder:
+        folder = Path(folder)
+        with running_gateway(folder / "data", env=_server_env(deployment.url)) as base:
+            headers = officer_headers(folder / "data")
+            officer = {"query": SMALL_QUERY, "variables": {"c": deployment.codes[0]}}
+            for payload, head in ((TYPENAME, {}), (officer, headers)):  # warm-up
+                load(base, payload, head, 2, folder)
+            typename, queries = [], []
+            sessions_before = _sessions(deployment.url)
+            for _ in range(2):
+                typename.append(load(base, TYPENAME, {}, seconds, folder))
+                queries.append(load(base, officer, headers, seconds, folder))
+            sessions_after = _sessions(deployment.url)
+    rate_t = statistics.fmean(x.rate for x in typename)
+    rate_q = statistics.fmean(x.rate for x in queries)
+    ratio = rate_q / rate_t
+    p50, p99 = statistics.fmean(x.p50_ms for x in queries), statistics.fmean(x.p99_ms for x in queries)
+    rows.append(Row(f"1 officer subject query / `__typename` ({label})", "≥ 0.5",
+                    f"{ratio:.2f} ({rate_q:,.0f} vs {rate_t:,.0f} req/s)", ratio >= 0.5))
+    rows.append(Row(f"1 p99 / p50 at {CONNECTIONS} connections ({label})", "≤ 3",
+                    f"{p99 / p50:.1f} ({p50:.1f} / {p99:.1f} ms)", p99 / p50 <= 3))
+    if sessions_before is not None:
+        served = sum(x.requests for x in typename + queries)
+        opened = sessions_after - sessions_before - 2  # the two reads of the counter are sessions too
+        rows.append(Row(f"1 new PostgreSQL sessions per request ({label})", "0 under steady load",
+                        f"{opened} in {served:,} requests", opened <= 0))
+    return rows
+
+
+def goal_2(deployment: Deployment) -> list[Row]:
+    """The officer's list, 100 subjects x 10 records, one request at a time (server time, no queueing)."""
+    samples = []
+    with tempfile.TemporaryDirectory(prefix="bench-goal2-") as folder:
+        folder = Path(folder)
+        with running_gateway(folder / "data", env=_server_env(deployment.url)) as base, \
+                httpx.Client(base_url=base, timeout=60) as client:
+            headers = officer_headers(folder / "data")
+            payload = {"query": LIST_QUERY, "variables": {"codes": deployment.codes}}
+            for i in range(130):
+                started = time.perf_counter()
+                response = client.post("/graphql", json=payload, headers=headers)
+                if i >= 30:
+                    samples.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
+    p50 = statistics.median(samples)
+    fields = 100 * (3 + 10 * 11)  # per subject: code, name, records{totalCount}; per record: 7 + 2 x 2 fields
+    return [Row("2 officer list 100 x 10, server time p50", "≤ 25 ms",
+                f"{p50:.1f} ms ({p50 * 1000 / fields:.1f} µs per field)", p50 <= 25)]
+
+
+def goal_3(deployment: Deployment, seconds: float) -> list[Row]:
+    if not deployment.url.startswith("postgresql"):
+        return [Row("3 `serve --workers 2` / one worker (PostgreSQL)", "≥ 1.7", "needs --postgres URL", None)]
+    rates = {}
+    with tempfile.TemporaryDirectory(prefix="bench-goal3-") as folder:
+        folder = Path(folder)
+        officer = {"query": SMALL_QUERY, "variables": {"c": deployment.codes[0]}}
+        for workers in (1, 2):
+            with running_gateway(folder / "data", env=_server_env(deployment.url),
+                                 args=("--workers", str(workers))) as base:
+                headers = officer_headers(folder / "data")
+                load(base, officer, headers, 2, folder)
+                rates[workers] = load(base, officer, headers, seconds, folder).rate
+    ratio = rates[2] / rates[1]
+    return [Row("3 `serve --workers 2` / one worker (PostgreSQL)", "≥ 1.7",
+                f"{ratio:.2f} ({rates[2]:,.0f} vs {rates[1]:,.0f} req/s)", ratio >= 1.7)]
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def goal_6(deployment: Deployment, total: int) -> list[Row]:
+    """RSS of the worker after 1,000 and after `total` mixed requests (typename, public, officer, list)."""
+    processes: list = []
+    with tempfile.TemporaryDirectory(prefix="bench-goal6-") as folder:
+        folder = Path(folder)
+        with running_gateway(folder / "data", env=_server_env(deployment.url), processes=processes) as base, \
+                httpx.Client(base_url=base, timeout=60) as client:
+            headers = officer_headers(folder / "data")
+            mixed = [(TYPENAME, {}), ({"query": SMALL_QUERY, "variables": {"c": deployment.codes[1]}}, {}),
+                     ({"query": SMALL_QUERY, "variables": {"c": deployment.codes[2]}}, headers),
+                     ({"query": LIST_QUERY, "variables": {"codes": deployment.codes[:10]}}, headers)]
+            pid = processes[0].pid
+            rss = {}
+            for done in range(1, total + 1):
+                payload, head = mixed[done % len(mixed)]
+                client.post("/graphql", json=payload, headers=head)
+                if done in (1_000, total):
+                    rss[done] = _rss_kib(pid)
+    ratio = rss[total] / rss[1_000]
+    return [Row(f"6 worker RSS after {total:,} / after 1,000 mixed requests", "≤ 1.2",
+                f"{ratio:.2f} ({rss[1_000] / 1024:.0f} → {rss[total] / 1024:.0f} MiB)", ratio <= 1.2)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", metavar="URL", default=os.environ.get("BENCH_DATABASE_URL"),
+                        help="scratch PostgreSQL database, dropped and created (default: BENCH_DATABASE_URL)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="length of each load run")
+    parser.add_argument("--requests", type=int, default=100_000, help="goal 6: mixed requests in all")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="goals to run, e.g. 1,2")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    rows: list[Row] = []
+    with ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-goals-")))
+        sqlite = seed(f"sqlite+aiosqlite:///{folder / 'bench.sqlite3'}")
+        postgres = seed(asyncio.run(recreate_postgres_database(args.postgres))) if args.postgres else None
+        if "1" in only:
+            rows += goal_1(sqlite, args.seconds, "SQLite")
+            if postgres:
+                rows += goal_1(postgres, args.seconds, "PostgreSQL")
+            rows.append(Row("1 against PostGraphile + JWT + RLS (PostgreSQL)", "≥ 1.0", "not measured yet", None))
+        if "2" in only:
+            rows += goal_2(sqlite)
+        if "3" in only:
+            rows += goal_3(postgres or sqlite, args.seconds)
+        if "4" in only:
+            rows.append(Row("4 10M records: p50 / demo p50; substring search p50", "≤ 1.2; ≤ 20 ms",
+                            "not measured yet (no generator)", None))
+        if "5" in only:
+            from bench import import_jobs
+
+            p99 = import_jobs.run(100_000, None)
+            rows.append(Row("5 `/healthz` p99 during a 100,000-row import (SQLite)", "≤ 20 ms", f"{p99:.1f} ms",
+                            p99 <= import_jobs.GOAL_P99_MS))
+        if "6" in only:
+            rows += goal_6(sqlite, args.requests)
+    load_now = os.getloadavg()[0]
+    print(f"\n{os.cpu_count()} cores, load {load_now:.1f}, {'wrk' if shutil.which('wrk') else 'Python client'}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}\n")
+    print("| goal | target | measured | met |\n| --- | --- | --- | --- |")
+    for row in rows:
+        print(row.line())
+    return 0 if all(row.met is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
