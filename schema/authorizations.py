@@ -180,7 +180,8 @@ async def mine(info: Info) -> list[AuthorizationType]:
     return [AuthorizationType(row=r) for r in await resolvers.my_authorizations(info.context)]
 
 
-async def explanation(info: Info, record_id: strawberry.ID) -> AccessExplanation:
+async def explanation(info: Info, record_id: Annotated[strawberry.ID, strawberry.argument(description=(
+        "The record's `id` (deprecated until 0.3.0: the record's number, 0.1.0's id)."))]) -> AccessExplanation:
     ident = parse_id(record_id, "recordId")
     ctx = info.context
     result = await access_resolvers.explain(ctx.engine, ctx.access, ident, ctx.purpose, ctx.today, ctx.now)

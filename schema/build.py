@@ -31,6 +31,10 @@ FEDERATION_FIELDS = {
                  "`id`, else `code`), read exactly as `subject` reads them. Clients ask `subject` or `node`.",
     "_service": "Federation plumbing, for a router: this subgraph's SDL (`sdl`), with its federation directives.",
 }
+FEDERATION_ARGUMENTS = {
+    ("_entities", "representations"): "The entities to resolve, as the router sends them: objects with "
+                                      "`__typename: \"Subject\"` and its key, `id` or `code` (at most 100).",
+}
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -92,6 +96,8 @@ class GatewaySchema(FederationEntities, strawberry.federation.Schema):
         plumbing = [f for f in fields if f.graphql_name in FEDERATION_FIELDS]
         for field in plumbing:
             field.description = FEDERATION_FIELDS[field.graphql_name]
+            for argument in field.arguments:
+                argument.description = FEDERATION_ARGUMENTS[(field.graphql_name, argument.python_name)]
         fields[:] = [f for f in fields if f not in plumbing] + plumbing
         return query
 

@@ -26,21 +26,28 @@ from domain.problems import Problem, ProblemCode
 from resolvers.bounds import id_or_problem
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
-from schema.enums import RecordChange, SubmissionChannel
+from schema.enums import RecordChange, SubmissionChannel, described
 from schema.mutation_errors import MutationError, errors_of
 from schema.records import CreditRecord, record_object
+from resolvers.bounds import DEFAULT_FIRST
+from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION
 from schema.types import CatalogueItemType, DepartmentType, PageInfo
 
 MAX_INPUTS = 1000
 SUBMITTER_ROLES = frozenset({"officer", "submitter"})
 OVERSEER_ROLES = frozenset({"operator", "auditor"})
 
-SubmissionMode = strawberry.enum(collection.Mode, name="SubmissionMode", description=(
-    "What a batch with faulty items does. ALL_OR_NOTHING: store nothing unless every item is sound. "
-    "BEST_EFFORT: store exactly the sound items."))
-SubmissionStatus = strawberry.enum(collection.Status, name="SubmissionStatus", description=(
-    "STORED: a new record. UNCHANGED: the identical record was stored already (a retried sync). "
-    "REJECTED: faulty, see errors. NOT_STORED: sound, but the ALL_OR_NOTHING call had a rejected item."))
+SubmissionMode = described(collection.Mode, "What a batch with faulty items does (XZ-12).", {
+    "ALL_OR_NOTHING": "Store nothing unless every item is sound: one faulty item leaves the others NOT_STORED.",
+    "BEST_EFFORT": "Store exactly the sound items; the faulty ones are REJECTED with their errors.",
+}, name="SubmissionMode")
+SubmissionStatus = described(collection.Status, "What became of one submitted item (SPEC 3.3).", {
+    "STORED": "Stored as a new record.",
+    "UNCHANGED": "The identical record was stored already (a retried sync): nothing was written.",
+    "REJECTED": "Refused for its faults, each in the outcome's `errors`; nothing of it was stored.",
+    "NOT_STORED": "Sound, but not stored because another item of the ALL_OR_NOTHING call was rejected: send it "
+                  "again.",
+}, name="SubmissionStatus")
 
 
 @strawberry.input(description=(
@@ -280,17 +287,18 @@ class LateSubmission:
         return ChannelValue(self.row.channel)
 
 
-@strawberry.type
+@strawberry.type(description="One late submission in a page, with its cursor.")
 class LateSubmissionEdge:
-    cursor: str
-    node: LateSubmission
+    cursor: str = strawberry.field(description="The submission's position: pass it as `after` for older ones.")
+    node: LateSubmission = strawberry.field(description="The late submission.")
 
 
 @strawberry.type(description="A page of late submissions, newest first.")
 class LateSubmissionConnection:
-    total_count: int
-    edges: list[LateSubmissionEdge]
-    page_info: PageInfo
+    total_count: int = strawberry.field(description="How many records of the period were submitted late, on every "
+                                                    "page (records).")
+    edges: list[LateSubmissionEdge] = strawberry.field(description="The page's late submissions, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page lies: `endCursor` for the next one.")
 
 
 @strawberry.type(description="One providing department's submissions in a period (Beijing calendar days), and "
@@ -415,9 +423,20 @@ async def correct_record(info: Info, input: Annotated[CorrectRecordInput, strawb
 # --------------------------------------------------------------------------------------- queries
 
 
-async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date,
-                           department: Optional[strawberry.ID] = None, first: int = 20,
-                           after: Optional[str] = None) -> LateSubmissionConnection:
+PeriodFrom = Annotated[dt.date, strawberry.argument(name="from", description=(
+    "First day of the period (a Beijing calendar day, YYYY-MM-DD), counted by the day records were submitted."))]
+PeriodTo = Annotated[dt.date, strawberry.argument(description=(
+    "Last day of the period, included (a Beijing calendar day, YYYY-MM-DD)."))]
+
+
+async def late_submissions(
+        info: Info, from_: PeriodFrom, to: PeriodTo,
+        department: Annotated[Optional[strawberry.ID], strawberry.argument(description=(
+            "Only this providing department's submissions (its code); a department's own token sees only its "
+            "own."))] = None,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_FIRST,
+        after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+) -> LateSubmissionConnection:
     scope = _lateness_scope(info.context, str(department) if department else None)
     page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after,
                                            zone=info.context.profile.time_zone)
@@ -427,8 +446,7 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
         start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
 
-async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")],
-                                  to: dt.date) -> list[DepartmentLateness]:
+async def late_submission_summary(info: Info, from_: PeriodFrom, to: PeriodTo) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
     rows = await lateness.lateness_summary(info.context.engine, from_, to, scope, zone=info.context.profile.time_zone)
     return [DepartmentLateness(code=r.department, submitted=r.submitted, late=r.late,
