@@ -46,6 +46,16 @@ def global_id(kind: NodeKind, key: object) -> str:
     return base64.urlsafe_b64encode(f"{kind.value}:{key}".encode()).rstrip(b"=").decode("ascii")
 
 
+def record_named(ident: int) -> str:
+    """A record as a message names it: by the global id a client holds, never the row's number."""
+    return f"record {global_id(NodeKind.RECORD, ident)}"
+
+
+def authorisation_named(ident: int) -> str:
+    """An authorisation as a message names it: by the global id its subject holds."""
+    return f"authorisation {global_id(NodeKind.AUTHORIZATION, ident)}"
+
+
 def decode(text: str) -> tuple[NodeKind, str]:
     """(kind, key) of a global id; ValueError saying why when it is not one the gateway made.
 

@@ -28,7 +28,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
 from schema.enums import RecordChange, SubmissionChannel, described
 from schema.mutation_errors import MutationError, errors_of
-from schema.records import CreditRecord, record_object
+from schema.records import CreditRecord, record_object, visible_record
 from resolvers.bounds import DEFAULT_FIRST
 from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION
 from schema.types import CatalogueItemType, DepartmentType, PageInfo
@@ -119,12 +119,23 @@ class CorrectionInput:
 
 @strawberry.type(description="What became of one input of submitRecords.")
 class SubmissionOutcome:
+    number: strawberry.Private[Optional[int]]  # the stored record's row, when STORED or UNCHANGED
     index: int = strawberry.field(description="Position of the input in `records`, from 0.")
-    record_id: Optional[strawberry.ID] = strawberry.field(description="The record, when STORED or UNCHANGED.")
     status: SubmissionStatus = strawberry.field(description="Whether it was stored, and if not why not.")
     errors: list[MutationError] = strawberry.field(description=(
         "Every fault of this input, when REJECTED; fields as paths from `input`, e.g. "
         "`records[3].content.fineAmount`."))
+
+    @strawberry.field(description="The record as stored, when STORED or UNCHANGED (null otherwise), read as "
+                                  "`record(id)` reads it: its provider reads it whole (HC-18). Its `id` is the one "
+                                  "correctRecord and `node(id)` take.")
+    async def record(self, info: Info) -> Optional[CreditRecord]:
+        return await visible_record(info, str(self.number)) if self.number else None
+
+    @strawberry.field(description="The record's number, when STORED or UNCHANGED (0.1.0's id).",
+                      deprecation_reason="Use `record { id }`, a global id like every other; removed in 0.3.0.")
+    def record_id(self) -> Optional[strawberry.ID]:
+        return strawberry.ID(str(self.number)) if self.number else None
 
 
 @strawberry.type(description="What submitRecords did: counts, and one outcome per input in input order.")
@@ -388,8 +399,7 @@ async def submit_records(info: Info, input: Annotated[SubmitRecordsInput, strawb
     return SubmitRecordsPayload(errors=[], result=SubmissionResult(
         stored=counts[collection.Status.STORED], unchanged=counts[collection.Status.UNCHANGED],
         rejected=counts[collection.Status.REJECTED], not_stored=counts[collection.Status.NOT_STORED],
-        outcomes=[SubmissionOutcome(index=o.index, status=o.status,
-                                    record_id=strawberry.ID(str(o.record_id)) if o.record_id else None,
+        outcomes=[SubmissionOutcome(index=o.index, status=o.status, number=o.record_id,
                                     errors=errors_of(o.problems, f"records[{o.index}]"))
                   for o in outcomes]))
 

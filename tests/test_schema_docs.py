@@ -7,11 +7,12 @@ import pytest
 
 from domain.catalogue import load_profile
 from domain.enums import RecordFamily
+from resolvers.node_ids import NodeKind, decode, global_id
 from schema import content_fields
 from store.models import Annotation
 from tests.conftest import graphql, make_token
 from tests.test_statement_count import StatementCounter
-from tests.test_submission import CORRECT, SCJG, VERSIONS, errors_of, period, stored_penalty
+from tests.test_submission import CORRECT, SCJG, VERSIONS, errors_of, penalty, period, stored_penalty
 
 INTROSPECTION = """{ __schema { types { name description
   fields(includeDeprecated: true) { name description args { name description } }
@@ -199,13 +200,85 @@ async def test_lateness_links_cost_no_statement_per_row(client, engine):
         assert row["department"]["code"] == row["departmentCode"]
 
 
+async def fields_of(client, kind: str) -> dict[str, dict]:
+    """A type's fields, deprecated ones included, by name: their type and deprecation."""
+    body = await graphql(client, '{ __type(name: "%s") { fields(includeDeprecated: true) { name isDeprecated '
+                                 'deprecationReason type { kind name ofType { name } } } } }' % kind)
+    return {f["name"]: f for f in body["data"]["__type"]["fields"]}
+
+
 @pytest.mark.parametrize("field", ["LateSubmission.department", "DepartmentLateness.department"])
 async def test_department_links_are_objects(client, field):
     kind, name = field.split(".")
-    body = await graphql(client, '{ __type(name: "%s") { fields(includeDeprecated: true) { name isDeprecated '
-                                 'type { kind ofType { name } } } } }' % kind)
-    fields = {f["name"]: f for f in body["data"]["__type"]["fields"]}
-    assert fields[name]["type"] == {"kind": "NON_NULL", "ofType": {"name": "Department"}}
-    assert fields["departmentCode"]["type"] == {"kind": "NON_NULL", "ofType": {"name": "ID"}}
+    fields = await fields_of(client, kind)
+    assert fields[name]["type"] == {"kind": "NON_NULL", "name": None, "ofType": {"name": "Department"}}
+    assert fields["departmentCode"]["type"] == {"kind": "NON_NULL", "name": None, "ofType": {"name": "ID"}}
     if kind == "DepartmentLateness":
         assert fields["name"]["isDeprecated"]
+
+
+# ---- global ids where numbers were -------------------------------------------------------------
+
+OUTCOMES = """mutation($records: [RecordInput!]!) { submitRecords(input: {records: $records, mode: BEST_EFFORT}) {
+  result { outcomes { index status recordId %s } } errors { code } } }"""
+LINKED = "record { id documentNumber ... on PenaltyRecord { fineAmount } }"
+
+
+async def submitted(client, records: list[dict], selection: str = LINKED) -> list[dict]:
+    body = await graphql(client, OUTCOMES % selection, {"records": records}, token=SCJG)
+    assert not errors_of(body) and body["data"]["submitRecords"]["errors"] == [], body
+    return body["data"]["submitRecords"]["result"]["outcomes"]
+
+
+async def test_a_submission_outcome_links_its_record_by_its_global_id(client):
+    records = [penalty(970), penalty(971, decidedOn=None), penalty(972)]
+    outcomes = await submitted(client, records)
+    assert [o["status"] for o in outcomes] == ["STORED", "REJECTED", "STORED"]
+    for outcome, sent in zip(outcomes, records):
+        if outcome["status"] == "REJECTED":
+            assert outcome["record"] is None and outcome["recordId"] is None
+            continue
+        record = outcome["record"]
+        assert decode(record["id"]) == (NodeKind.RECORD, outcome["recordId"])  # the deprecated number, beside
+        assert record["documentNumber"] == sent["documentNumber"] and float(record["fineAmount"]) == 1200.5
+        again = await graphql(client, "query($id: ID!) { record(id: $id) { id } }", {"id": record["id"]}, token=SCJG)
+        assert again["data"]["record"] == {"id": record["id"]}
+    resent = await submitted(client, [records[0]])  # UNCHANGED: the record stored before
+    assert (resent[0]["status"], resent[0]["record"]) == ("UNCHANGED", outcomes[0]["record"])
+
+
+async def test_outcome_records_cost_no_statement_per_outcome(client, engine):
+    counts = {}
+    for serial, size in ((973, 1), (980, 6)):
+        for selection in ("", "record { id documentNumber }"):
+            serial += 100 if selection else 0  # new documents each time: every outcome STORED
+            with StatementCounter(engine) as counter:
+                outcomes = await submitted(client, [penalty(serial + i) for i in range(size)], selection)
+            assert {o["status"] for o in outcomes} == {"STORED"}
+            counts[(size, bool(selection))] = counter.count
+    assert counts[(1, True)] - counts[(1, False)] == counts[(6, True)] - counts[(6, False)] <= 2, counts
+
+
+EXPLAINED = "query($id: ID!) { accessExplanation(recordId: $id) { allowed reasons record { id } } }"
+
+
+async def test_explanations_name_records_by_their_global_id_whichever_id_was_passed(client):
+    number = await stored_penalty(client, 990)
+    ident = global_id(NodeKind.RECORD, number)
+    for passed in (number, ident):
+        body = await graphql(client, EXPLAINED, {"id": passed}, token=SCJG)
+        explanation = body["data"]["accessExplanation"]
+        assert explanation["allowed"] and explanation["record"] == {"id": ident}, body
+        assert explanation["reasons"][0].startswith(f"record {ident}: class PUBLIC, item HC-13-6-PENALTY"), explanation
+        assert not any(f" {number}" in reason for reason in explanation["reasons"]), explanation
+    missing = global_id(NodeKind.RECORD, 2 ** 62)
+    body = await graphql(client, EXPLAINED, {"id": missing}, token=SCJG)
+    assert body["data"]["accessExplanation"]["reasons"][0].startswith(f"no record {missing} that you may read"), body
+
+
+@pytest.mark.parametrize("field", ["SubmissionOutcome.recordId", "AccessExplanation.recordId"])
+async def test_numeric_record_ids_are_deprecated_for_the_record_link(client, field):
+    kind, name = field.split(".")
+    fields = await fields_of(client, kind)
+    assert fields[name]["isDeprecated"] and "record { id }" in fields[name]["deprecationReason"]
+    assert fields["record"]["type"] == {"kind": "INTERFACE", "name": "CreditRecord", "ofType": None}
