@@ -24,6 +24,7 @@ from domain.submissions import RecordSubmission
 from resolvers import calendar_years, collection, correction, lateness
 from domain.problems import Problem, ProblemCode
 from resolvers.bounds import id_or_problem
+from resolvers.node_ids import NodeKind, global_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
 from schema.enums import RecordChange, SubmissionChannel, described
@@ -250,9 +251,15 @@ def _day(value) -> Optional[dt.date]:
 class LateSubmission:
     row: strawberry.Private[Row]
 
-    @strawberry.field(description="The record's id.")
+    @strawberry.field(description="The record's number (0.1.0's id).",
+                      deprecation_reason="Use recordGlobalId (a global id, like every other id); removed in 0.3.0.")
     def record_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The record's global id: `node(id)` refetches it for a reader who may see it "
+                                  "(the provider does, HC-18).")
+    def record_global_id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(NodeKind.RECORD, self.row.id))
 
     @strawberry.field(description="The providing department (信息提供主体).")
     def department(self, info: Info) -> DepartmentType:

@@ -169,7 +169,7 @@ def test_an_item_added_to_the_catalogue_is_described_without_code(monkeypatch, t
 
 LATE_LINKED = """query($from: Date!, $to: Date!, $first: Int!) {
   lateSubmissions(from: $from, to: $to, first: $first) {
-    edges { node { recordId departmentCode department { code name kind } catalogueItem { code name basis } } }
+    edges { node { recordId recordGlobalId departmentCode department { code name kind } catalogueItem { code name basis } } }
   }
   lateSubmissionSummary(from: $from, to: $to) { departmentCode department { code name } }
 }"""
@@ -195,6 +195,10 @@ async def test_lateness_links_cost_no_statement_per_row(client, engine):
     assert counts[(LATE_LINKED, 1)] == counts[(LATE_LINKED, 4)] == counts[(LATE_CODES, 1)], counts
     node = edges[0]["node"]
     assert node["department"]["code"] == node["departmentCode"] and node["department"]["name"]
+    assert decode(node["recordGlobalId"]) == (NodeKind.RECORD, node["recordId"])
+    refetched = await graphql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": node["recordGlobalId"]},
+                              token=SCJG)  # its provider
+    assert refetched["data"]["node"] == {"id": node["recordGlobalId"]}, refetched
     assert node["catalogueItem"]["code"].startswith("HC-") and node["catalogueItem"]["basis"]
     for row in body["data"]["lateSubmissionSummary"]:
         assert row["department"]["code"] == row["departmentCode"]
