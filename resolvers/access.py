@@ -269,7 +269,8 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
         if why:
             reasons.append(why)
         elif reader.cond == NONE:
-            reasons.append(f"{authorisation_named(grant.id)} applies only with X-Query-Basis as well as X-Query-Purpose")
+            reasons.append(f"{authorisation_named(grant.id)} applies only with X-Query-Basis as well as "
+                           "X-Query-Purpose")
         elif not (row.visibility in grant.scope_classes or row.catalogue_item_code in grant.scope_items):
             reasons.append(f"{authorisation_named(grant.id)} does not cover class {row.visibility} or item "
                            f"{row.catalogue_item_code}")

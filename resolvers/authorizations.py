@@ -101,7 +101,8 @@ async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> tu
     async with ctx.engine.begin() as connection:
         row = (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one_or_none()
         if row is None or row.subject_code != subject:
-            return None, [Problem("id", f"no {authorisation_named(ident)} given by this subject", ProblemCode.NOT_FOUND)]
+            return None, [Problem("id", f"no {authorisation_named(ident)} given by this subject",
+                                  ProblemCode.NOT_FOUND)]
         if row.revoked_at is not None:
             return row, [Problem("id", f"{authorisation_named(ident)} was revoked at {row.revoked_at.isoformat()}",
                                  ProblemCode.ALREADY_REVOKED)]

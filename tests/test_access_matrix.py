@@ -384,7 +384,7 @@ async def test_access_explanation_of_a_refused_record_is_that_of_a_missing_one(c
             body = await graphql(client, EXPLAIN, {"id": record}, token=token, **declared)
             refused = body["data"]["accessExplanation"]
             assert refused == {**absent, "recordId": record,
-                               "reasons": [r.replace(global_id(NodeKind.RECORD, missing), global_id(NodeKind.RECORD, record))
+                               "reasons": [r.replace(*(global_id(NodeKind.RECORD, n) for n in (missing, record)))
                                            for r in absent["reasons"]]}, label
             assert "errors" not in body or [e for e in body["errors"] if e["extensions"]["code"] == "FORBIDDEN"] == []
             text = " ".join(refused["reasons"])

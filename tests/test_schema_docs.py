@@ -169,7 +169,8 @@ def test_an_item_added_to_the_catalogue_is_described_without_code(monkeypatch, t
 
 LATE_LINKED = """query($from: Date!, $to: Date!, $first: Int!) {
   lateSubmissions(from: $from, to: $to, first: $first) {
-    edges { node { recordId recordGlobalId departmentCode department { code name kind } catalogueItem { code name basis } } }
+    edges { node { recordId recordGlobalId departmentCode department { code name kind }
+                   catalogueItem { code name basis } } }
   }
   lateSubmissionSummary(from: $from, to: $to) { departmentCode department { code name } }
 }"""
