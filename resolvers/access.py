@@ -21,6 +21,7 @@ from resolvers.authorizations import applicable_grants, authorizations_held, unr
 from resolvers.grant_cache import cache_for
 from resolvers.permits import covers, permit_named, why_not_valid
 from resolvers.errors import Forbidden
+from resolvers.node_ids import authorisation_named, record_named
 from resolvers.scope import PUBLIC_SCOPE, UNRESTRICTED_SCOPE, PairSet, RecordScope, SubjectRight, compress
 from store.models import Record
 
@@ -232,7 +233,7 @@ def not_found(record_id: int) -> "Explanation":
     """The answer for a record that does not exist and for one the caller may not see: the same
     words, so that an explanation never tells a reader what it may not read (SPEC 3.1)."""
     return Explanation(record_id, False, None, [
-        f"no record {record_id} that you may read: it does not exist, or your roles, department, purpose, "
+        f"no {record_named(record_id)} that you may read: it does not exist, or your roles, department, purpose, "
         "basis, authorisations and query permits do not open it (declare X-Query-Purpose and X-Query-Basis "
         "if your role reads non-public records)"])
 
@@ -257,7 +258,7 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
     reasons: list[str] = []
     state = status_on(row.status, row.disclosure_ends_on, today)
     cond = access.cond_for(row.visibility, row.catalogue_item_code)
-    reasons.append(f"record {row.id}: class {row.visibility}, item {row.catalogue_item_code}, status {state}; "
+    reasons.append(f"{record_named(row.id)}: class {row.visibility}, item {row.catalogue_item_code}, status {state}; "
                    f"you: roles {', '.join(reader.roles)}, department {reader.dept or '-'}, condition {cond}"
                    + (f" (query permit {access.permit_number})" if cond == PERMIT else ""))
     candidates = [(role, "any subject", cond) for role in reader.roles]
@@ -267,16 +268,17 @@ async def explain(engine: AsyncEngine, access: Access, record_id: int, purpose: 
         candidates.append(("self", "it is about you", reader.cond))
     right = access.scope.right_for(row.subject_code)
     if right is not None and right.role in ("grantee", "operator"):
-        candidates.append((right.role, f"authorisation {right.authorization_id}" if right.authorization_id
+        candidates.append((right.role, authorisation_named(right.authorization_id) if right.authorization_id
                            else "the case named in X-Query-Basis", reader.cond))
     for grant in held:
         why = why_not_applicable(grant, purpose, now)
         if why:
             reasons.append(why)
         elif reader.cond == NONE:
-            reasons.append(f"authorisation {grant.id} applies only with X-Query-Basis as well as X-Query-Purpose")
+            reasons.append(f"{authorisation_named(grant.id)} applies only with X-Query-Basis as well as "
+                           "X-Query-Purpose")
         elif not (row.visibility in grant.scope_classes or row.catalogue_item_code in grant.scope_items):
-            reasons.append(f"authorisation {grant.id} does not cover class {row.visibility} or item "
+            reasons.append(f"{authorisation_named(grant.id)} does not cover class {row.visibility} or item "
                            f"{row.catalogue_item_code}")
     decided_by = None
     for role, why, role_cond in candidates:

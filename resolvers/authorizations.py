@@ -18,6 +18,7 @@ from domain.principal import Principal
 from domain.problems import Problem, ProblemCode
 from domain.validity import outside_validity, validity_problems
 from resolvers.bounds import id_or_problem
+from resolvers.node_ids import authorisation_named
 from resolvers.catalogue import scope_problems
 from resolvers.context import RequestContext
 from resolvers.bounds import parse_id
@@ -104,9 +105,10 @@ async def revoke_authorization(ctx: RequestContext, authorization_id: str) -> tu
     async with ctx.engine.begin() as connection:
         row = (await connection.execute(select(Authorization.__table__).where(AU.id == ident))).one_or_none()
         if row is None or row.subject_code != subject:
-            return None, [Problem("id", f"no authorisation {ident} given by this subject", ProblemCode.NOT_FOUND)]
+            return None, [Problem("id", f"no {authorisation_named(ident)} given by this subject",
+                                  ProblemCode.NOT_FOUND)]
         if row.revoked_at is not None:
-            return row, [Problem("id", f"authorisation {ident} was revoked at {row.revoked_at.isoformat()}",
+            return row, [Problem("id", f"{authorisation_named(ident)} was revoked at {row.revoked_at.isoformat()}",
                                  ProblemCode.ALREADY_REVOKED)]
         await connection.execute(update(Authorization.__table__).where(AU.id == ident).values(revoked_at=ctx.now))
         await append_submission_log(connection, user=ctx.principal.user, department=ctx.principal.department,
@@ -148,11 +150,11 @@ async def authorizations_held(connection, principal: Principal, subject_code: st
 
 def why_not_applicable(row: Row, purpose: Purpose | None, now: dt.datetime) -> str | None:
     """None when the authorisation applies to this request; else the reason it does not."""
-    lapsed = outside_validity(f"authorisation {row.id}", row.revoked_at, row.valid_from, row.valid_until, now)
+    lapsed = outside_validity(authorisation_named(row.id), row.revoked_at, row.valid_from, row.valid_until, now)
     if lapsed:
         return lapsed
     if purpose is None or purpose.value != row.purpose:
-        return (f"authorisation {row.id} is for purpose {row.purpose}; the request declares "
+        return (f"{authorisation_named(row.id)} is for purpose {row.purpose}; the request declares "
                 f"{purpose.value if purpose else 'none'}")
     return None
 

@@ -31,6 +31,11 @@ def readable_departments(principal: Principal, profile) -> object:
     return principal.department
 
 
+def may_read(scope: object, row: Row) -> bool:
+    """Whether a reader whose `readable_departments` is `scope` reads this job: `job_for`'s rule, for `node(id)`."""
+    return scope is ALL or (scope is not None and row.department_code == scope)
+
+
 async def job_for(engine: AsyncEngine, principal: Principal, profile, public_id: str) -> Row | None:
     """The job `public_id` if the caller may read it; None otherwise, exactly as for an unknown id."""
     scope = readable_departments(principal, profile)

@@ -142,12 +142,16 @@ class RevokeAuthorizationPayload:
     "Whether the caller may read a record, and which policy line decided. For a record the caller may not "
     "see, the same answer as for a record that does not exist (SPEC 3.1)."))
 class AccessExplanation:
-    record_id: strawberry.ID = strawberry.field(description="The record asked about.")
+    record_id: strawberry.ID = strawberry.field(
+        description="The number of the record asked about (0.1.0's id).",
+        deprecation_reason="Use `record { id }` (null when you may not read it; `reasons` name the record by its "
+                           "global id); removed in 0.3.0.")
     allowed: bool = strawberry.field(description="Whether the caller may read it with what this request declared.")
     decided_by: Optional[str] = strawberry.field(description="The policy line that allows it, as written.")
     reasons: list[str] = strawberry.field(description=(
         "The record's class, item and status and, per role, the line that allows it or deny by default; "
-        "authorisations and query permits that do not apply, and why."))
+        "authorisations and query permits that do not apply, and why. Records and authorisations are named by "
+        "their global ids (`id`), as `node(id)` takes them."))
 
     @strawberry.field(description="The record asked about, read with the caller's access: null when it does not exist "
                                   "or the caller may not see it (the same answer), as `record(id)` answers.")
@@ -180,7 +184,8 @@ async def mine(info: Info) -> list[AuthorizationType]:
     return [AuthorizationType(row=r) for r in await resolvers.my_authorizations(info.context)]
 
 
-async def explanation(info: Info, record_id: strawberry.ID) -> AccessExplanation:
+async def explanation(info: Info, record_id: Annotated[strawberry.ID, strawberry.argument(description=(
+        "The record's `id` (deprecated until 0.3.0: the record's number, 0.1.0's id)."))]) -> AccessExplanation:
     ident = parse_id(record_id, "recordId")
     ctx = info.context
     result = await access_resolvers.explain(ctx.engine, ctx.access, ident, ctx.purpose, ctx.today, ctx.now)

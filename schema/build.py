@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from graphql.validation.validate import ValidationAbortedError
 from graphql.validation.rules import overlapping_fields_can_be_merged
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.schema.schema import validate_document
 
 from schema.document_cache import DocumentCache
@@ -30,6 +30,10 @@ FEDERATION_FIELDS = {
     "_entities": "Federation plumbing, for a router: the subjects named by `representations` (at most 100; by "
                  "`id`, else `code`), read exactly as `subject` reads them. Clients ask `subject` or `node`.",
     "_service": "Federation plumbing, for a router: this subgraph's SDL (`sdl`), with its federation directives.",
+}
+FEDERATION_ARGUMENTS = {
+    ("_entities", "representations"): "The entities to resolve, as the router sends them: objects with "
+                                      "`__typename: \"Subject\"` and its key, `id` or `code` (at most 100).",
 }
 
 
@@ -92,6 +96,8 @@ class GatewaySchema(FederationEntities, strawberry.federation.Schema):
         plumbing = [f for f in fields if f.graphql_name in FEDERATION_FIELDS]
         for field in plumbing:
             field.description = FEDERATION_FIELDS[field.graphql_name]
+            for argument in field.arguments:
+                argument.description = FEDERATION_ARGUMENTS[(field.graphql_name, argument.python_name)]
         fields[:] = [f for f in fields if f not in plumbing] + plumbing
         return query
 
@@ -111,6 +117,30 @@ class MaskUnexpected(MaskErrors):
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
         return masked
+
+
+def token_limit(max_tokens: int) -> type[SchemaExtension]:
+    """The parser stops after `max_tokens` tokens (names, punctuators, values); a document it stopped
+    is refused like every other limit, QUERY_TOO_COMPLEX with the measure and the limit, not as a
+    syntax error (GRAPHQL_PARSE_FAILED) of a document that may well be valid GraphQL."""
+
+    class TokenLimit(SchemaExtension):
+        def on_operation(self):
+            self.execution_context.parse_options["max_tokens"] = max_tokens
+            yield
+
+        def on_parse(self):
+            yield
+            for error in self.execution_context.pre_execution_errors or []:
+                # graphql-core's words when it stops: "Document contains more than N tokens. Parsing aborted."
+                if isinstance(error, GraphQLSyntaxError) and "tokens. Parsing aborted" in error.message:
+                    # the same object strawberry answers with: changed in place
+                    error.message = (f"The document has more than {max_tokens} tokens (names, punctuation and "
+                                     f"values): at most {max_tokens} are read. Send a shorter document, with "
+                                     "variables for long values.")
+                    error.extensions = {"code": QUERY_TOO_COMPLEX, "measure": "tokens", "limit": max_tokens}
+
+    return TokenLimit
 
 
 # graphql-core's own meter of OverlappingFieldsCanBeMerged's work (default 500,000 units: about a
@@ -178,7 +208,7 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: in
         extensions=[
             # Factories: a fresh extension per request; the document cache is the schema's.
             OperationCapture,
-            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            token_limit(max_tokens),
             checked_documents(limits, documents),  # in place of ParserCache and ValidationCache
             lambda: MaskUnexpected(should_mask_error=_should_mask,
                                    error_message="Unexpected error: the gateway logged it"),

@@ -24,23 +24,31 @@ from domain.submissions import RecordSubmission
 from resolvers import calendar_years, collection, correction, lateness
 from domain.problems import Problem, ProblemCode
 from resolvers.bounds import id_or_problem
+from resolvers.node_ids import NodeKind, global_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
-from schema.enums import RecordChange, SubmissionChannel
+from schema.enums import RecordChange, SubmissionChannel, described
 from schema.mutation_errors import MutationError, errors_of
-from schema.records import CreditRecord, record_object
+from schema.records import CreditRecord, record_object, visible_record
+from resolvers.bounds import DEFAULT_FIRST
+from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION
 from schema.types import CatalogueItemType, DepartmentType, PageInfo
 
 MAX_INPUTS = 1000
 SUBMITTER_ROLES = frozenset({"officer", "submitter"})
 OVERSEER_ROLES = frozenset({"operator", "auditor"})
 
-SubmissionMode = strawberry.enum(collection.Mode, name="SubmissionMode", description=(
-    "What a batch with faulty items does. ALL_OR_NOTHING: store nothing unless every item is sound. "
-    "BEST_EFFORT: store exactly the sound items."))
-SubmissionStatus = strawberry.enum(collection.Status, name="SubmissionStatus", description=(
-    "STORED: a new record. UNCHANGED: the identical record was stored already (a retried sync). "
-    "REJECTED: faulty, see errors. NOT_STORED: sound, but the ALL_OR_NOTHING call had a rejected item."))
+SubmissionMode = described(collection.Mode, "What a batch with faulty items does (XZ-12).", {
+    "ALL_OR_NOTHING": "Store nothing unless every item is sound: one faulty item leaves the others NOT_STORED.",
+    "BEST_EFFORT": "Store exactly the sound items; the faulty ones are REJECTED with their errors.",
+}, name="SubmissionMode")
+SubmissionStatus = described(collection.Status, "What became of one submitted item (SPEC 3.3).", {
+    "STORED": "Stored as a new record.",
+    "UNCHANGED": "The identical record was stored already (a retried sync): nothing was written.",
+    "REJECTED": "Refused for its faults, each in the outcome's `errors`; nothing of it was stored.",
+    "NOT_STORED": "Sound, but not stored because another item of the ALL_OR_NOTHING call was rejected: send it "
+                  "again.",
+}, name="SubmissionStatus")
 
 
 @strawberry.input(description=(
@@ -112,12 +120,23 @@ class CorrectionInput:
 
 @strawberry.type(description="What became of one input of submitRecords.")
 class SubmissionOutcome:
+    number: strawberry.Private[Optional[int]]  # the stored record's row, when STORED or UNCHANGED
     index: int = strawberry.field(description="Position of the input in `records`, from 0.")
-    record_id: Optional[strawberry.ID] = strawberry.field(description="The record, when STORED or UNCHANGED.")
     status: SubmissionStatus = strawberry.field(description="Whether it was stored, and if not why not.")
     errors: list[MutationError] = strawberry.field(description=(
         "Every fault of this input, when REJECTED; fields as paths from `input`, e.g. "
         "`records[3].content.fineAmount`."))
+
+    @strawberry.field(description="The record as stored, when STORED or UNCHANGED (null otherwise), read as "
+                                  "`record(id)` reads it: its provider reads it whole (HC-18). Its `id` is the one "
+                                  "correctRecord and `node(id)` take.")
+    async def record(self, info: Info) -> Optional[CreditRecord]:
+        return await visible_record(info, str(self.number)) if self.number else None
+
+    @strawberry.field(description="The record's number, when STORED or UNCHANGED (0.1.0's id).",
+                      deprecation_reason="Use `record { id }`, a global id like every other; removed in 0.3.0.")
+    def record_id(self) -> Optional[strawberry.ID]:
+        return strawberry.ID(str(self.number)) if self.number else None
 
 
 @strawberry.type(description="What submitRecords did: counts, and one outcome per input in input order.")
@@ -232,9 +251,15 @@ def _day(value) -> Optional[dt.date]:
 class LateSubmission:
     row: strawberry.Private[Row]
 
-    @strawberry.field(description="The record's id.")
+    @strawberry.field(description="The record's number (0.1.0's id).",
+                      deprecation_reason="Use recordGlobalId (a global id, like every other id); removed in 0.3.0.")
     def record_id(self) -> strawberry.ID:
         return strawberry.ID(str(self.row.id))
+
+    @strawberry.field(description="The record's global id: `node(id)` refetches it for a reader who may see it "
+                                  "(the provider does, HC-18).")
+    def record_global_id(self) -> strawberry.ID:
+        return strawberry.ID(global_id(NodeKind.RECORD, self.row.id))
 
     @strawberry.field(description="The providing department (信息提供主体).")
     def department(self, info: Info) -> DepartmentType:
@@ -280,17 +305,18 @@ class LateSubmission:
         return ChannelValue(self.row.channel)
 
 
-@strawberry.type
+@strawberry.type(description="One late submission in a page, with its cursor.")
 class LateSubmissionEdge:
-    cursor: str
-    node: LateSubmission
+    cursor: str = strawberry.field(description="The submission's position: pass it as `after` for older ones.")
+    node: LateSubmission = strawberry.field(description="The late submission.")
 
 
 @strawberry.type(description="A page of late submissions, newest first.")
 class LateSubmissionConnection:
-    total_count: int
-    edges: list[LateSubmissionEdge]
-    page_info: PageInfo
+    total_count: int = strawberry.field(description="How many records of the period were submitted late, on every "
+                                                    "page (records).")
+    edges: list[LateSubmissionEdge] = strawberry.field(description="The page's late submissions, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page lies: `endCursor` for the next one.")
 
 
 @strawberry.type(description="One providing department's submissions in a period (Beijing calendar days), and "
@@ -380,8 +406,7 @@ async def submit_records(info: Info, input: Annotated[SubmitRecordsInput, strawb
     return SubmitRecordsPayload(errors=[], result=SubmissionResult(
         stored=counts[collection.Status.STORED], unchanged=counts[collection.Status.UNCHANGED],
         rejected=counts[collection.Status.REJECTED], not_stored=counts[collection.Status.NOT_STORED],
-        outcomes=[SubmissionOutcome(index=o.index, status=o.status,
-                                    record_id=strawberry.ID(str(o.record_id)) if o.record_id else None,
+        outcomes=[SubmissionOutcome(index=o.index, status=o.status, number=o.record_id,
                                     errors=errors_of(o.problems, f"records[{o.index}]"))
                   for o in outcomes]))
 
@@ -415,9 +440,20 @@ async def correct_record(info: Info, input: Annotated[CorrectRecordInput, strawb
 # --------------------------------------------------------------------------------------- queries
 
 
-async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")], to: dt.date,
-                           department: Optional[strawberry.ID] = None, first: int = 20,
-                           after: Optional[str] = None) -> LateSubmissionConnection:
+PeriodFrom = Annotated[dt.date, strawberry.argument(name="from", description=(
+    "First day of the period (a Beijing calendar day, YYYY-MM-DD), counted by the day records were submitted."))]
+PeriodTo = Annotated[dt.date, strawberry.argument(description=(
+    "Last day of the period, included (a Beijing calendar day, YYYY-MM-DD)."))]
+
+
+async def late_submissions(
+        info: Info, from_: PeriodFrom, to: PeriodTo,
+        department: Annotated[Optional[strawberry.ID], strawberry.argument(description=(
+            "Only this providing department's submissions (its code); a department's own token sees only its "
+            "own."))] = None,
+        first: Annotated[int, strawberry.argument(description=FIRST_DESCRIPTION)] = DEFAULT_FIRST,
+        after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+) -> LateSubmissionConnection:
     scope = _lateness_scope(info.context, str(department) if department else None)
     page = await lateness.late_submissions(info.context.engine, scope, from_, to, first, after,
                                            zone=info.context.profile.time_zone)
@@ -427,8 +463,7 @@ async def late_submissions(info: Info, from_: Annotated[dt.date, strawberry.argu
         start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
 
-async def late_submission_summary(info: Info, from_: Annotated[dt.date, strawberry.argument(name="from")],
-                                  to: dt.date) -> list[DepartmentLateness]:
+async def late_submission_summary(info: Info, from_: PeriodFrom, to: PeriodTo) -> list[DepartmentLateness]:
     scope = _lateness_scope(info.context, None)
     rows = await lateness.lateness_summary(info.context.engine, from_, to, scope, zone=info.context.profile.time_zone)
     return [DepartmentLateness(code=r.department, submitted=r.submitted, late=r.late,

@@ -120,8 +120,8 @@ AnnotationKind = described(enums.AnnotationKind, "Why a record carries an annota
     "NOTE": "Another annotation the credit centre made.",
 })
 FieldType = described(enums.FieldType, (
-    "The type of a catalogue item's content field. The values are lower case, as the catalogue file writes "
-    "them (and as this field returned them when it was a String)."), {
+    "The type of a catalogue item's content field (HC-8: the catalogue says what each record holds). The catalogue "
+    "file writes it in lower case (`decimal`); GraphQL answers the upper-case value (`DECIMAL`)."), {
     "STRING": "Short text: at most 200 characters unless the item says otherwise.",
     "TEXT": "Long text: at most 2000 characters unless the item says otherwise.",
     "DATE": "A calendar day, YYYY-MM-DD.",
@@ -129,7 +129,7 @@ FieldType = described(enums.FieldType, (
     "DECIMAL": "A decimal number, written as text (\"2000.00\") so that no precision is lost; see `unit`.",
     "BOOLEAN": "true or false.",
     "ENUM": "One of the field's `values`.",
-}, graphql_name_from="value")
+})
 Unit = described(enums.Unit, "The unit of a numeric content field, as the catalogue gives it.", {
     "TEN_THOUSAND_YUAN": "万元: ten thousand yuan (CNY 10,000). 2.5 means CNY 25,000.",
     "YUAN": "元: yuan (CNY).",

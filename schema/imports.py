@@ -17,7 +17,9 @@ from strawberry.types import Info
 from ingest.import_jobs import JobState, report_name
 from resolvers import import_jobs
 from schema.collection import SubmissionMode
+from schema.relay import NODE_ID_DESCRIPTION, Node
 from schema.types import CatalogueItemType, DepartmentType, PageInfo
+
 
 @strawberry.enum(name="ImportJobState", description="Where a background import is.")
 class ImportJobState(enum.Enum):
@@ -34,10 +36,11 @@ class ImportJobState(enum.Enum):
 @strawberry.type(description="A spreadsheet sent to `POST /import` and imported in the background (批量上传, "
                              "XZ-12). Counted as its chunks commit; exact once it has ended, also across a restart "
                              "of its server (rows it stored before the restart count as stored, not unchanged).")
-class ImportJob:
+class ImportJob(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field(description="The job's id, as `POST /import` answered it (`Location: /import/jobs/{id}`).")
+    @strawberry.field(description=NODE_ID_DESCRIPTION + " The id `POST /import` answered with "
+                                  "(`Location: /import/jobs/{id}`).")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.public_id)
 

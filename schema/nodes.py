@@ -3,7 +3,8 @@
 Each kind is read exactly as its own field reads it, with the same rules, masking and query log
 entry: a subject as `subject(id)`, a record as `record(id)` (a refused one noted as a refusal), a
 query log entry as `queryLog` (auditors), a query permit as `queryPermits`, an authorisation as
-`myAuthorizations` (its subject alone). What the reader may not see is null, as an id that names
+`myAuthorizations` (its subject alone), an import job as `importJob(id)` (its department, and the credit
+centre's operators). What the reader may not see is null, as an id that names
 nothing is: nobody learns from the answer that it exists; the query log records the refusal.
 The ids of one request are read concurrently, so each kind costs one batched statement
 (resolvers/loaders.py), however many ids name it.
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Optional
 import strawberry
 from strawberry.types import Info
 
+from resolvers import import_jobs
 from resolvers import records as record_resolvers
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
@@ -25,6 +27,7 @@ from resolvers.permits import require_permit_reader
 from resolvers.subjects import parse_subject_id, subject_by_id
 from schema.audit import QueryLogEntry
 from schema.authorizations import AuthorizationType
+from schema.imports import ImportJob
 from schema.permits import QueryPermitType
 from schema.records import record_object
 from schema.relay import Node
@@ -96,10 +99,19 @@ async def _query_log_entry(ctx: RequestContext, key: str, path: list) -> Any:
     return QueryLogEntry(row=row) if row is not None else None
 
 
+async def _import_job(ctx: RequestContext, key: str, path: list) -> Any:
+    scope = import_jobs.readable_departments(ctx.principal, ctx.profile)
+    row = await ctx.loaders.import_job.load(key) if scope is not None else None
+    if scope is None or (row is not None and not import_jobs.may_read(scope, row)):
+        _refused(ctx, path, "import job", "field:Query.importJob")
+        return None
+    return ImportJob(row=row) if row is not None else None
+
+
 _READERS = {
     NodeKind.SUBJECT: _subject, NodeKind.RECORD: _record, NodeKind.CATALOGUE_ITEM: _catalogue_item,
     NodeKind.DEPARTMENT: _department, NodeKind.QUERY_PERMIT: _query_permit, NodeKind.AUTHORIZATION: _authorization,
-    NodeKind.QUERY_LOG_ENTRY: _query_log_entry,
+    NodeKind.QUERY_LOG_ENTRY: _query_log_entry, NodeKind.IMPORT_JOB: _import_job,
 }
 
 

@@ -147,7 +147,9 @@ class Query:
                                                       "(every department's for the credit centre's operators).")
 
 
-@strawberry.type
+@strawberry.type(description="Writing to the credit gateway. Every mutation takes one `input` and returns a payload "
+                             "with the result (null when refused) and `errors { code field message }` (README, "
+                             "Mutations); every write is one transaction, logged in the submission log (HC-35).")
 class Mutation:
     grant_authorization: authorizations.GrantAuthorizationPayload = strawberry.mutation(
         resolver=authorizations.grant,

@@ -150,29 +150,30 @@ class CatalogueItemType(Node):
         return self.row.in_force_until
 
 
-@strawberry.type
+@strawberry.type(description="One of a subject's records in a page, with its cursor.")
 class CreditRecordEdge:
-    cursor: str
-    node: CreditRecord
+    cursor: str = strawberry.field(description="The record's position: pass it as `after` for the records after it.")
+    node: CreditRecord = strawberry.field(description="The record, as the reader may see it (SPEC 3.1).")
 
 
 @strawberry.type(description="A page of records; `totalCount` counts only what the reader may see.")
 class CreditRecordConnection:
     page: strawberry.Private[record_resolvers.RecordPage]
 
-    @strawberry.field
+    @strawberry.field(description="The page's records with their cursors, newest decision first.")
     def edges(self) -> list[CreditRecordEdge]:
         return [CreditRecordEdge(cursor=cursor_of(r), node=record_object(r)) for r in self.page.page.rows]
 
-    @strawberry.field
+    @strawberry.field(description="The page's records without cursors (the same as `edges { node }`).")
     def nodes(self) -> list[CreditRecord]:
         return [record_object(r) for r in self.page.page.rows]
 
-    @strawberry.field
+    @strawberry.field(description="Where the page lies: `endCursor` for the next one.")
     def page_info(self) -> PageInfo:
         return page_info([cursor_of(r) for r in self.page.page.rows], self.page.page.has_next, self.page.after)
 
-    @strawberry.field
+    @strawberry.field(description="How many records match the arguments that the reader may see, on every page "
+                                  "(records); records the reader may not see are not counted (SPEC 3.1).")
     async def total_count(self, info: Info) -> int:
         return await record_resolvers.record_count(info.context, self.page.subject_code, self.page.filter)
 
@@ -232,8 +233,8 @@ class SubjectType(Node):
         status: Annotated[Optional[RecordStatus], strawberry.argument(description=(
             "Only records with this status as of today; null for every status the reader may see. Readers other "
             "than the subject, its provider and auditors see ACTIVE records only."))] = RecordStatus.ACTIVE,
-        first: Optional[int] = None,
-        after: Optional[str] = None,
+        first: Annotated[Optional[int], strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+        after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> CreditRecordConnection:
         info.context.observed.subjects.add(self.row.code)
         record_filter = record_resolvers.record_filter(category, catalogue_item, status)

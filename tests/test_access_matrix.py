@@ -20,6 +20,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import insert
 
+from resolvers.node_ids import NodeKind, global_id
 from store.models import Authorization
 from tests import permits
 from tests import world as w
@@ -383,7 +384,8 @@ async def test_access_explanation_of_a_refused_record_is_that_of_a_missing_one(c
             body = await graphql(client, EXPLAIN, {"id": record}, token=token, **declared)
             refused = body["data"]["accessExplanation"]
             assert refused == {**absent, "recordId": record,
-                               "reasons": [r.replace(missing, record) for r in absent["reasons"]]}, label
+                               "reasons": [r.replace(*(global_id(NodeKind.RECORD, n) for n in (missing, record)))
+                                           for r in absent["reasons"]]}, label
             assert "errors" not in body or [e for e in body["errors"] if e["extensions"]["code"] == "FORBIDDEN"] == []
             text = " ".join(refused["reasons"])
             assert "LIMITED" not in text and "AUTHORIZED" not in text and "ARCHIVED" not in text

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select
 
 from store.models import Authorization, SubmissionLogEntry
 from tests import world as w
+from resolvers.node_ids import NodeKind, global_id
 from tests.conftest import graphql, make_token, row_number
 
 EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
@@ -64,9 +65,9 @@ async def explain(client, user: str, label: str, **declared) -> dict:
     return body["data"]["accessExplanation"]
 
 
-def number(ident: str) -> int:
-    """The number reasons and refusals name an authorisation by, from its id (global, or a bare number)."""
-    return int(ident) if ident.isdigit() else row_number(ident)
+def number(ident: str) -> str:
+    """The global id reasons and refusals name an authorisation by, from its id (global, or a bare number)."""
+    return global_id(NodeKind.AUTHORIZATION, int(ident)) if ident.isdigit() else ident
 
 
 def reasons_about(explanation: dict, grant_id: str) -> list[str]:
@@ -138,7 +139,7 @@ async def test_a_subject_cannot_revoke_another_subjects_authorisation(engine, cl
                 SubmissionLogEntry.action == "REVOKE_AUTHORIZATION"))).scalar()
 
     logged = await revocations()
-    missing = str(number(ident) + 1_000_000)
+    missing = str(row_number(ident) + 1_000_000)
     # another subject: refused, in the words used for an authorisation that does not exist
     for attempt in (ident, missing):
         body = await graphql(client, REVOKE, {"id": attempt}, token=Q_SELF)

@@ -186,3 +186,27 @@ async def test_validation_that_runs_out_of_its_budget_is_refused_with_the_code(c
         " { " + " ".join(f"...G{i}" for i in range(4)) + " }"
     error = assert_refused(await graphql(client, document), "validation")
     assert "too complex to validate" in error["message"]
+
+
+LIMITED = {  # every limit a document can meet, with the measure its refusal names (issue 13: each with a code)
+    "depth": ("{ " + "a { " * 13 + "b" + " }" * 14, "depth"),
+    "aliases": ("{ " + " ".join(f"a{i}: departments {{ code }}" for i in range(31)) + " }", "aliases"),
+    "tokens": ("{ " + " ".join("departments { code name kind }" for _ in range(1500)) + " }", "tokens"),
+}
+
+
+@pytest.mark.parametrize("limit", ["depth", "aliases", "tokens"])
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_every_limit_refusal_carries_its_code_whichever_media_type(client, limit, accept):
+    """Depth, aliases and the token count are refused as QUERY_TOO_COMPLEX naming the measure and the limit,
+    never an uncoded error nor a syntax error (GRAPHQL_PARSE_FAILED) of a document that may be valid."""
+    document, measure = LIMITED[limit]
+    response = await client.post("/graphql", json={"query": document}, headers={"Accept": accept})
+    assert response.status_code == (400 if accept != "application/json" else 200), response.text
+    body = response.json()
+    assert body.get("data") is None and len(body["errors"]) == 1, body
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["code"] == "QUERY_TOO_COMPLEX" and extensions["measure"] == measure, body
+    assert extensions["limit"] == {"depth": 12, "aliases": 30, "tokens": 4000}[limit], body
+    if limit == "tokens":
+        assert body["errors"][0]["message"].startswith("The document has more than 4000 tokens"), body

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 
 from store.bootstrap import initialise
 from store.engine import create_engine
-from store.models import ImportJob, Record, SubmissionLogEntry
+from resolvers.node_ids import NodeKind, decode, global_id
+from store.models import ImportJob, QueryLogEntry, Record, SubmissionLogEntry
 from tests.conftest import PG_HINT, app_for, make_token
 from tests.server import running_gateway, served_token
 from tests.test_spreadsheets import (ITEM, faulty_batch, fill_template, good_row, scratch_postgres, stored_documents,
@@ -176,6 +177,55 @@ async def test_a_file_refused_before_anything_is_stored_is_answered_at_once(jobs
     async with jobs_db.connect() as connection:
         assert (await connection.execute(select(func.count()).select_from(ImportJob).where(
             ImportJob.file_name == "我的处罚.csv"))).scalar() == 0
+
+
+NODE_QUERY = """query ImportNode($ids: [ID!]!) {
+  nodes(ids: $ids) { __typename id ... on ImportJob { state fileName } } }"""
+
+
+async def test_an_import_job_is_a_node_read_under_the_rule_of_import_job(jobs_db, client, tmp_path):
+    """`node(id)`/`nodes(ids)` answer a job exactly as `importJob(id)` does: its department and the credit centre's
+    operators read it; anyone else gets null, as for an id that names nothing, and the query log records the refusal."""
+    ids = []
+    for index in range(2):  # two of SCJG's jobs
+        path = write_csv(tmp_path / f"n{index}.csv", [good_row(f"NODE{jobs_db.dialect.name[:2].upper()}{index}", 1)],
+                         labels=True)
+        response = await client.post("/import", headers=token(), data={"catalogueItem": ITEM.code},
+                                     files={"file": (f"n{index}.csv", path.read_bytes())})
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["id"])
+        await waited(client, ids[-1], token())
+    unknown = "0123456789abcdef0123456789abcdef"
+    for headers in (token(), token(department="XYZX", roles=("operator",))):
+        body = await gql(client, NODE_QUERY, {"ids": [*ids, unknown]}, headers)
+        assert "errors" not in body, body
+        assert body["data"]["nodes"] == [{"__typename": "ImportJob", "id": job_id, "state": "SUCCEEDED",
+                                          "fileName": f"n{index}.csv"} for index, job_id in enumerate(ids)] + [None]
+        single = await gql(client, "query($id: ID!) { node(id: $id) { id } importJob(id: $id) { id } }",
+                           {"id": ids[0]}, headers)
+        assert single["data"] == {"node": {"id": ids[0]}, "importJob": {"id": ids[0]}}, single
+    for headers in (token(department="FY"), {}):  # another department, the public: as if it did not exist
+        body = await gql(client, NODE_QUERY, {"ids": [*ids, unknown]}, headers)
+        assert body == {"data": {"nodes": [None, None, None]}}, body
+        assert (await gql(client, JOB_QUERY, {"id": ids[0]}, headers)).get("data", {}).get("importJob") is None
+    async with jobs_db.connect() as connection:
+        public, other = (await connection.execute(select(QueryLogEntry.__table__).where(
+            QueryLogEntry.operation_name == "ImportNode").order_by(QueryLogEntry.seq.desc()).limit(2))).all()
+    # another department's jobs are refusals, the unknown id is not; the public may read no job at all
+    assert other.outcome == public.outcome == "REFUSED"
+    assert [r["path"] for r in other.refused] == ["nodes/0", "nodes/1"]
+    assert [r["path"] for r in public.refused] == ["nodes/0", "nodes/1", "nodes/2"]
+    assert {r["rule"] for r in other.refused + public.refused} == {"field:Query.importJob"}
+
+
+def test_an_import_job_id_is_recognised_as_one_and_never_taken_for_an_encoded_id():
+    job_id = "0123456789abcdef0123456789abcdef"
+    assert decode(job_id) == (NodeKind.IMPORT_JOB, job_id)
+    for kind in NodeKind:
+        if kind not in (NodeKind.SUBJECT, NodeKind.IMPORT_JOB):  # an encoded id starts with a capital letter
+            assert decode(global_id(kind, "0123456789abcdef")) == (kind, "0123456789abcdef")
+    with pytest.raises(ValueError):
+        decode(job_id.upper())
 
 
 # ------------------------------------------------------------------ a server killed mid-import

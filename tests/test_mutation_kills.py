@@ -12,9 +12,10 @@ from sqlalchemy import insert, select
 from domain.enums import RecordStatus
 from policies.engine import CONDITIONS, Decision, PolicyEngine, PolicyFileError, parse_policy_lines
 from store.models import Record, SubmissionLogEntry, Subject
+from resolvers.node_ids import NodeKind, global_id
 from tests import permits
 from tests import world as w
-from tests.conftest import TODAY, app_for, graphql, make_token, row_number
+from tests.conftest import TODAY, app_for, graphql, make_token
 from tests.test_access_matrix import GRANT, _window
 
 
@@ -197,9 +198,10 @@ EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy 
 
 
 async def _explained(client, label, token, **declared):
+    """(the record's global id, as the reasons name it; its explanation), asked by its number."""
     record = w.WORLD.records[label]
     body = await graphql(client, EXPLAIN, {"id": str(record)}, token=token, **declared)
-    return record, body["data"]["accessExplanation"]
+    return global_id(NodeKind.RECORD, record), body["data"]["accessExplanation"]
 
 
 async def test_the_explanation_names_the_first_allowing_line_and_every_role_considered(client):
@@ -317,7 +319,7 @@ async def test_a_grantee_explanation_names_its_authorisation(client):
     granted = await graphql(client, GRANT, {"grantee": {"user": "bank-k-explain"}, "scope": {"classes": ["AUTHORIZED"]},
                                             "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-2"},
                             token=make_token(user="k-p", subject=w.PERSON_P))
-    ident = row_number(granted["data"]["grantAuthorization"]["authorization"]["id"])  # reasons name it by its number
+    ident = granted["data"]["grantAuthorization"]["authorization"]["id"]  # reasons name it by its global id
     record, explanation = await _explained(client, "P-AUTHORIZED", make_token(user="bank-k-explain"),
                                            purpose="licensing", basis="SQ-K-2")
     assert explanation["allowed"] and explanation["decidedBy"] == "p, grantee, *, *, read, always", explanation

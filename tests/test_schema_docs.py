@@ -7,52 +7,18 @@ import pytest
 
 from domain.catalogue import load_profile
 from domain.enums import RecordFamily
+from resolvers.node_ids import NodeKind, decode, global_id
 from schema import content_fields
 from store.models import Annotation
 from tests.conftest import graphql, make_token
 from tests.test_statement_count import StatementCounter
-from tests.test_submission import CORRECT, SCJG, VERSIONS, errors_of, period, stored_penalty
+from tests.test_submission import CORRECT, SCJG, VERSIONS, errors_of, penalty, period, stored_penalty
 
 INTROSPECTION = """{ __schema { types { name description
   fields(includeDeprecated: true) { name description args { name description } }
   inputFields { name description }
   enumValues(includeDeprecated: true) { name description } } } }"""
 
-# Not yet described after issue 13's first round (the same as tests/peers/schema-lint-baseline.txt's
-# description findings); the list only shrinks: an entry described since fails the test below.
-PENDING_OTHER_LANES = frozenset({
-    "CreditRecordConnection.edges",
-    "CreditRecordConnection.nodes",
-    "CreditRecordConnection.pageInfo",
-    "CreditRecordConnection.totalCount",
-    "CreditRecordEdge",
-    "CreditRecordEdge.cursor",
-    "CreditRecordEdge.node",
-    "LateSubmissionConnection.edges",
-    "LateSubmissionConnection.pageInfo",
-    "LateSubmissionConnection.totalCount",
-    "LateSubmissionEdge",
-    "LateSubmissionEdge.cursor",
-    "LateSubmissionEdge.node",
-    "Mutation",
-    "Query._entities(representations:)",
-    "Query.accessExplanation(recordId:)",
-    "Query.lateSubmissionSummary(from:)",
-    "Query.lateSubmissionSummary(to:)",
-    "Query.lateSubmissions(after:)",
-    "Query.lateSubmissions(department:)",
-    "Query.lateSubmissions(first:)",
-    "Query.lateSubmissions(from:)",
-    "Query.lateSubmissions(to:)",
-    "Subject.records(after:)",
-    "Subject.records(first:)",
-    "SubmissionMode.ALL_OR_NOTHING",
-    "SubmissionMode.BEST_EFFORT",
-    "SubmissionStatus.NOT_STORED",
-    "SubmissionStatus.REJECTED",
-    "SubmissionStatus.STORED",
-    "SubmissionStatus.UNCHANGED",
-})
 # Types the Apollo Federation spec defines and strawberry generates; the router reads them, not people.
 FEDERATION_SPEC = frozenset({"_Any", "_Entity", "_Service", "_Service.sdl", "_FieldSet", "link__Import",
                              "link__Purpose", "link__Purpose.SECURITY", "link__Purpose.EXECUTION"})
@@ -81,14 +47,14 @@ def undescribed(schema: dict) -> set[str]:
 
 async def test_every_schema_element_is_described(client):
     body = await graphql(client, INTROSPECTION)
-    missing = undescribed(body["data"]["__schema"]) - PENDING_OTHER_LANES - FEDERATION_SPEC - ALLOWED
+    missing = undescribed(body["data"]["__schema"]) - FEDERATION_SPEC - ALLOWED
     assert not missing, "described nowhere: " + ", ".join(sorted(missing))
 
 
 async def test_every_exemption_is_still_needed(client):
     """An exempt coordinate that got its description (or no longer exists) leaves the lists."""
     body = await graphql(client, INTROSPECTION)
-    stale = (PENDING_OTHER_LANES | FEDERATION_SPEC | ALLOWED) - undescribed(body["data"]["__schema"])
+    stale = (FEDERATION_SPEC | ALLOWED) - undescribed(body["data"]["__schema"])
     assert not stale, "exempt but described or gone: " + ", ".join(sorted(stale))
 
 
@@ -128,20 +94,20 @@ async def test_closed_sets_are_enums_with_the_values_they_had(client):
     assert _type_of(body["f"], "unit") == _type_of(body["d"], "unit") == ("ENUM", "Unit")
     assert _type_of(body["v"], "change") == ("ENUM", "RecordChange")
     assert _type_of(body["a"], "kind") == ("ENUM", "AnnotationKind")
-    # the catalogue's lower-case words, exactly as FieldDefinition.type returned them as a String
+    # the catalogue's words in upper case, like every enum value (graphql-schema-linter's enum-values-all-caps)
     assert [v["name"] for v in body["ft"]["enumValues"]] == [
-        "string", "text", "date", "integer", "decimal", "boolean", "enum"]
+        "STRING", "TEXT", "DATE", "INTEGER", "DECIMAL", "BOOLEAN", "ENUM"]
 
 
 async def test_field_types_and_units_are_the_catalogues(client):
     body = await graphql(client, "{ catalogue { code fields { name type unit } } }")
     served = {i["code"]: [(f["name"], f["type"], f["unit"]) for f in i["fields"]] for i in body["data"]["catalogue"]}
     units = {"万元": "TEN_THOUSAND_YUAN", "小时": "HOUR", "人": "PERSON", "月": "MONTH"}
-    expected = {code: [(f.name, f.type, units[f.unit.value] if f.unit else None) for f in item.fields]
+    expected = {code: [(f.name, f.type.upper(), units[f.unit.value] if f.unit else None) for f in item.fields]
                 for code, item in load_profile("huancui").items.items()}
     assert served == expected
     penalty = dict((n, (t, u)) for n, t, u in served["HC-13-6-PENALTY"])
-    assert penalty["fineAmount"] == ("decimal", "TEN_THOUSAND_YUAN") and penalty["violation"] == ("text", None)
+    assert penalty["fineAmount"] == ("DECIMAL", "TEN_THOUSAND_YUAN") and penalty["violation"] == ("TEXT", None)
 
 
 async def test_versions_annotations_and_details_serialize_the_same_strings(client, engine):
@@ -162,9 +128,9 @@ async def test_versions_annotations_and_details_serialize_the_same_strings(clien
     assert sorted(a["kind"] for a in record["annotations"]) == ["NOTE", "OBJECTION_DISPUTED", "OBJECTION_OPEN"]
     assert all(a["text"] == f"{a['kind']} 标注" for a in record["annotations"])
     details = {d["name"]: d for d in record["details"]}
-    assert details["fineAmount"] == {"name": "fineAmount", "type": "decimal", "unit": "TEN_THOUSAND_YUAN",
+    assert details["fineAmount"] == {"name": "fineAmount", "type": "DECIMAL", "unit": "TEN_THOUSAND_YUAN",
                                      "value": "3000"}
-    assert details["violation"]["type"] == "text" and details["violation"]["unit"] is None
+    assert details["violation"]["type"] == "TEXT" and details["violation"]["unit"] is None
 
 
 # ---- descriptions from the catalogue ------------------------------------------------------------
@@ -203,7 +169,8 @@ def test_an_item_added_to_the_catalogue_is_described_without_code(monkeypatch, t
 
 LATE_LINKED = """query($from: Date!, $to: Date!, $first: Int!) {
   lateSubmissions(from: $from, to: $to, first: $first) {
-    edges { node { recordId departmentCode department { code name kind } catalogueItem { code name basis } } }
+    edges { node { recordId recordGlobalId departmentCode department { code name kind }
+                   catalogueItem { code name basis } } }
   }
   lateSubmissionSummary(from: $from, to: $to) { departmentCode department { code name } }
 }"""
@@ -229,18 +196,94 @@ async def test_lateness_links_cost_no_statement_per_row(client, engine):
     assert counts[(LATE_LINKED, 1)] == counts[(LATE_LINKED, 4)] == counts[(LATE_CODES, 1)], counts
     node = edges[0]["node"]
     assert node["department"]["code"] == node["departmentCode"] and node["department"]["name"]
+    assert decode(node["recordGlobalId"]) == (NodeKind.RECORD, node["recordId"])
+    refetched = await graphql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": node["recordGlobalId"]},
+                              token=SCJG)  # its provider
+    assert refetched["data"]["node"] == {"id": node["recordGlobalId"]}, refetched
     assert node["catalogueItem"]["code"].startswith("HC-") and node["catalogueItem"]["basis"]
     for row in body["data"]["lateSubmissionSummary"]:
         assert row["department"]["code"] == row["departmentCode"]
 
 
+async def fields_of(client, kind: str) -> dict[str, dict]:
+    """A type's fields, deprecated ones included, by name: their type and deprecation."""
+    body = await graphql(client, '{ __type(name: "%s") { fields(includeDeprecated: true) { name isDeprecated '
+                                 'deprecationReason type { kind name ofType { name } } } } }' % kind)
+    return {f["name"]: f for f in body["data"]["__type"]["fields"]}
+
+
 @pytest.mark.parametrize("field", ["LateSubmission.department", "DepartmentLateness.department"])
 async def test_department_links_are_objects(client, field):
     kind, name = field.split(".")
-    body = await graphql(client, '{ __type(name: "%s") { fields(includeDeprecated: true) { name isDeprecated '
-                                 'type { kind ofType { name } } } } }' % kind)
-    fields = {f["name"]: f for f in body["data"]["__type"]["fields"]}
-    assert fields[name]["type"] == {"kind": "NON_NULL", "ofType": {"name": "Department"}}
-    assert fields["departmentCode"]["type"] == {"kind": "NON_NULL", "ofType": {"name": "ID"}}
+    fields = await fields_of(client, kind)
+    assert fields[name]["type"] == {"kind": "NON_NULL", "name": None, "ofType": {"name": "Department"}}
+    assert fields["departmentCode"]["type"] == {"kind": "NON_NULL", "name": None, "ofType": {"name": "ID"}}
     if kind == "DepartmentLateness":
         assert fields["name"]["isDeprecated"]
+
+
+# ---- global ids where numbers were -------------------------------------------------------------
+
+OUTCOMES = """mutation($records: [RecordInput!]!) { submitRecords(input: {records: $records, mode: BEST_EFFORT}) {
+  result { outcomes { index status recordId %s } } errors { code } } }"""
+LINKED = "record { id documentNumber ... on PenaltyRecord { fineAmount } }"
+
+
+async def submitted(client, records: list[dict], selection: str = LINKED) -> list[dict]:
+    body = await graphql(client, OUTCOMES % selection, {"records": records}, token=SCJG)
+    assert not errors_of(body) and body["data"]["submitRecords"]["errors"] == [], body
+    return body["data"]["submitRecords"]["result"]["outcomes"]
+
+
+async def test_a_submission_outcome_links_its_record_by_its_global_id(client):
+    records = [penalty(970), penalty(971, decidedOn=None), penalty(972)]
+    outcomes = await submitted(client, records)
+    assert [o["status"] for o in outcomes] == ["STORED", "REJECTED", "STORED"]
+    for outcome, sent in zip(outcomes, records):
+        if outcome["status"] == "REJECTED":
+            assert outcome["record"] is None and outcome["recordId"] is None
+            continue
+        record = outcome["record"]
+        assert decode(record["id"]) == (NodeKind.RECORD, outcome["recordId"])  # the deprecated number, beside
+        assert record["documentNumber"] == sent["documentNumber"] and float(record["fineAmount"]) == 1200.5
+        again = await graphql(client, "query($id: ID!) { record(id: $id) { id } }", {"id": record["id"]}, token=SCJG)
+        assert again["data"]["record"] == {"id": record["id"]}
+    resent = await submitted(client, [records[0]])  # UNCHANGED: the record stored before
+    assert (resent[0]["status"], resent[0]["record"]) == ("UNCHANGED", outcomes[0]["record"])
+
+
+async def test_outcome_records_cost_no_statement_per_outcome(client, engine):
+    counts = {}
+    for serial, size in ((973, 1), (980, 6)):
+        for selection in ("", "record { id documentNumber }"):
+            serial += 100 if selection else 0  # new documents each time: every outcome STORED
+            with StatementCounter(engine) as counter:
+                outcomes = await submitted(client, [penalty(serial + i) for i in range(size)], selection)
+            assert {o["status"] for o in outcomes} == {"STORED"}
+            counts[(size, bool(selection))] = counter.count
+    assert counts[(1, True)] - counts[(1, False)] == counts[(6, True)] - counts[(6, False)] <= 2, counts
+
+
+EXPLAINED = "query($id: ID!) { accessExplanation(recordId: $id) { allowed reasons record { id } } }"
+
+
+async def test_explanations_name_records_by_their_global_id_whichever_id_was_passed(client):
+    number = await stored_penalty(client, 990)
+    ident = global_id(NodeKind.RECORD, number)
+    for passed in (number, ident):
+        body = await graphql(client, EXPLAINED, {"id": passed}, token=SCJG)
+        explanation = body["data"]["accessExplanation"]
+        assert explanation["allowed"] and explanation["record"] == {"id": ident}, body
+        assert explanation["reasons"][0].startswith(f"record {ident}: class PUBLIC, item HC-13-6-PENALTY"), explanation
+        assert not any(f" {number}" in reason for reason in explanation["reasons"]), explanation
+    missing = global_id(NodeKind.RECORD, 2 ** 62)
+    body = await graphql(client, EXPLAINED, {"id": missing}, token=SCJG)
+    assert body["data"]["accessExplanation"]["reasons"][0].startswith(f"no record {missing} that you may read"), body
+
+
+@pytest.mark.parametrize("field", ["SubmissionOutcome.recordId", "AccessExplanation.recordId"])
+async def test_numeric_record_ids_are_deprecated_for_the_record_link(client, field):
+    kind, name = field.split(".")
+    fields = await fields_of(client, kind)
+    assert fields[name]["isDeprecated"] and "record { id }" in fields[name]["deprecationReason"]
+    assert fields["record"]["type"] == {"kind": "INTERFACE", "name": "CreditRecord", "ofType": None}
