@@ -61,3 +61,14 @@ async def counts(engine) -> dict[str, int]:
         found["archived"] = (await connection.execute(
             select(func.count()).select_from(Record).where(Record.status == "ARCHIVED"))).scalar()
     return found
+
+
+async def fresh(backend: str, tmp_path, name: str):
+    """A migrated, empty database of its own (huancui), for a test that writes."""
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from tests.conftest import scratch_url
+
+    engine = create_engine(await scratch_url(backend, tmp_path, name))
+    await initialise(engine, "huancui")
+    return engine

@@ -14,8 +14,7 @@ from store.bootstrap import initialise
 from store.engine import create_engine
 from store.models import Notification, Record, RecordEvent, RecordTombstone, SubmissionLogEntry
 from store.sweep import SweepStep, sweep
-from tests.conftest import scratch_url
-from tests.sweep_world import AS_OF, counts, insert_case, insert_records, record_row
+from tests.sweep_world import AS_OF, fresh, counts, insert_case, insert_records, record_row
 
 PROFILE = load_profile("huancui")
 DAY = dt.timedelta(days=1)
@@ -23,8 +22,7 @@ DAY = dt.timedelta(days=1)
 
 @pytest.fixture
 async def sweep_engine(backend, tmp_path):
-    engine = create_engine(await scratch_url(backend, tmp_path, "sweeper"))
-    await initialise(engine, "huancui")
+    engine = await fresh(backend, tmp_path, "sweeper")
     yield engine
     await engine.dispose()
 
