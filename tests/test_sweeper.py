@@ -3,6 +3,7 @@ change an event, a notice and a submission-log entry; a second run changes nothi
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -149,3 +150,24 @@ async def test_one_sweeper_at_a_time_on_postgresql(sweep_engine, backend):
             assert second is (backend == "sqlite")  # SQLite: one process, nothing to share
     async with sweep_lock(sweep_engine) as after:
         assert after  # released when the holder's run ended
+
+
+async def test_serve_sweeps_at_start_and_skips_while_another_holds_the_lock(sweep_engine, backend):
+    from store.sweep import sweep_lock
+    from tests.conftest import app_for
+
+    await insert_records(sweep_engine, [record_row(400, disclosure_ends_on=AS_OF - DAY)])
+    app = app_for(sweep_engine, today=AS_OF, sweep_interval_seconds=3600)
+    [sweeper] = app.state.background
+    if backend == "postgresql":  # a cron run holds it: serve's round does nothing
+        async with sweep_lock(sweep_engine) as held:
+            assert held
+            assert await sweeper.run_once() is None
+        assert (await counts(sweep_engine))["archived"] == 0
+    async with app.router.lifespan_context(app):
+        for _ in range(100):
+            if sweeper.last is not None:
+                break
+            await asyncio.sleep(0.05)
+    assert sweeper.last is not None and sweeper.last.counts[SweepStep.ARCHIVE] == 1
+    assert (await counts(sweep_engine))["archived"] == 1
