@@ -47,3 +47,20 @@ async def notify(connection: AsyncConnection, *, party: CaseParty, recipient: st
     if party in DEPARTMENT_PARTIES:
         await connection.execute(_ENQUEUE, {"notification": ident, "due": now, "department": recipient})
     return ident
+
+
+async def notify_subjects(connection: AsyncConnection, notices: list[dict]) -> None:
+    """Write many notifications to subjects with one statement (executemany), each a dict of `notify`'s
+    keyword arguments: for batch steps (the sweeper). Subjects have no webhooks, so nothing else is owed."""
+    if not notices:
+        return
+    now = utc_now()
+    rows = []
+    for notice in notices:
+        if CaseParty(notice["party"]) is not CaseParty.SUBJECT:
+            raise ValueError("notify_subjects writes subjects' notifications; use notify for a department")
+        rows.append({"recipient_party": CaseParty.SUBJECT.value, "recipient": notice["recipient"],
+                     "kind": notice["kind"], "message": notice["message"],
+                     "subject_code": notice.get("subject_code"), "record_id": notice.get("record_id"),
+                     "case_id": notice.get("case_id"), "created_at": now})
+    await connection.execute(insert(Notification.__table__), rows)

@@ -9,8 +9,8 @@
 - An open case past its `due_on` gets one DEADLINE_MISSED event and one notice to the credit centre
   (XZ-25(7): missed deadlines are listed for the centre).
 
-Each change is a dated event (store/record_events.py) and a submission-log entry (HC-35), written
-in the transaction that makes it. Work goes in batches of `batch_size`, each batch one transaction,
+Each change is a dated event (store/record_events.py) and is named in its batch's submission-log
+entry (HC-35), written in the transaction that makes it. Work goes in batches of `batch_size`, each batch one transaction,
 so a process killed mid-run leaves whole batches and nothing half-applied; what is due is read
 again by the next run, so running twice changes nothing the second time (every step's condition is
 false once it is applied). Reads never wait for this: they decide by date themselves (periods lane);
@@ -34,11 +34,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import JurisdictionProfile
 from domain.enums import CaseParty, DepartmentKind, RecordEventKind, RecordStatus
-from store.chain import SUBMISSION_LOG, append
+from store.chain import append_submission_log
 from store.models import Case, Record, RecordEvent
-from store.notifications import notify
+from store.notifications import notify, notify_subjects
 from store.record_deletion import delete_record_content
-from store.record_events import append_event
+from store.record_events import append_events
 
 R = Record.__table__
 E = RecordEvent.__table__
@@ -85,7 +85,12 @@ _DEADLINE_DUE = (select(C.c.id, C.c.kind, C.c.record_id, C.c.subject_code, C.c.p
                  .where(C.c.closed_at.is_(None), C.c.due_on < _AS_OF,
                         ~exists().where(E.c.case_id == C.c.id, E.c.kind == RecordEventKind.DEADLINE_MISSED.value))
                  .order_by(C.c.id).limit(_LIMIT))
-_ARCHIVE = (update(R).where(R.c.id == bindparam("rid"), R.c.status == RecordStatus.ACTIVE.value)
+# Locked as read on PostgreSQL (a provider's step on the same record waits for the batch, or the batch for
+# it); SQLite has one writer, and a batch that lost a race to it fails whole and is read again next run.
+_DUE = {step: due.with_for_update(of=table) for step, due, table in (
+    (SweepStep.ARCHIVE, _ARCHIVE_DUE, R), (SweepStep.END_PUBLICITY, _PUBLICITY_DUE, R),
+    (SweepStep.END_RETENTION, _RETENTION_DUE, R), (SweepStep.MISS_DEADLINE, _DEADLINE_DUE, C))}
+_ARCHIVE = (update(R).where(R.c.id == bindparam("rid"))
             .values(status=RecordStatus.ARCHIVED.value, status_changed_on=bindparam("day")))
 
 
@@ -125,94 +130,99 @@ async def sweep(engine: AsyncEngine, profile: JurisdictionProfile, as_of: dt.dat
         raise ValueError("batch_size must be at least 1")
     report = SweepReport(as_of=as_of)
     centre = centre_code(profile)
-    steps = ((SweepStep.ARCHIVE, _ARCHIVE_DUE, _archive), (SweepStep.END_PUBLICITY, _PUBLICITY_DUE, _end_publicity),
-             (SweepStep.END_RETENTION, _RETENTION_DUE, _end_retention),
-             (SweepStep.MISS_DEADLINE, _DEADLINE_DUE, _deadline_missed))
-    for step, due, apply in steps:
+    for step in SweepStep:
+        due = _DUE[step]
         while True:
             async with engine.begin() as connection:
                 rows = (await connection.execute(due, {"as_of": as_of, "limit": batch_size})).all()
-                changed = [row for row in rows if await apply(connection, row, centre)]
-                if changed:
-                    await append(connection, SUBMISSION_LOG, [_log_entry(step, row) for row in changed])
-            if changed:
-                report.counts[step] += len(changed)
+                if rows:
+                    await _apply(connection, step, rows, centre, as_of)
+            if rows:
+                report.counts[step] += len(rows)
                 report.batches += 1
                 if on_batch is not None:
-                    result = on_batch(step, [row.id for row in changed])
+                    result = on_batch(step, [row.id for row in rows])
                     if result is not None:
                         await result
             if len(rows) < batch_size:
                 break
-            if not changed:  # a whole batch was changed under us by another writer: read again
-                continue
     return report
 
 
-def _log_entry(step: SweepStep, row) -> dict:
-    key = "case" if step is SweepStep.MISS_DEADLINE else "record_id"
-    detail = {key: row.id, "subject": row.subject_code, "provider": row.provider_code,
-              "effective_on": (row.ended_on + ONE_DAY).isoformat()}
+async def _apply(connection: AsyncConnection, step: SweepStep, rows: list, centre: str, as_of: dt.date) -> None:
+    """One batch of one step, in the caller's transaction: the change, its events and notices (each
+    kind of row written with one statement, executemany, where it can be) and the log entry."""
+    if step is SweepStep.ARCHIVE:
+        await connection.execute(_ARCHIVE, [{"rid": row.id, "day": row.ended_on + ONE_DAY} for row in rows])
+    await append_events(connection, [_event(step, row) for row in rows])
+    if step is SweepStep.MISS_DEADLINE:  # to a department: notify() also owes it to the centre's webhooks
+        for row in rows:
+            await notify(connection, **_notice(step, row, centre))
+    else:
+        await notify_subjects(connection, [_notice(step, row, centre) for row in rows])
+    if step is SweepStep.END_RETENTION:  # after the event, whose `after` the deletion scrubs with the others
+        for row in rows:
+            await delete_record_content(connection, record_id=row.id, reason=RecordEventKind.RETENTION_ENDED,
+                                        reference="XZ-20", effective_on=row.ended_on + ONE_DAY, deleted_by=SWEEPER)
+    await append_submission_log(connection, **_log_entry(step, rows, as_of))
+
+
+def _log_entry(step: SweepStep, rows: list, as_of: dt.date) -> dict:
+    """The batch's submission-log entry (HC-35), naming every record (and case) it changed, as a
+    submission batch's entry names its records; each change's own day is in its event."""
+    detail: dict = {"as_of": as_of.isoformat(), "record_ids": [row.id for row in rows]}
     if step is SweepStep.MISS_DEADLINE:
-        detail |= {"record_id": row.record_id, "due_on": row.ended_on.isoformat()}
+        detail = {"as_of": as_of.isoformat(), "case_ids": [row.id for row in rows],
+                  "record_ids": [row.record_id for row in rows]}
     return {"user": SWEEPER, "department": None, "action": ACTIONS[step], "channel": None, "detail": detail}
 
 
-async def _record_step(connection: AsyncConnection, row, kind: RecordEventKind, message: str, *,
-                       before: dict | None = None, after: dict) -> None:
-    """The event of a step on one record, effective the day after its end, and the subject's notice."""
-    day = row.ended_on + ONE_DAY
-    await append_event(connection, record_id=row.id, subject_code=row.subject_code, kind=kind, effective_on=day,
-                       actor_user=SWEEPER, actor_department=None, before=before, after=after)
-    await notify(connection, party=CaseParty.SUBJECT, recipient=row.subject_code, kind=kind.value,
-                 message=f"Record {row.id} ({row.catalogue_item_code}) {message.format(day=day.isoformat())}",
-                 subject_code=row.subject_code, record_id=row.id)
+_EVENT_KINDS = {SweepStep.ARCHIVE: RecordEventKind.ARCHIVED, SweepStep.END_PUBLICITY: RecordEventKind.PUBLICITY_ENDED,
+                SweepStep.END_RETENTION: RecordEventKind.RETENTION_ENDED,
+                SweepStep.MISS_DEADLINE: RecordEventKind.DEADLINE_MISSED}
 
 
-async def _archive(connection: AsyncConnection, row, _centre: str) -> bool:
-    day = row.ended_on + ONE_DAY
-    if (await connection.execute(_ARCHIVE, {"rid": row.id, "day": day})).rowcount != 1:
-        return False  # changed meanwhile (revoked, repaired...): no longer ours to archive
-    await _record_step(
-        connection, row, RecordEventKind.ARCHIVED,
-        "was archived on {day}: its disclosure period ended (HC-19); it is kept and shown to you, no longer to others.",
-        before={"status": RecordStatus.ACTIVE.value,
-                "status_changed_on": row.status_changed_on.isoformat() if row.status_changed_on else None},
-        after={"status": RecordStatus.ARCHIVED.value, "status_changed_on": day.isoformat()})
-    return True
+def _event(step: SweepStep, row) -> dict:
+    """The record event of one change (store/record_events.append_events' row): only what changed."""
+    day, ended = row.ended_on + ONE_DAY, row.ended_on.isoformat()
+    event = {"record_id": row.id, "subject_code": row.subject_code, "kind": _EVENT_KINDS[step], "effective_on": day,
+             "actor_user": SWEEPER, "actor_department": None, "before": {}}
+    if step is SweepStep.ARCHIVE:
+        event |= {"before": {"status": RecordStatus.ACTIVE.value, "status_changed_on":
+                             row.status_changed_on.isoformat() if row.status_changed_on else None},
+                  "after": {"status": RecordStatus.ARCHIVED.value, "status_changed_on": day.isoformat()}}
+    elif step is SweepStep.END_PUBLICITY:
+        event["after"] = {"publicity_ends_on": ended}
+    elif step is SweepStep.END_RETENTION:
+        event["after"] = {"retained_until": ended}
+    else:
+        event |= {"record_id": row.record_id, "case_id": row.id,
+                  "after": {"case_state": row.state, "next_party": row.next_party, "due_on": ended}}
+    return event
 
 
-async def _end_publicity(connection: AsyncConnection, row, _centre: str) -> bool:
-    await _record_step(connection, row, RecordEventKind.PUBLICITY_ENDED,
-                       "is no longer shown to the public from {day}: its publicity period ended.",
-                       after={"publicity_ends_on": row.ended_on.isoformat()})
-    return True
+_MESSAGES = {
+    SweepStep.ARCHIVE: "was archived on {day}: its disclosure period ended (HC-19); it is kept and shown to you, no "
+                       "longer to others.",
+    SweepStep.END_PUBLICITY: "is no longer shown to the public from {day}: its publicity period ended.",
+    SweepStep.END_RETENTION: "was deleted on {day}: its retention period ended (XZ-20).",
+}
 
 
-async def _end_retention(connection: AsyncConnection, row, _centre: str) -> bool:
-    # The event first: deleting the content scrubs every event of the record, this one's `after` too.
-    await _record_step(connection, row, RecordEventKind.RETENTION_ENDED,
-                       "was deleted on {day}: its retention period ended (XZ-20).",
-                       after={"retained_until": row.ended_on.isoformat()})
-    return await delete_record_content(connection, record_id=row.id, reason=RecordEventKind.RETENTION_ENDED,
-                                       reference="XZ-20", effective_on=row.ended_on + ONE_DAY, deleted_by=SWEEPER)
-
-
-async def _deadline_missed(connection: AsyncConnection, row, centre: str) -> bool:
-    day = row.ended_on + ONE_DAY
-    await append_event(connection, record_id=row.record_id, subject_code=row.subject_code,
-                       kind=RecordEventKind.DEADLINE_MISSED, effective_on=day, actor_user=SWEEPER,
-                       actor_department=None, case_id=row.id,
-                       after={"case_state": row.state, "next_party": row.next_party,
-                              "due_on": row.ended_on.isoformat()})
-    await notify(connection, party=CaseParty.CENTRE, recipient=centre, kind=RecordEventKind.DEADLINE_MISSED.value,
-                 message=f"Case {row.id} ({row.kind}, record {row.record_id}) passed its deadline of "
-                         f"{row.ended_on.isoformat()} in state {row.state}, waiting for the {row.next_party.lower()} "
-                         f"({row.provider_code if row.next_party == CaseParty.PROVIDER.value else row.subject_code}).",
-                 subject_code=row.subject_code, record_id=row.record_id, case_id=row.id)
-    return True
-
-
+def _notice(step: SweepStep, row, centre: str) -> dict:
+    """The notification of one change: the subject's of a record step, the centre's of a missed deadline."""
+    day = (row.ended_on + ONE_DAY).isoformat()
+    kind = _EVENT_KINDS[step].value
+    if step is SweepStep.MISS_DEADLINE:
+        waiting = row.provider_code if row.next_party == CaseParty.PROVIDER.value else row.subject_code
+        return {"party": CaseParty.CENTRE, "recipient": centre, "kind": kind, "subject_code": row.subject_code,
+                "record_id": row.record_id, "case_id": row.id,
+                "message": f"Case {row.id} ({row.kind}, record {row.record_id}) passed its deadline of "
+                           f"{row.ended_on.isoformat()} in state {row.state}, waiting for the "
+                           f"{row.next_party.lower()} ({waiting})."}
+    return {"party": CaseParty.SUBJECT, "recipient": row.subject_code, "kind": kind, "subject_code": row.subject_code,
+            "record_id": row.id,
+            "message": f"Record {row.id} ({row.catalogue_item_code}) {_MESSAGES[step].format(day=day)}"}
 @contextlib.asynccontextmanager
 async def sweep_lock(engine: AsyncEngine) -> AsyncIterator[bool]:
     """Whether this process may sweep now: PostgreSQL's session advisory lock, held on its own

@@ -78,9 +78,10 @@ async def test_each_date_is_applied_once_as_an_event_a_notice_and_a_log_entry(sw
         ("SUBJECT", tombstones[0].subject_code, "RETENTION_ENDED", kept),
         ("CENTRE", "XYZX", "DEADLINE_MISSED", publicity)]
     assert notices[-1].case_id == missed and "passed its deadline" in notices[-1].message
-    assert [(a, d.get("record_id"), d.get("case")) for a, d in log] == [
-        ("SWEEP_ARCHIVE", ended, None), ("SWEEP_PUBLICITY_ENDED", publicity, None),
-        ("SWEEP_RETENTION_ENDED", kept, None), ("SWEEP_DEADLINE_MISSED", publicity, missed)]
+    assert [(a, d["record_ids"], d.get("case_ids"), d["as_of"]) for a, d in log] == [
+        ("SWEEP_ARCHIVE", [ended], None, "2026-11-20"), ("SWEEP_PUBLICITY_ENDED", [publicity], None, "2026-11-20"),
+        ("SWEEP_RETENTION_ENDED", [kept], None, "2026-11-20"), ("SWEEP_DEADLINE_MISSED", [publicity], [missed],
+                                                                 "2026-11-20")]
 
     before = await counts(sweep_engine)
     again = await sweep(sweep_engine, PROFILE, AS_OF)

@@ -65,18 +65,23 @@ def run_sweep(url: str, tmp_path: Path, *, kill_after: int | None = None) -> tup
 
 
 async def check_whole_batches(url: str, acknowledged: set[int] | None) -> set[int]:
-    """Every archived record has exactly one ARCHIVED event, notice and log entry; none other has;
+    """Every archived record has exactly one ARCHIVED event and notice and is named in one log entry;
+    none other is;
     each `acknowledged` one (printed after its batch committed) is archived. Returns the archived ids."""
     engine = create_engine(url)
     try:
         async with engine.connect() as connection:
-            archived = set((await connection.execute(select(Record.id).where(Record.status == "ARCHIVED"))).scalars())
+            rows = (await connection.execute(select(Record.id, Record.disclosure_ends_on, Record.status_changed_on)
+                                             .where(Record.status == "ARCHIVED"))).all()
+            archived = {row.id for row in rows}
+            assert all(row.status_changed_on == row.disclosure_ends_on + dt.timedelta(days=1) for row in rows)
             events = list((await connection.execute(select(RecordEvent.record_id)
                                                     .where(RecordEvent.kind == "ARCHIVED"))).scalars())
             notices = list((await connection.execute(select(Notification.record_id)
                                                      .where(Notification.kind == "ARCHIVED"))).scalars())
-            logged = [d["record_id"] for d in (await connection.execute(
-                select(SubmissionLogEntry.detail).where(SubmissionLogEntry.action == "SWEEP_ARCHIVE"))).scalars()]
+            logged = [i for d in (await connection.execute(
+                select(SubmissionLogEntry.detail).where(SubmissionLogEntry.action == "SWEEP_ARCHIVE"))).scalars()
+                      for i in d["record_ids"]]
     finally:
         await engine.dispose()
     for written in (events, notices, logged):
