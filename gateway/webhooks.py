@@ -111,7 +111,10 @@ class WebhookDeliverer:
                 result = await connection.execute(_CLAIM, {"delivery": row.id, "now": now, "lease": now + LEASE})
             if result.rowcount == 1:
                 claimed.append(row)
-        await asyncio.gather(*(self._attempt(row) for row in claimed))
+        outcomes = await asyncio.gather(*(self._attempt(row) for row in claimed), return_exceptions=True)
+        for outcome in outcomes:  # an attempt whose result could not be written is sent again after its lease
+            if isinstance(outcome, Exception):
+                log.error("webhook delivery: the attempt's result was not stored: %s", outcome)
         return len(claimed)
 
     async def _attempt(self, row) -> None:
@@ -122,8 +125,9 @@ class WebhookDeliverer:
                    DELIVERY_HEADER: global_id(NodeKind.WEBHOOK_DELIVERY, row.id)}
         status, error = None, None
         try:
-            response = await self._http().post(row.url, content=body, headers=headers)
-            status = response.status_code
+            # the answer's status only: its body is never read (a receiver cannot make the worker hold one)
+            async with self._http().stream("POST", row.url, content=body, headers=headers) as response:
+                status = response.status_code
             if not 200 <= status < 300:
                 error = f"answered HTTP {status}"
         except httpx.TimeoutException:
