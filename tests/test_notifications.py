@@ -120,3 +120,13 @@ async def test_node_answers_a_notification_to_its_recipient_only(notified):
                                                                                              "kind": "ARCHIVED"}
     assert (await graphql(client, query, {"id": ident}, token=CENTRE))["data"]["node"] is None
     assert (await graphql(client, query, {"id": ident}))["data"]["node"] is None
+
+
+async def test_a_notification_links_its_record_as_record_id_answers_the_reader(notified):
+    _, client = notified
+    query = "{ myNotifications(first: 5) { edges { node { kind record { id status } } } } }"
+    subject = make_token(user="org-300", subject=SUBJECT)
+    edges = (await graphql(client, query, token=subject))["data"]["myNotifications"]["edges"]
+    assert [e["node"]["record"]["status"] for e in edges] == ["ARCHIVED", "ARCHIVED"]  # its own, archived
+    centre = (await graphql(client, query, token=CENTRE))["data"]["myNotifications"]["edges"]
+    assert centre[0]["node"]["kind"] == "DEADLINE_MISSED"
