@@ -344,6 +344,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
                       subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir),
                       now=now, fixed_day=today)
     gateway.imports = ImportJobs(engine, profile, settings.import_folder, now=now)
+    background = _background_workers(settings, gateway)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
                           max_aliases=settings.max_query_aliases, max_fields=settings.max_query_fields)
@@ -384,6 +385,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
         if sync is not None:
             await sync.start()
         await gateway.imports.start()  # jobs a stopped server left are resumed
+        for worker in background:  # the sweeper and webhook deliveries: tasks, never in a request's way
+            await worker.start()
         # What start-up built (schema, policies, profile, modules) lives as long as the process: frozen,
         # the collector's full collections no longer walk it, and their pauses shrink to what requests
         # leave behind (GC pauses dominate latency tails).
@@ -392,6 +395,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
         try:
             yield
         finally:
+            for worker in background:
+                await worker.close()
             await gateway.imports.close()  # running jobs are handed back, for the next start
             if sync is not None:
                 await sync.stop()
@@ -415,4 +420,21 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     )
     app.state.gateway = gateway
     app.state.schema = schema
+    app.state.background = background
     return app
+
+
+def _background_workers(settings: Settings, gateway: Gateway) -> list:
+    """What `serve` runs beside requests (issue 15): the sweeper on its interval, webhook deliveries."""
+    from gateway.sweeper import PeriodicSweeper
+    from gateway.webhooks import RetryPolicy, WebhookDeliverer
+
+    workers: list = []
+    if settings.sweep_interval_seconds > 0:
+        workers.append(PeriodicSweeper(gateway.engine, gateway.profile, gateway.today,
+                                       settings.sweep_interval_seconds))
+    if settings.webhook_delivery:
+        policy = RetryPolicy(max_attempts=settings.webhook_max_attempts,
+                             base_delay=dt.timedelta(seconds=settings.webhook_retry_seconds))
+        workers.append(WebhookDeliverer(gateway.engine, now=gateway.now, policy=policy))
+    return workers

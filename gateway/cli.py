@@ -150,6 +150,45 @@ def cmd_reload_policies(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Apply what the dates decide (store/sweep.py), one line per committed batch, then a summary."""
+    import datetime as dt
+
+    from domain.catalogue import load_profile
+    from domain.clock import jurisdiction_day, utc_now
+    from store.sweep import sweep, sweep_lock
+
+    settings = _settings()
+    profile = load_profile(settings.profile)
+    today = jurisdiction_day(utc_now(), profile.time_zone)
+    try:
+        as_of = dt.date.fromisoformat(args.as_of) if args.as_of else today
+    except ValueError:
+        print(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
+        return 2
+    if as_of > today:
+        print(f"--as-of {as_of.isoformat()} is in the future (today is {today.isoformat()} in {profile.time_zone}): "
+              "the sweeper applies only what has happened", file=sys.stderr)
+        return 2
+    if args.batch_size < 1:
+        print("--batch-size must be at least 1", file=sys.stderr)
+        return 2
+
+    def committed(step, ids) -> None:
+        print(f"committed {step.value}: {len(ids)} ids {','.join(map(str, ids))}", flush=True)
+
+    async def go(engine):
+        async with sweep_lock(engine) as mine:
+            if not mine:
+                print("another sweeper holds the lock (a serving process or another cron run): nothing done")
+                return 0
+            report = await sweep(engine, profile, as_of, batch_size=args.batch_size, on_batch=committed)
+        print(report.summary(), flush=True)
+        return 0
+
+    return _run(go)
+
+
 def _chosen_logs(args: argparse.Namespace) -> tuple[str, ...]:
     return ("query", "submission") if args.log == "all" else (args.log,)
 
@@ -353,6 +392,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="log-archive", help="folder for the segments (default: %(default)s)")
     p.add_argument("--log", choices=("query", "submission", "all"), default="all")
     p.set_defaults(func=cmd_export_log)
+
+    p = sub.add_parser("sweep", help="apply what dates decide: archive, end of publicity, deletions, missed deadlines",
+                       description="Archive ACTIVE records past their disclosure end, record the end of penalty "
+                                   "publicity, delete Xinzheng persons' bad records past retention (XZ-20), and mark "
+                                   "open cases past their deadline (one notice to the credit centre). Each change is a "
+                                   "dated event and a submission-log entry; batches commit whole, so a killed run "
+                                   "leaves nothing half-applied and running again completes it. For cron; `serve` "
+                                   "also runs it (SWEEP_INTERVAL_SECONDS). On PostgreSQL one sweeper at a time holds "
+                                   "an advisory lock: a run that finds it taken does nothing.")
+    p.add_argument("--as-of", help="apply what ended before this day, YYYY-MM-DD (default: today in the profile's "
+                                   "time zone, Asia/Shanghai); a future day is refused")
+    p.add_argument("--batch-size", type=int, default=200, help="changes per transaction (default: %(default)s)")
+    p.set_defaults(func=cmd_sweep)
 
     p = sub.add_parser("schema", help="print the served GraphQL schema (SDL), or check a file against it",
                        description="Print the schema as the gateway serves it and a federation router reads it "

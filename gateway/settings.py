@@ -62,6 +62,14 @@ class Settings:
     database_pool_size: int = 20
     # Where `POST /import` keeps each job's file (until it is imported) and its error report; default data_dir/imports.
     import_dir: Path | None = None
+    # The sweeper inside serve (gateway/sweeper.py): seconds between rounds; 0 runs none (cron runs `sweep`).
+    # Off unless configured here; from the environment (SWEEP_INTERVAL_SECONDS) it defaults to hourly.
+    sweep_interval_seconds: float = 0.0
+    # Webhook deliveries (gateway/webhooks.py): sent by serve's worker when on (WEBHOOK_DELIVERY, default on);
+    # attempts before giving up, and the first retry's delay (doubling after each failed attempt).
+    webhook_delivery: bool = False
+    webhook_max_attempts: int = 8
+    webhook_retry_seconds: float = 30.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -116,4 +124,8 @@ class Settings:
             log_checkpoint_seconds=max(0.1, float(env.get("LOG_CHECKPOINT_SECONDS", "10"))),
             database_pool_size=max(1, int(env.get("DATABASE_POOL_SIZE", "20"))),
             import_dir=Path(env["IMPORT_DIR"]) if env.get("IMPORT_DIR") else None,
+            sweep_interval_seconds=max(0.0, float(env.get("SWEEP_INTERVAL_SECONDS", "3600"))),
+            webhook_delivery=_bool(env.get("WEBHOOK_DELIVERY"), True),
+            webhook_max_attempts=max(1, int(env.get("WEBHOOK_MAX_ATTEMPTS", "8"))),
+            webhook_retry_seconds=max(0.1, float(env.get("WEBHOOK_RETRY_SECONDS", "30"))),
         )

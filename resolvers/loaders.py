@@ -19,7 +19,8 @@ from sqlalchemy import Row, Select, and_, bindparam, func, or_, select
 from domain.enums import Category, RecordStatus
 from resolvers.bounds import MAX_ID, id_in_range
 from resolvers.scope import scope_filter, status_filter
-from store.models import Annotation, Authorization, ImportJob, QueryLogEntry, QueryPermit, Record, Subject
+from store.models import Annotation, Authorization, ImportJob, Notification, QueryLogEntry, QueryPermit, Record, \
+    Subject, WebhookSubscription
 
 if TYPE_CHECKING:
     from resolvers.context import RequestContext
@@ -158,6 +159,8 @@ class Loaders:
         self.authorization = DataLoader(partial(self._by_key, Authorization.__table__, "id"))
         self.query_log_entry = DataLoader(partial(self._by_key, QueryLogEntry.__table__, "seq"))
         self.import_job = DataLoader(partial(self._by_key, ImportJob.__table__, "public_id"))
+        self.notification = DataLoader(partial(self._by_key, Notification.__table__, "id"))
+        self.webhook = DataLoader(partial(self._by_key, WebhookSubscription.__table__, "id"))
         # ids asked for by record(id) that exist but are outside the reader's scope: the query log
         # records them as refusals (SPEC 3.1), the answer shows them as not found
         self.refused_record_ids: set[int] = set()

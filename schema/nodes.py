@@ -13,6 +13,7 @@ The ids of one request are read concurrently, so each kind costs one batched sta
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated, Any, Optional
 
 import strawberry
@@ -106,12 +107,40 @@ async def _import_job(ctx: RequestContext, key: str, path: list) -> Any:
         _refused(ctx, path, "import job", "field:Query.importJob")
         return None
     return ImportJob(row=row) if row is not None else None
+async def _notification(ctx: RequestContext, key: str, path: list) -> Any:
+    from schema.notifications import notification_node
+
+    ident = _key(key)
+    try:
+        return await notification_node(ctx, ident) if ident is not None else None
+    except Forbidden:
+        _refused(ctx, path, "notification", "SPEC 3.4: a notification is read by its recipient")
+        return None
+
+
+async def _webhook_part(ctx: RequestContext, key: str, path: list, kind: NodeKind) -> Any:
+    from resolvers.webhooks import delivery_row, webhook_row
+    from schema.webhooks import WebhookDeliveryType, WebhookType
+
+    ident = _key(key)
+    try:
+        if kind is NodeKind.WEBHOOK:
+            row = await webhook_row(ctx, ident) if ident is not None else None
+            return WebhookType(row=row) if row is not None else None
+        row = await delivery_row(ctx, ident) if ident is not None else None
+        return WebhookDeliveryType(row=row) if row is not None else None
+    except Forbidden:
+        _refused(ctx, path, kind.value, "a department's webhooks are read by its officers")
+        return None
 
 
 _READERS = {
     NodeKind.SUBJECT: _subject, NodeKind.RECORD: _record, NodeKind.CATALOGUE_ITEM: _catalogue_item,
     NodeKind.DEPARTMENT: _department, NodeKind.QUERY_PERMIT: _query_permit, NodeKind.AUTHORIZATION: _authorization,
     NodeKind.QUERY_LOG_ENTRY: _query_log_entry, NodeKind.IMPORT_JOB: _import_job,
+    NodeKind.NOTIFICATION: _notification,
+    NodeKind.WEBHOOK: partial(_webhook_part, kind=NodeKind.WEBHOOK),
+    NodeKind.WEBHOOK_DELIVERY: partial(_webhook_part, kind=NodeKind.WEBHOOK_DELIVERY),
 }
 
 

@@ -11,8 +11,9 @@ from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
 from resolvers.bounds import DEFAULT_FIRST
-from schema import audit, authorizations, collection, connections, imports, permits
+from schema import audit, authorizations, collection, connections, imports, notifications, permits
 from schema import nodes as node_fields
+from schema import webhooks as webhook_fields
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
 from schema.relay import FIRST_DESCRIPTION, Node
@@ -146,6 +147,19 @@ class Query:
         resolver=imports.import_job_list, description="The caller's department's background imports, newest first "
                                                       "(every department's for the credit centre's operators).")
 
+    my_notifications: notifications.NotificationConnection = strawberry.field(
+        resolver=notifications.my_notifications,
+        description="The caller's notifications, newest first (SPEC 3.4): a subject's (token with `subject`), its "
+                    "department's (any officer), or the credit centre's (its operators). Not for the public.")
+    webhooks: list[webhook_fields.WebhookType] = strawberry.field(
+        resolver=webhook_fields.webhooks,
+        description="The caller's department's webhooks, newest first, removed ones included. A plain list: a "
+                    "department keeps at most 5 at once.")
+    webhook_deliveries: webhook_fields.WebhookDeliveryConnection = strawberry.field(
+        resolver=webhook_fields.deliveries,
+        description="The delivery log of the caller's department's webhooks, newest first: each notification owed to "
+                    "each webhook, its attempts and outcome.")
+
 
 @strawberry.type(description="Writing to the credit gateway. Every mutation takes one `input` and returns a payload "
                              "with the result (null when refused) and `errors { code field message }` (README, "
@@ -175,3 +189,16 @@ class Mutation:
         resolver=collection.correct_record,
         description="The providing department corrects one of its records, with a reason; the previous version "
                     "is kept (HC-18). Nobody else, the credit centre included, changes a record's content.")
+    mark_notifications_read: notifications.MarkNotificationsReadPayload = strawberry.mutation(
+        resolver=notifications.mark_read,
+        description="Mark some of your notifications read (yours only: another's id is NOT_FOUND and nothing is "
+                    "marked). Logged in the submission log.")
+    register_webhook: webhook_fields.RegisterWebhookPayload = strawberry.mutation(
+        resolver=webhook_fields.register,
+        description="A department registers an http(s) address of its own system: each of its notifications is "
+                    "POSTed there as JSON signed with HMAC-SHA256 (README, Webhooks), retried with backoff. The secret "
+                    "is answered once. Logged in the submission log.")
+    remove_webhook: webhook_fields.RemoveWebhookPayload = strawberry.mutation(
+        resolver=webhook_fields.remove,
+        description="A department removes one of its webhooks: nothing more is sent to it. Logged in the submission "
+                    "log.")

@@ -1,20 +1,32 @@
 """Writing notifications (SPEC 3.4: every step notifies whom it concerns).
 
 A notification is written in the transaction of the step it reports, so a step is never taken
-without its notice. Webhook delivery (if the recipient department registered one) reads them
-afterwards; a failing webhook never undoes the step.
+without its notice. A department's notification is also owed to each webhook the department has
+registered: one PENDING row of webhook_deliveries per webhook, in the same transaction; the
+delivery worker (gateway/webhooks.py) sends it after the commit, so a failing webhook never undoes
+or slows the step.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import BigInteger, Integer, String, bindparam, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.clock import utc_now
 from domain.enums import CaseParty
-from store.models import Notification
+from store.instants import UTCDateTime
+from store.models import Notification, WebhookDelivery, WebhookSubscription
 
 _INSERT = insert(Notification.__table__).returning(Notification.__table__.c.id)
+WS, WD = WebhookSubscription.__table__, WebhookDelivery.__table__
+PENDING = "PENDING"  # webhook_deliveries.state: owed; DELIVERED: a 2xx answered; FAILED: attempts exhausted or removed
+DEPARTMENT_PARTIES = (CaseParty.PROVIDER, CaseParty.CENTRE)  # recipients that are departments (and have webhooks)
+# One delivery per active webhook of the recipient department, due at once.
+_ENQUEUE = insert(WD).from_select(
+    ["subscription_id", "notification_id", "state", "attempts", "next_attempt_at"],
+    select(WS.c.id, bindparam("notification", type_=BigInteger()), literal(PENDING, String()), literal(0, Integer()),
+           bindparam("due", type_=UTCDateTime()))
+    .where(WS.c.department_code == bindparam("department"), WS.c.disabled_at.is_(None)))
 
 
 async def notify(connection: AsyncConnection, *, party: CaseParty, recipient: str, kind: str,
@@ -25,9 +37,30 @@ async def notify(connection: AsyncConnection, *, party: CaseParty, recipient: st
     party = CaseParty(party)
     if party is CaseParty.NONE:
         raise ValueError("a notification needs a recipient party")
+    now = utc_now()
     result = await connection.execute(_INSERT, {
         "recipient_party": party.value, "recipient": recipient, "kind": kind, "message": message,
         "subject_code": subject_code, "record_id": record_id, "case_id": case_id,
-        "created_at": utc_now(),
+        "created_at": now,
     })
-    return result.scalar_one()
+    ident = result.scalar_one()
+    if party in DEPARTMENT_PARTIES:
+        await connection.execute(_ENQUEUE, {"notification": ident, "due": now, "department": recipient})
+    return ident
+
+
+async def notify_subjects(connection: AsyncConnection, notices: list[dict]) -> None:
+    """Write many notifications to subjects with one statement (executemany), each a dict of `notify`'s
+    keyword arguments: for batch steps (the sweeper). Subjects have no webhooks, so nothing else is owed."""
+    if not notices:
+        return
+    now = utc_now()
+    rows = []
+    for notice in notices:
+        if CaseParty(notice["party"]) is not CaseParty.SUBJECT:
+            raise ValueError("notify_subjects writes subjects' notifications; use notify for a department")
+        rows.append({"recipient_party": CaseParty.SUBJECT.value, "recipient": notice["recipient"],
+                     "kind": notice["kind"], "message": notice["message"],
+                     "subject_code": notice.get("subject_code"), "record_id": notice.get("record_id"),
+                     "case_id": notice.get("case_id"), "created_at": now})
+    await connection.execute(insert(Notification.__table__), rows)

@@ -33,3 +33,20 @@ async def append_event(connection: AsyncConnection, *, record_id: int, subject_c
         "before": before or {}, "after": after or {},
     })
     return result.scalar_one()
+
+
+_COLUMNS = ("record_id", "subject_code", "kind", "effective_on", "actor_user", "actor_department", "document_ref",
+            "case_id", "before", "after")
+
+
+async def append_events(connection: AsyncConnection, events: list[dict[str, Any]]) -> None:
+    """Append many events with one statement (executemany), each a dict of `append_event`'s keyword
+    arguments (`document_ref`, `case_id`, `before`, `after` optional; `at` now): for batch steps
+    (the sweeper, store/sweep.py). Call inside the transaction that makes the changes."""
+    if not events:
+        return
+    at = utc_now()
+    rows = [{**{name: event.get(name) for name in _COLUMNS}, "kind": RecordEventKind(event["kind"]).value,
+             "before": event.get("before") or {}, "after": event.get("after") or {}, "at": event.get("at") or at}
+            for event in events]
+    await connection.execute(insert(RecordEvent.__table__), rows)

@@ -25,9 +25,12 @@ def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeou
     """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards.
 
     `processes`, if given, receives the server's Popen (to signal it); `output`, what it printed
-    (standard output and error), once it has stopped; `args`, more `serve` options (`--workers 2`)."""
+    (standard output and error), once it has stopped; `args`, more `serve` options (`--workers 2`). The
+    sweeper stays off (SWEEP_INTERVAL_SECONDS=0) unless `env` turns it on: the demo data is dated, and a
+    test reads it as loaded."""
     port = free_port()
-    environment = {**os.environ, "CREDIT_DATA_DIR": str(data_dir), "DATABASE_URL": "", **(env or {})}
+    environment = {**os.environ, "CREDIT_DATA_DIR": str(data_dir), "DATABASE_URL": "", "SWEEP_INTERVAL_SECONDS": "0",
+                   **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve", "--port", str(port), "--log-level", "warning", *args],
         env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
