@@ -42,6 +42,7 @@ from resolvers.record_columns import COMPARED, derived_facts, differences, utc
 from store.chain import append_submission_log
 from store.engine import dialect_insert
 from store.models import Record, Subject
+from store.record_events import append_submitted
 
 R = Record.__table__
 S = Subject.__table__
@@ -266,6 +267,9 @@ async def _classify_and_write(connection: AsyncConnection, call: _Call, handoff:
     if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
         return
     await _insert_fresh(connection, call, fresh, subjects, names, handoff, overlapped)
+    await append_submitted(connection, [{"id": rid, **call.checked[i].columns} for i, rid in call.stored.items()],
+                           effective_on=call.today, actor_user=call.user, actor_department=call.department,
+                           at=call.now)
     lost = [i for i in fresh if i not in call.stored]
     if lost:  # stored meanwhile by a concurrent call: classify them like any resend
         await _classify_resends(connection, call, lost)

@@ -11,7 +11,7 @@ from resolvers import catalogue as catalogue_resolvers
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
 from resolvers.bounds import DEFAULT_FIRST
-from schema import audit, authorizations, collection, connections, imports, permits
+from schema import audit, authorizations, collection, connections, imports, permits, provider_events
 from schema import nodes as node_fields
 from schema.enums import Category, SubjectKind
 from schema.records import CreditRecord, record_object
@@ -173,3 +173,18 @@ class Mutation:
         resolver=collection.correct_record,
         description="The providing department corrects one of its records, with a reason; the previous version "
                     "is kept (HC-18). Nobody else, the credit centre included, changes a record's content.")
+    report_act_ended: provider_events.ReportActEndedPayload = strawberry.mutation(
+        resolver=provider_events.report_act_ended,
+        description="The provider department reports, with its written document, the day the ongoing act behind "
+                    "one of its bad records ended: the record's disclosure period runs from it (HC-19(3)). An "
+                    "event of the record, a notice to the subject, logged in the submission log.")
+    report_subject_ended: provider_events.ReportSubjectEndedPayload = strawberry.mutation(
+        resolver=provider_events.report_subject_ended,
+        description="The department that registered a subject (its registration or identity record's provider) "
+                    "reports its deregistration or death, with the document: the subject is TERMINATED or DECEASED "
+                    "and its basic records' periods follow (HC-19(1)). Events, a notice, logged.")
+    cancel_record: provider_events.CancelRecordPayload = strawberry.mutation(
+        resolver=provider_events.cancel_record,
+        description="The provider department cancels (取消) one of its good records without validity, with the "
+                    "document: it is disclosed until the day given, then archived (HC-19(2)). An event, a notice, "
+                    "logged.")
