@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import select, update
 
 from domain.catalogue import load_profile
+from domain.clock import CHINA
 from resolvers.node_ids import NodeKind, global_id
 from store.models import Record
 from tests import world
@@ -33,8 +34,9 @@ def officer(department: str, user: str | None = None) -> str:
 
 @contextlib.asynccontextmanager
 async def client_on(engine, day: dt.date):
-    """A client of an app whose today is `day` (Asia/Shanghai)."""
-    app = app_for(engine, today=day)
+    """A client of an app whose clock stands at noon of `day` in Beijing: what it stores on that day
+    (submitted_at, events) and what it reads agree on the day."""
+    app = app_for(engine, now=dt.datetime.combine(day, dt.time(12), tzinfo=CHINA).astimezone(dt.timezone.utc))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         yield client
 
