@@ -24,7 +24,6 @@ import enum
 import json
 from collections import namedtuple
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Mapping
 
 from asyncpg.exceptions import ForeignKeyViolationError
@@ -402,7 +401,6 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
 COPY_FROM_ROWS = 100
 _SUBJECT_COLUMNS = ["code", "kind", "name", "status", "ended_on", "created_at"]
 _RECORD_COLUMNS = [c.name for c in R.columns if c.name != "id"]
-_record_values = itemgetter(*_RECORD_COLUMNS)
 _CONTENT_AT = _RECORD_COLUMNS.index("content")
 _RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, $1)"
 
@@ -412,7 +410,7 @@ def _copy_values(records: list[dict], contents: list[str | None]) -> list[list]:
     what the checking process encoded already (None where it did not)."""
     values = []
     for row, content in zip(records, contents):
-        record = list(_record_values(row))
+        record = [row.get(c) for c in _RECORD_COLUMNS]  # a column the row leaves out is NULL, as INSERT makes it
         record[_CONTENT_AT] = content if content is not None else json.dumps(row["content"], ensure_ascii=False)
         values.append(record)
     return values
