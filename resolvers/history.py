@@ -29,6 +29,7 @@ from sqlalchemy import BigInteger, Column, and_, case, func, literal, or_, selec
 from sqlalchemy.sql.visitors import replacement_traverse
 
 from domain.clock import UTC
+from domain.enums import RecordEventKind
 from resolvers.bounds import DEFAULT_FIRST, check_first, parse_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
@@ -43,6 +44,9 @@ E = RecordEvent.__table__
 
 # The as-of columns a derived table carries (content is put back in Python: JSON does not travel as a literal).
 _JOINED = tuple(c for c in HISTORY_COLUMNS if c != "content")
+# Records replayed in one answer: each is a row of literals (len(_JOINED) + 1 parameters), and both
+# databases bind at most 32,767 parameters to a statement.
+MAX_REPLAYED = 2000
 
 
 class AsOfRow(dict):
@@ -81,11 +85,19 @@ async def _replayed(ctx: RequestContext, day: dt.date, *, record_ids=None, subje
     """The as-of columns of every record (of these ids or subjects) that changed after `day`."""
     async with ctx.engine.connect() as connection:
         later: dict[int, list] = defaultdict(list)
+        born_later: set[int] = set()  # submitted after `day`: absent then, nothing to replay
         for event in await connection.execute(events_after(record_ids, subject_codes, day=day)):
             later[event.record_id].append(event)
-        if not later:
+            if event.kind == RecordEventKind.SUBMITTED.value:
+                born_later.add(event.record_id)
+        changed = sorted(later.keys() - born_later)
+        if not changed:
             return {}
-        rows = (await connection.execute(select(R).where(R.c.id.in_(sorted(later))))).all()
+        if len(changed) > MAX_REPLAYED:
+            raise BadUserInput(f"asOf {day}: {len(changed)} records changed since; at most {MAX_REPLAYED} are "
+                               "replayed in one answer: ask about a later day, or one record at a time",
+                               argument="asOf")
+        rows = (await connection.execute(select(R).where(R.c.id.in_(changed)))).all()
     return {row.id: state_on(row._mapping, later[row.id]) for row in rows}
 
 

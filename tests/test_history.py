@@ -212,3 +212,23 @@ async def test_events_page_with_cursors(engine, life):
     assert [e["kind"] for e in first["nodes"]] == ["SUBMITTED", "CORRECTED"] and first["pageInfo"]["hasNextPage"]
     rest = (await read(engine, query, {"id": life["penalty"], "after": first["pageInfo"]["endCursor"]}))
     assert [e["kind"] for e in rest["record"]["events"]["nodes"]] == ["ACT_ENDED"]
+
+
+async def test_as_of_shows_the_annotations_standing_that_day(engine, life):
+    """An annotation made on 2026-04-10 and closed on 2026-04-20 (an objection's, HC-29) shows on the
+    days between, not before nor after."""
+    from store.models import Annotation
+
+    def noon(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)  # 12:00 in Beijing
+
+    async with engine.begin() as connection:
+        await connection.execute(Annotation.__table__.insert().values(
+            record_id=row_number(life["penalty"]), kind="OBJECTION_OPEN", text="异议核查中",
+            created_at=noon(dt.date(2026, 4, 10)), closed_at=noon(dt.date(2026, 4, 20))))
+    query = "query($id: ID!, $asOf: Date) { record(id: $id, asOf: $asOf) { annotations { kind text } } }"
+    shown = {}
+    for day in ("2026-04-09", "2026-04-10", "2026-04-19", "2026-04-20", None):
+        shown[day] = (await read(engine, query, {"id": life["penalty"], "asOf": day}))["record"]["annotations"]
+    assert shown["2026-04-10"] == shown["2026-04-19"] == [{"kind": "OBJECTION_OPEN", "text": "异议核查中"}]
+    assert shown["2026-04-09"] == shown["2026-04-20"] == shown[None] == [], shown
