@@ -15,6 +15,7 @@ rows writes one small event per row).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any, Iterable, Mapping
 
@@ -27,7 +28,6 @@ from store.models import RecordEvent
 
 E = RecordEvent.__table__
 _INSERT = insert(E).returning(E.c.id)
-_INSERT_MANY = insert(E)
 
 # The record columns a step may change and `asOf` puts back (SPEC 3.4: statuses, periods, content).
 DATE_COLUMNS = frozenset({"decided_on", "act_ended_on", "valid_from", "valid_until", "disclosure_ends_on",
@@ -68,17 +68,35 @@ async def append_event(connection: AsyncConnection, *, record_id: int, subject_c
     return result.scalar_one()
 
 
+_SUBMITTED_COLUMNS = ("record_id", "subject_code", "kind", "effective_on", "at", "actor_user", "actor_department",
+                      "document_ref", "case_id", "before", "after")
+_SUBMITTED_AFTER = json.dumps({"version": 1})
+
+
 async def append_submitted(connection: AsyncConnection, records: list[Mapping[str, Any]], *, effective_on: dt.date,
                            actor_user: str | None, actor_department: str, at: dt.datetime) -> None:
     """One SUBMITTED event per stored record (`id`, `subject_code`, `document_number`), in one
-    statement: every route in (API, spreadsheet, manual entry, background import) goes through it."""
+    statement: every route in (API, spreadsheet, manual entry, background import) goes through it.
+
+    An import writes thousands a second, so the rows skip per-row processing: the values every
+    row shares are made database-ready once, and the rows go by COPY on PostgreSQL and by the
+    driver's executemany on SQLite (about a third of an import's time otherwise)."""
     if not records:
         return
-    await connection.execute(_INSERT_MANY, [{
-        "record_id": r["id"], "subject_code": r["subject_code"], "kind": RecordEventKind.SUBMITTED.value,
-        "effective_on": effective_on, "at": at, "actor_user": actor_user, "actor_department": actor_department,
-        "document_ref": r["document_number"], "case_id": None, "before": {}, "after": {"version": 1},
-    } for r in records])
+    dialect = connection.dialect
+    shared = {name: E.c[name].type._cached_bind_processor(dialect) for name in ("effective_on", "at")}
+    day = shared["effective_on"](effective_on) if shared["effective_on"] else effective_on
+    moment = shared["at"](at) if shared["at"] else at
+    kind = RecordEventKind.SUBMITTED.value
+    rows = [(r["id"], r["subject_code"], kind, day, moment, actor_user, actor_department, r["document_number"], None,
+             "{}", _SUBMITTED_AFTER) for r in records]
+    if dialect.name == "postgresql":
+        raw = (await connection.get_raw_connection()).driver_connection  # asyncpg's, in the same transaction
+        await raw.copy_records_to_table("record_events", columns=list(_SUBMITTED_COLUMNS), records=rows)
+        return
+    marks = ", ".join("?" for _ in _SUBMITTED_COLUMNS)
+    await connection.exec_driver_sql(
+        f"INSERT INTO record_events ({', '.join(_SUBMITTED_COLUMNS)}) VALUES ({marks})", rows)
 
 
 # ------------------------------------------------------------------------------------------ reading
