@@ -24,7 +24,6 @@ import enum
 import json
 from collections import namedtuple
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any, Mapping
 
 from asyncpg.exceptions import ForeignKeyViolationError
@@ -42,6 +41,7 @@ from resolvers.record_columns import COMPARED, derived_facts, differences, utc
 from store.chain import append_submission_log
 from store.engine import dialect_insert
 from store.models import Record, Subject
+from store.record_events import append_submitted
 
 R = Record.__table__
 S = Subject.__table__
@@ -266,6 +266,9 @@ async def _classify_and_write(connection: AsyncConnection, call: _Call, handoff:
     if not fresh or (call.mode is Mode.ALL_OR_NOTHING and any(c.problems for c in call.checked)):
         return
     await _insert_fresh(connection, call, fresh, subjects, names, handoff, overlapped)
+    await append_submitted(connection, [{"id": rid, **call.checked[i].columns} for i, rid in call.stored.items()],
+                           effective_on=call.today, actor_user=call.user, actor_department=call.department,
+                           at=call.now)
     lost = [i for i in fresh if i not in call.stored]
     if lost:  # stored meanwhile by a concurrent call: classify them like any resend
         await _classify_resends(connection, call, lost)
@@ -398,7 +401,6 @@ async def _insert_fresh(connection: AsyncConnection, call: _Call, fresh: list[in
 COPY_FROM_ROWS = 100
 _SUBJECT_COLUMNS = ["code", "kind", "name", "status", "ended_on", "created_at"]
 _RECORD_COLUMNS = [c.name for c in R.columns if c.name != "id"]
-_record_values = itemgetter(*_RECORD_COLUMNS)
 _CONTENT_AT = _RECORD_COLUMNS.index("content")
 _RESERVE_IDS = "SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, $1)"
 
@@ -408,7 +410,7 @@ def _copy_values(records: list[dict], contents: list[str | None]) -> list[list]:
     what the checking process encoded already (None where it did not)."""
     values = []
     for row, content in zip(records, contents):
-        record = list(_record_values(row))
+        record = [row.get(c) for c in _RECORD_COLUMNS]  # a column the row leaves out is NULL, as INSERT makes it
         record[_CONTENT_AT] = content if content is not None else json.dumps(row["content"], ensure_ascii=False)
         values.append(record)
     return values

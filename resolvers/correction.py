@@ -15,7 +15,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import CatalogueItem, JurisdictionProfile
-from domain.enums import Category, SubjectKind, SubmissionChannel
+from domain.enums import Category, RecordEventKind, SubjectKind, SubmissionChannel
 from domain.problems import Problem, ProblemCode
 from domain.submissions import CheckedSubmission, RecordSubmission, check
 from domain.working_days import WorkingDayCalendar
@@ -23,6 +23,7 @@ from resolvers.errors import Conflict
 from resolvers.record_columns import derived_facts, differences, snapshot, submitted_day, utc
 from store.chain import append_submission_log
 from store.models import Record, RecordVersion, Subject
+from store.record_events import append_event, changed_fields
 
 R = Record.__table__
 S = Subject.__table__
@@ -149,6 +150,11 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
         await connection.execute(V.insert().values(record_id=record_id, version=version, change="CORRECTED",
                                                    reason=reason_text, snapshot=snapshot(new_row._mapping),
                                                    changed_by=user or "", changed_at=now))
+        before, after = changed_fields(row._mapping, new_row._mapping)
+        await append_event(connection, record_id=record_id, subject_code=row.subject_code,
+                           kind=RecordEventKind.CORRECTED, effective_on=today, actor_user=user,
+                           actor_department=department, before=before, after=after,
+                           at=now)
         await append_submission_log(connection, user=user, department=department, action="CORRECT",
                                     channel=SubmissionChannel(channel).value, detail={
                                         "record_id": record_id, "version": version, "changed": differs,

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Optional
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers import catalogue as catalogue_resolvers
+from resolvers import history
 from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
 from resolvers.bounds import DEFAULT_FIRST
-from schema import audit, authorizations, collection, connections, imports, notifications, permits
+from schema import audit, authorizations, collection, connections, imports, notifications, permits, provider_events
 from schema import nodes as node_fields
 from schema import webhooks as webhook_fields
 from schema.enums import Category, SubjectKind
@@ -20,10 +22,19 @@ from schema.relay import FIRST_DESCRIPTION, Node
 from schema.types import CatalogueItemType, DepartmentType, SubjectType
 
 
+AS_OF_DESCRIPTION = ("A past day (Beijing), or today: answer as the platform would have answered that day (statuses, "
+                     "periods, annotations and content as they were; records submitted later absent), under "
+                     "today's access rules (README, History and asOf). A day after today is refused.")
+
+
 async def subject(info: Info, code: Annotated[strawberry.ID, strawberry.argument(
-        description="The full code (18 characters); a masked code is refused.")]) -> Optional[SubjectType]:
+        description="The full code (18 characters); a masked code is refused.")],
+        as_of: Annotated[Optional[dt.date], strawberry.argument(description=AS_OF_DESCRIPTION)] = None,
+) -> Optional[SubjectType]:
     row = await subject_resolvers.subject_by_code(info.context, code)
-    return SubjectType(row=row) if row is not None else None
+    if as_of is not None:
+        row = await history.subject_as_of(info.context, row, as_of)
+    return SubjectType(row=row, as_of=as_of) if row is not None else None
 
 
 async def subjects(info: Info, codes: Annotated[list[strawberry.ID], strawberry.argument(
@@ -42,7 +53,11 @@ async def search_subjects(info: Info, name: Annotated[str, strawberry.argument(
 
 async def record(info: Info, id: Annotated[strawberry.ID, strawberry.argument(
         description="The record's `id` (deprecated until 0.3.0: the record's number, 0.1.0's id).")],
+        as_of: Annotated[Optional[dt.date], strawberry.argument(description=AS_OF_DESCRIPTION)] = None,
 ) -> Optional[CreditRecord]:
+    if as_of is not None:
+        row = await history.record_as_of(info.context, id, as_of, info.path.as_list())
+        return record_object(row, as_of) if row is not None else None
     row = await record_resolvers.record_by_id(info.context, id, info.path.as_list())
     return record_object(row) if row is not None else None
 
@@ -202,3 +217,18 @@ class Mutation:
         resolver=webhook_fields.remove,
         description="A department removes one of its webhooks: nothing more is sent to it. Logged in the submission "
                     "log.")
+    report_act_ended: provider_events.ReportActEndedPayload = strawberry.mutation(
+        resolver=provider_events.report_act_ended,
+        description="The provider department reports, with its written document, the day the ongoing act behind "
+                    "one of its bad records ended: the record's disclosure period runs from it (HC-19(3)). An "
+                    "event of the record, a notice to the subject, logged in the submission log.")
+    report_subject_ended: provider_events.ReportSubjectEndedPayload = strawberry.mutation(
+        resolver=provider_events.report_subject_ended,
+        description="The department that registered a subject (its registration or identity record's provider) "
+                    "reports its deregistration or death, with the document: the subject is TERMINATED or DECEASED "
+                    "and its basic records' periods follow (HC-19(1)). Events, a notice, logged.")
+    cancel_record: provider_events.CancelRecordPayload = strawberry.mutation(
+        resolver=provider_events.cancel_record,
+        description="The provider department cancels (取消) one of its good records without validity, with the "
+                    "document: it is disclosed until the day given, then archived (HC-19(2)). An event, a notice, "
+                    "logged.")

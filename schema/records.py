@@ -26,9 +26,10 @@ from resolvers.records import record_by_id
 from schema.content_fields import content_description
 from schema.enums import AnnotationKind, Category, FieldType, RecordFamily, RecordStatus, Severity, \
     SubmissionChannel, Unit, Visibility
-from schema.relay import NODE_ID_DESCRIPTION, Node
+from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION, NODE_ID_DESCRIPTION, Node
 
 if TYPE_CHECKING:
+    from schema.history import RecordEventConnection
     from schema.types import CatalogueItemType, DepartmentType, SubjectType
 
 
@@ -80,17 +81,27 @@ def _shown(value: Any, spec: dict, personal_ok: bool) -> Any:
     "any other is answered as if it did not exist."))
 class CreditRecord(Node):
     row: strawberry.Private[Row]
+    as_of: strawberry.Private[Optional[dt.date]] = None  # read with asOf: the row as it stood that day
+
+    def _day(self, info: Info) -> dt.date:
+        """The day date-decided statuses are decided for: asOf's, else today."""
+        return self.as_of or info.context.today
 
     @strawberry.field(description=NODE_ID_DESCRIPTION + " `record(id)`, `correctRecord` and `accessExplanation` "
                                   "take it (and, deprecated until 0.3.0, the record's number 0.1.0 returned).")
     def id(self) -> strawberry.ID:
         return strawberry.ID(global_id(NodeKind.RECORD, self.row.id))
 
-    @strawberry.field(description="The subject (信息主体) the record is about.")
+    @strawberry.field(description="The subject (信息主体) the record is about (read with `asOf`, as it stood then).")
     async def subject(self, info: Info) -> Annotated["SubjectType", strawberry.lazy("schema.types")]:
         from schema.types import SubjectType
 
-        return SubjectType(row=await info.context.loaders.subject.load(self.row.subject_code))
+        row = await info.context.loaders.subject.load(self.row.subject_code)
+        if self.as_of is not None:
+            from resolvers.history import subject_as_of
+
+            return SubjectType(row=await subject_as_of(info.context, row, self.as_of) or row, as_of=self.as_of)
+        return SubjectType(row=row)
 
     @strawberry.field(description="The catalogue item (目录项, HC-8) the record is an instance of: its rules, fields "
                                   "and labels.")
@@ -160,14 +171,15 @@ class CreditRecord(Node):
         return self.row.disclosure_ends_on
 
     @strawberry.field(description=(
-        "Status as of today (Beijing's day): an ACTIVE record past its disclosure period reads ARCHIVED."))
+        "Status as of today (Beijing's day), or as of `asOf` when the record was read with it: an ACTIVE record "
+        "past its disclosure period reads ARCHIVED."))
     def status(self, info: Info) -> RecordStatus:
-        return RecordStatus(disclosure.status_on(self.row.status, self.row.disclosure_ends_on, info.context.today))
+        return RecordStatus(disclosure.status_on(self.row.status, self.row.disclosure_ends_on, self._day(info)))
 
     @strawberry.field(description="The day the record was archived (its disclosure period had ended), if it is.")
     def archived_on(self, info: Info) -> Optional[dt.date]:
         row = self.row
-        return disclosure.archived_on(row.status, row.status_changed_on, row.disclosure_ends_on, info.context.today)
+        return disclosure.archived_on(row.status, row.status_changed_on, row.disclosure_ends_on, self._day(info))
 
     @strawberry.field(description="How the record came in (XZ-12).")
     def channel(self) -> SubmissionChannel:
@@ -196,10 +208,29 @@ class CreditRecord(Node):
 
         return await record_versions(self, info)
 
-    @strawberry.field(description="Open annotations, e.g. an objection under review (HC-29).")
+    @strawberry.field(description="Open annotations, e.g. an objection under review (HC-29); read with `asOf`, those "
+                                  "standing that day.")
     async def annotations(self, info: Info) -> list[RecordAnnotation]:
-        rows = await info.context.loaders.annotations.load(self.row.id)
+        if self.as_of is not None:
+            from resolvers.history import annotations_on
+
+            rows = await annotations_on(info.context, self.row.id, self.as_of)
+        else:
+            rows = await info.context.loaders.annotations.load(self.row.id)
         return [RecordAnnotation(kind=AnnotationKindValue(a.kind), text=a.text, created_at=a.created_at) for a in rows]
+
+    @strawberry.field(description="The record's dated events, oldest first (SPEC 3.4): submission, corrections, "
+                                  "the provider's reports, status changes; read with `asOf`, those effective by "
+                                  "then. Protected: the provider, the subject, auditors; others get null and a "
+                                  "FORBIDDEN error.")
+    async def events(
+            self, info: Info,
+            first: Annotated[Optional[int], strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+            after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Optional[Annotated["RecordEventConnection", strawberry.lazy("schema.history")]]:
+        from schema.history import record_events
+
+        return await record_events(info, self.row, first, after, self.as_of)
 
     @strawberry.field(description="Every content field of the record, labelled as in its catalogue item, in the "
                                   "order the record holds them.")
@@ -360,8 +391,9 @@ RECORD_TYPES: dict[Family, type[CreditRecord]] = {
 }
 
 
-def record_object(row: Row) -> CreditRecord:
-    return RECORD_TYPES.get(Family(row.family), OtherRecord)(row=row)
+def record_object(row: Row, as_of: Optional[dt.date] = None) -> CreditRecord:
+    """The record's concrete type; `as_of` when `row` is the record as it stood that day (`asOf`)."""
+    return RECORD_TYPES.get(Family(row.family), OtherRecord)(row=row, as_of=as_of)
 
 
 async def visible_record(info: Info, record_id: str) -> Optional[CreditRecord]:

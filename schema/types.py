@@ -158,15 +158,17 @@ class CreditRecordEdge:
 
 @strawberry.type(description="A page of records; `totalCount` counts only what the reader may see.")
 class CreditRecordConnection:
-    page: strawberry.Private[record_resolvers.RecordPage]
+    page: strawberry.Private[record_resolvers.RecordPage]  # or resolvers.history.AsOfPage (asOf)
 
     @strawberry.field(description="The page's records with their cursors, newest decision first.")
     def edges(self) -> list[CreditRecordEdge]:
-        return [CreditRecordEdge(cursor=cursor_of(r), node=record_object(r)) for r in self.page.page.rows]
+        as_of = getattr(self.page, "as_of", None)
+        return [CreditRecordEdge(cursor=cursor_of(r), node=record_object(r, as_of)) for r in self.page.page.rows]
 
     @strawberry.field(description="The page's records without cursors (the same as `edges { node }`).")
     def nodes(self) -> list[CreditRecord]:
-        return [record_object(r) for r in self.page.page.rows]
+        as_of = getattr(self.page, "as_of", None)
+        return [record_object(r, as_of) for r in self.page.page.rows]
 
     @strawberry.field(description="Where the page lies: `endCursor` for the next one.")
     def page_info(self) -> PageInfo:
@@ -175,6 +177,8 @@ class CreditRecordConnection:
     @strawberry.field(description="How many records match the arguments that the reader may see, on every page "
                                   "(records); records the reader may not see are not counted (SPEC 3.1).")
     async def total_count(self, info: Info) -> int:
+        if getattr(self.page, "as_of", None) is not None:
+            return self.page.total
         return await record_resolvers.record_count(info.context, self.page.subject_code, self.page.filter)
 
 
@@ -185,6 +189,7 @@ class CreditRecordConnection:
                 "join on `id`).")
 class SubjectType(Node):
     row: strawberry.Private[Row]
+    as_of: strawberry.Private[Optional[dt.date]] = None  # read with asOf: the subject and records as they stood
 
     def _personal_visible(self, info: Info) -> bool:
         return self.row.kind != Kind.NATURAL_PERSON.value or info.context.scope.sees_personal_data_of(self.row.code)
@@ -231,13 +236,19 @@ class SubjectType(Node):
         catalogue_item: Annotated[Optional[strawberry.ID], strawberry.argument(
             description="Only records of this catalogue item (its code).")] = None,
         status: Annotated[Optional[RecordStatus], strawberry.argument(description=(
-            "Only records with this status as of today; null for every status the reader may see. Readers other "
+            "Only records with this status as of today (or the subject's `asOf`); null for every status the reader "
+            "may see. Readers other "
             "than the subject, its provider and auditors see ACTIVE records only."))] = RecordStatus.ACTIVE,
         first: Annotated[Optional[int], strawberry.argument(description=FIRST_DESCRIPTION)] = None,
         after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
     ) -> CreditRecordConnection:
         info.context.observed.subjects.add(self.row.code)
         record_filter = record_resolvers.record_filter(category, catalogue_item, status)
+        if self.as_of is not None:
+            from resolvers.history import record_page_as_of
+
+            return CreditRecordConnection(page=await record_page_as_of(
+                info.context, self.row.code, record_filter, first, after, self.as_of))
         page = await record_resolvers.record_page(info.context, self.row.code, record_filter, first, after)
         return CreditRecordConnection(page=page)
 
