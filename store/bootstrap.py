@@ -40,16 +40,23 @@ def _jsonable(value: Any) -> Any:
 
 
 def disclosure_text(item: ItemSpec) -> str:
-    rule = item.disclosure.rule.value
+    """The item's periods in words, each with its source (domain.periods)."""
+    rule, source = item.disclosure.rule.value, item.disclosure.source
     if rule == "UNTIL_SUBJECT_ENDS":
-        return (f"until {item.disclosure.years_after_termination or 3} years after the organisation ends, "
-                "or the person's death (HC-19(1))")
-    if rule == "UNTIL_VALIDITY_ENDS":
-        return "until its validity ends; without one, until cancelled (HC-19(2))"
+        text = (f"until {item.disclosure.years_after_termination or 3} years after the organisation ends, "
+                f"or the person's death ({source or 'HC-19(1)'})")
+    elif rule == "UNTIL_VALIDITY_ENDS":
+        text = f"until its validity ends; without one, until cancelled ({source or 'HC-19(2)'})"
+    else:
+        text = (f"{item.disclosure.years or 5} years from the day the act ended; none while it goes on "
+                f"({source or 'HC-19(3), XZ-20'})")
     if item.publicity_months is not None:
-        return (f"{item.publicity_months.min_months}–{item.publicity_months.max_months} months from the day the "
-                f"act ended ({item.severity.value if item.severity else 'graded'}; credit repair measures)")
-    return f"{item.disclosure.years or 5} years from the day the act ended (HC-19(3), XZ-20)"
+        months = item.publicity_months
+        shown = "never shown to the public" if months.max_months == 0 else (
+            f"shown to the public {months.min_months}–{months.max_months} months from the decision")
+        text += f"; as an administrative penalty ({item.severity.value if item.severity else 'graded'}) {shown} " \
+                f"({item.publicity_source})"
+    return text
 
 
 def item_definition(item: ItemSpec) -> dict[str, Any]:

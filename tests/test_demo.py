@@ -121,8 +121,12 @@ async def test_dates_are_coherent(loaded):
         decided = record["decided_on"]
         assert record["decided_on"] <= REFERENCE_DATE
         assert decided <= _china_day(record["submitted_at"]) <= REFERENCE_DATE
-        if record["category"] == Category.BAD.value:
-            assert record["act_ended_on"] is not None and decided <= record["act_ended_on"] < REFERENCE_DATE
+        if record["category"] == Category.BAD.value and record["act_ended_on"] is None:
+            # an ongoing act (HC-19(3)): unpaid arrears, an unperformed judgment; live until its end is reported
+            assert record["family"] in (RecordFamily.ARREARS.value, RecordFamily.JUDGMENT.value), record
+            assert record["disclosure_ends_on"] is None and record["status"] != "ARCHIVED"
+        elif record["category"] == Category.BAD.value:
+            assert decided <= record["act_ended_on"] < REFERENCE_DATE
         else:
             assert record["act_ended_on"] is None
         if record["valid_until"] is not None:
