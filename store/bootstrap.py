@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import CatalogueItem as ItemSpec
 from domain.catalogue import JurisdictionProfile, load_profile
-from store import log_guard
+from store import log_guard, period_refresh
 from store.engine import dialect_insert
 from store.migrate import upgrade
 from store.models import CatalogueItem, Department, Record, Setting
@@ -96,6 +96,11 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
             for i in profile.items.values()
         ]
         await connection.execute(_upsert(connection, CatalogueItem.__table__, items, "code"))
+        # records stored under earlier period rules get today's (SPEC 3.2), once per rules version
+        rules = (await connection.execute(select(Setting.value).where(Setting.key == period_refresh.SETTING))).scalar()
+        if rules != period_refresh.PERIOD_RULES:
+            await period_refresh.refresh_periods(connection, profile)
+            await _set(connection, period_refresh.SETTING, period_refresh.PERIOD_RULES)
     return profile
 
 
