@@ -699,6 +699,8 @@ class _Loader:
         publicity = check(self.publicity, raw.get("publicity_months"), raw.get("publicity_source"), severity,
                           decision, settings)
         months, publicity_source = publicity or (None, None)
+        if decision is AdministrativeDecision.PENALTY and raw.get("severity") is None:
+            self.fail(where, _Bad("an administrative penalty needs a severity: its grade sets its publicity (SPEC 3.2)"))
         in_force = check(self.in_force, raw["in_force"])
         fields = check(self.fields, raw["fields"], code or str(raw["code"]), family)
         if None not in (kinds, visibility, person_visibility, law_public, shared_with):

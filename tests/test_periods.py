@@ -162,6 +162,7 @@ def test_a_period_that_deviates_without_a_cited_source_is_refused(tmp_path):
      "submission.frequency PER_DECISION does not fit deadline_from PERIOD_END"),
     ("HC-12-1-HONOUR", lambda i: i.update(administrative_decision="PENALTY"),
      "an administrative penalty is bad information"),
+    ("HC-13-6-PENALTY", lambda i: i.update(severity=None), "an administrative penalty needs a severity"),
 ])
 def test_the_profile_check_refuses(tmp_path, code, change, fragment):
     fails(tmp_path, mutate(code, change), f"catalogue item {code!r}", fragment)
