@@ -51,6 +51,25 @@ class DeadlineFrom(str, enum.Enum):
     PERIOD_END = "PERIOD_END"  # periodic collection: 10 working days after month/quarter/year end
 
 
+class CollectionPeriod(str, enum.Enum):
+    """更新频率 (HC-8): how often an item's records are collected. XZ-12(2): a periodic item's records
+    are due 10 working days after the end of each month, quarter, half-year or year."""
+
+    PER_DECISION = "PER_DECISION"  # each decision as it is made (licensing and penalties: 7 working days)
+    MONTH = "MONTH"
+    QUARTER = "QUARTER"
+    HALF_YEAR = "HALF_YEAR"
+    YEAR = "YEAR"
+
+
+class AdministrativeDecision(str, enum.Enum):
+    """The two kinds of decision XZ-12(2) gives the 7-working-day deadline; a penalty's publicity is
+    also graded (SPEC 3.2, the national credit repair measures)."""
+
+    LICENSING = "LICENSING"  # 行政许可
+    PENALTY = "PENALTY"  # 行政处罚
+
+
 class DisclosureKind(str, enum.Enum):
     """How the disclosure period of a record is computed (HC-19, XZ-20)."""
 
@@ -167,6 +186,7 @@ class SubmissionRule:
     methods: frozenset[SubmissionChannel]
     deadline_working_days: int
     deadline_from: DeadlineFrom
+    frequency: CollectionPeriod = CollectionPeriod.PER_DECISION  # 更新频率 (HC-8)
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,9 @@ class DisclosureRule:
     rule: DisclosureKind
     years: int | None = None  # YEARS_FROM_ACT_END
     years_after_termination: int | None = None  # UNTIL_SUBJECT_ENDS, organisations
+    # The law, regulation or rule that sets a period other than the profile's (HC-19(3) 另有规定的);
+    # None: the profile's period (HC-19, XZ-20). The loader refuses a deviation without one.
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -213,10 +236,12 @@ class CatalogueItem:
     submission: SubmissionRule
     disclosure: DisclosureRule
     severity: Severity | None
-    publicity_months: PublicityMonths | None
+    publicity_months: PublicityMonths | None  # administrative penalties only: PUBLIC display (SPEC 3.2)
     in_force_from: date
     in_force_until: date | None
     fields: tuple[FieldSpec, ...]
+    administrative_decision: AdministrativeDecision | None = None  # XZ-12(2): licensing or penalty
+    publicity_source: str | None = None  # where publicity_months come from (the profile's or the item's)
 
     def field(self, name: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.name == name), None)
@@ -319,6 +344,10 @@ class JurisdictionProfile:
     departments: Mapping[str, Department]
     items: Mapping[str, CatalogueItem]
     source: str = ""  # the file it was loaded from
+    # The rule that grades penalty publicity (severity_publicity_months), cited on every graded item.
+    penalty_publicity_source: str = ""
+    # XZ-20: persons' bad information is kept this many years once archived, then deleted; None: kept.
+    bad_person_retention_years: int | None = None
 
     def item(self, code: str) -> CatalogueItem:
         try:
@@ -402,13 +431,14 @@ _TOP_KEYS = {"profile", "departments", "catalogue", "templates"}  # templates: Y
 _PROFILE_KEYS = {"code", "name", "regulation", "time_zone", "bad_record_years", "basic_years_after_termination",
                  "query_log_retention_years", "objection", "revocation_working_days",
                  "repair_working_days", "honour_deletion_working_days", "submission",
-                 "visibility_labels", "severity_publicity_months"}
+                 "visibility_labels", "severity_publicity_months", "penalty_publicity_source",
+                 "bad_person_retention_years"}
 _OBJECTION_KEYS = {"centre_compare", "provider_verify", "notify_applicant",
                    "suspend_when_provider_late", "open_objection_hides_bad_record"}
 _ITEM_REQUIRED = {"code", "name", "basis", "category", "family", "subject_kinds", "visibility",
                   "providers", "submission", "disclosure", "in_force", "fields"}
 _ITEM_OPTIONAL = {"law_requires_public", "person_visibility", "shared_with", "severity",
-                  "publicity_months"}
+                  "publicity_months", "publicity_source", "administrative_decision"}
 _FIELD_KEYS = {"name", "label", "type", "required", "max_length", "values", "personal",
                "requires_consent", "unit"}
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
@@ -593,6 +623,9 @@ class _Loader:
             severity_publicity_months=MappingProxyType(
                 {Severity(k): _months(v, f"severity_publicity_months.{k}")
                  for k, v in grades.items()}),
+            penalty_publicity_source=_text(raw["penalty_publicity_source"], "profile.penalty_publicity_source"),
+            bad_person_retention_years=_int(raw["bad_person_retention_years"], "profile.bad_person_retention_years",
+                                            minimum=1, nullable=True),
         )
 
     @staticmethod
@@ -658,10 +691,16 @@ class _Loader:
         law_public = check(_bool, raw.get("law_requires_public", False), "law_requires_public")
         providers = check(self.providers, raw["providers"], departments)
         shared_with = check(self.codes, raw.get("shared_with") or [], "shared_with", departments)
-        submission = check(self.submission, raw["submission"], settings["submission"])
+        decision = check(self.decision, raw.get("administrative_decision"), category)
+        submission = check(self.submission, raw["submission"], settings["submission"], decision,
+                           decision is not None or raw.get("administrative_decision") is None)
         disclosure = check(self.disclosure, raw["disclosure"], category, settings)
         severity = check(self.severity, raw.get("severity"), category)
-        months = check(self.publicity, raw.get("publicity_months"), severity, settings)
+        publicity = check(self.publicity, raw.get("publicity_months"), raw.get("publicity_source"), severity,
+                          decision, settings)
+        months, publicity_source = publicity or (None, None)
+        if decision is AdministrativeDecision.PENALTY and raw.get("severity") is None:
+            self.fail(where, _Bad("an administrative penalty needs a severity: its grade sets its publicity (SPEC 3.2)"))
         in_force = check(self.in_force, raw["in_force"])
         fields = check(self.fields, raw["fields"], code or str(raw["code"]), family)
         if None not in (kinds, visibility, person_visibility, law_public, shared_with):
@@ -675,7 +714,8 @@ class _Loader:
             law_requires_public=law_public, person_visibility=person_visibility,
             shared_with=shared_with, providers=providers, submission=submission,
             disclosure=disclosure, severity=severity, publicity_months=months,
-            in_force_from=in_force[0], in_force_until=in_force[1], fields=fields)
+            in_force_from=in_force[0], in_force_until=in_force[1], fields=fields,
+            administrative_decision=decision, publicity_source=publicity_source)
 
     @staticmethod
     def item_code(value: Any, regulation: str) -> str:
@@ -737,41 +777,73 @@ class _Loader:
             raise _Bad(f"shared_with is only for LIMITED items; this one is {visibility.value}")
 
     @staticmethod
-    def submission(value: Any, deadlines: SubmissionDeadlines) -> SubmissionRule:
+    def decision(value: Any, category: Category | None) -> AdministrativeDecision | None:
+        if value is None:
+            return None
+        decision = _member(AdministrativeDecision, value, "administrative_decision")
+        if decision is AdministrativeDecision.PENALTY and category not in (Category.BAD, None):
+            raise _Bad("an administrative penalty is bad information (HC-13(6), XZ-7(12)): category BAD")
+        return decision
+
+    @staticmethod
+    def submission(value: Any, deadlines: SubmissionDeadlines, decision: AdministrativeDecision | None,
+                   decision_known: bool = True) -> SubmissionRule:
         raw = _mapping(value, "submission", {"methods", "deadline_from"},
-                       {"deadline_working_days"})
+                       {"deadline_working_days", "frequency"})
         methods = [_member(SubmissionChannel, m, "submission method")
                    for m in _list(raw["methods"], "submission.methods")]
         if not methods:
             raise _Bad("submission.methods must name at least one channel")
         start = _member(DeadlineFrom, raw["deadline_from"], "deadline_from")
+        default_frequency = CollectionPeriod.PER_DECISION if start is DeadlineFrom.DECISION else CollectionPeriod.MONTH
+        frequency = _member(CollectionPeriod, raw.get("frequency", default_frequency.value), "submission.frequency")
+        if (start is DeadlineFrom.DECISION) != (frequency is CollectionPeriod.PER_DECISION):
+            raise _Bad(f"submission.frequency {frequency.value} does not fit deadline_from {start.value}: a "
+                       "deadline from the decision is for records sent per decision, a periodic one runs from the "
+                       "end of a month, quarter, half-year or year (XZ-12(2))")
+        if start is DeadlineFrom.DECISION and decision is None and decision_known:
+            raise _Bad("deadline_from DECISION (7 working days from the decision) is for administrative licensing "
+                       "and penalty decisions only (XZ-12(2)): name administrative_decision, or collect the item "
+                       "periodically (PERIOD_END, 10 working days after its collection period)")
+        if start is DeadlineFrom.PERIOD_END and decision is not None:
+            raise _Bad(f"an administrative {decision.value.lower()} decision is due within 7 working days of the "
+                       "decision (XZ-12(2)): deadline_from DECISION")
         default = (deadlines.licensing_and_penalty_working_days if start is DeadlineFrom.DECISION
                    else deadlines.periodic_working_days)
         days = _int(raw.get("deadline_working_days", default), "submission.deadline_working_days",
                     minimum=1)
-        return SubmissionRule(frozenset(methods), days, start)
+        return SubmissionRule(frozenset(methods), days, start, frequency)
 
     @staticmethod
     def disclosure(value: Any, category: Category | None, settings: dict) -> DisclosureRule:
-        raw = _mapping(value, "disclosure", {"rule"}, {"years", "years_after_termination"})
+        """The item's period: the profile's (HC-19, XZ-20) unless the item cites the law, regulation or
+        rule that sets another (HC-19(3): 法律、法规、规章另有规定的，从其规定)."""
+        raw = _mapping(value, "disclosure", {"rule"}, {"years", "years_after_termination", "source"})
         rule = _member(DisclosureKind, raw["rule"], "disclosure rule")
         if category is not None and CATEGORY_DISCLOSURE[category] is not rule:
             raise _Bad(f"a {category.value} item needs disclosure rule "
                        f"{CATEGORY_DISCLOSURE[category].value}, not {rule.value} (HC-19)")
+        source = None if raw.get("source") is None else _text(raw["source"], "disclosure.source")
         if rule is DisclosureKind.YEARS_FROM_ACT_END:
             if "years_after_termination" in raw:
                 raise _Bad("years_after_termination belongs to UNTIL_SUBJECT_ENDS")
-            years = raw.get("years", settings["bad_record_years"])
-            return DisclosureRule(rule, years=_int(years, "disclosure.years", minimum=1))
-        if rule is DisclosureKind.UNTIL_SUBJECT_ENDS:
+            key, default = "years", settings["bad_record_years"]
+            years = _int(raw.get(key, default), "disclosure.years", minimum=1)
+            rule_value = DisclosureRule(rule, years=years, source=source)
+        elif rule is DisclosureKind.UNTIL_SUBJECT_ENDS:
             if "years" in raw:
                 raise _Bad("years belongs to YEARS_FROM_ACT_END; say years_after_termination")
-            years = raw.get("years_after_termination", settings["basic_years_after_termination"])
-            return DisclosureRule(rule, years_after_termination=_int(
-                years, "disclosure.years_after_termination"))
-        if len(raw) > 1:
-            raise _Bad("UNTIL_VALIDITY_ENDS takes no years")
-        return DisclosureRule(rule)
+            key, default = "years_after_termination", settings["basic_years_after_termination"]
+            years = _int(raw.get(key, default), "disclosure.years_after_termination")
+            rule_value = DisclosureRule(rule, years_after_termination=years, source=source)
+        else:
+            if set(raw) - {"rule", "source"}:
+                raise _Bad("UNTIL_VALIDITY_ENDS takes no years")
+            return DisclosureRule(rule, source=source)
+        if years != default and source is None:
+            raise _Bad(f"disclosure.{key} {years} deviates from the profile's {default}: another period only "
+                       "where a law, regulation or rule sets it (HC-19(3)), cited in disclosure.source")
+        return rule_value
 
     @staticmethod
     def severity(value: Any, category: Category | None) -> Severity | None:
@@ -782,14 +854,27 @@ class _Loader:
         return _member(Severity, value, "severity")
 
     @staticmethod
-    def publicity(value: Any, severity: Severity | None, settings: dict) -> PublicityMonths | None:
-        if severity is None:
-            if value is not None:
-                raise _Bad("publicity_months needs a severity")
+    def publicity(value: Any, source: Any, severity: Severity | None, decision: AdministrativeDecision | None,
+                  settings: dict) -> tuple[PublicityMonths, str] | None:
+        """Publicity months of an administrative penalty (SPEC 3.2): the profile's grading for its severity,
+        or the item's own with the rule that sets them. Other bad information gets no publicity grading:
+        its period is HC-19(3)'s, for every reader."""
+        if decision is not AdministrativeDecision.PENALTY or severity is None:
+            if value is not None or source is not None:
+                raise _Bad("publicity_months grade the publicity of administrative penalties only: they need "
+                           "administrative_decision PENALTY and a severity")
             return None
+        graded = settings["severity_publicity_months"][severity]
         if value is None:
-            return settings["severity_publicity_months"][severity]
-        return _months(value, "publicity_months")
+            if source is not None:
+                raise _Bad("publicity_source cites the item's own publicity_months; it has none")
+            return graded, settings["penalty_publicity_source"]
+        months = _months(value, "publicity_months")
+        if months != graded and source is None:
+            raise _Bad(f"publicity_months {months.min_months}-{months.max_months} deviate from the "
+                       f"{severity.value} grade {graded.min_months}-{graded.max_months}: cite the rule that sets "
+                       "them in publicity_source")
+        return months, _text(source, "publicity_source") if source is not None else settings["penalty_publicity_source"]
 
     @staticmethod
     def in_force(value: Any) -> tuple[date, date | None]:

@@ -1,9 +1,11 @@
 """Disclosure periods (披露期限, HC-19, XZ-20; SPEC 3.2): when a record stops being disclosed.
 
-After its period a record is ARCHIVED: kept, but answered only to the subject and to auditors.
+After its period a record is ARCHIVED: kept, but answered only to the subject, auditors, its
+provider and an operator on a case. An administrative penalty's public display may end earlier
+(`publicity_ends_on`): departments keep reading it per its class until its disclosure ends.
 The date returned is the last day the record is still disclosed; it is archived from the next day
 (`is_archived`). None means "no end yet": a BASIC record of a subject that still exists, a GOOD
-record without validity (until cancelled).
+record without validity (until cancelled), a BAD record whose act is still going on.
 """
 
 from __future__ import annotations
@@ -37,13 +39,17 @@ def disclosure_ends_on(item: CatalogueItem, *, subject_kind: SubjectKind,
                        decided_on: date | None = None, act_ended_on: date | None = None,
                        valid_until: date | None = None, subject_ended_on: date | None = None,
                        profile: JurisdictionProfile | None = None) -> date | None:
-    """Last day a record of `item` is disclosed, or None while it has no end.
+    """Last day a record of `item` is disclosed (to every reader its class allows), or None while it
+    has no end.
 
-    - BASIC: organisations until `years_after_termination` after they end (HC-19(1): 3 years);
+    - BASIC (HC-19(1)): organisations until `years_after_termination` after they end (3 years);
       natural persons until their death (the death date itself).
-    - GOOD: until its validity ends; without validity, until cancelled (None).
-    - BAD: from the day the act ended (the decision date when no end date is known), the item's
-      maximum publicity period if it is graded by severity, else its years (HC-19(3), XZ-20: 5).
+    - GOOD (HC-19(2)): until its validity ends; without validity, until cancelled (None here).
+    - BAD (HC-19(3), XZ-20): the item's years (5, or the period its cited source sets) from the day
+      the act or event ended. Without `act_ended_on` the act is still going on (unpaid arrears, an
+      unperformed judgment): its period has not started, and the record stays live until the
+      provider reports the end. The decision date never stands in for it. Penalty publicity
+      grading does not shorten this period: it governs public display only (`publicity_ends_on`).
 
     `profile` supplies the numbers when an item built in code leaves them unset.
     """
@@ -62,32 +68,39 @@ def disclosure_ends_on(item: CatalogueItem, *, subject_kind: SubjectKind,
         return add_years(subject_ended_on, years)
     if item.category is Category.GOOD:
         return valid_until
-    start = act_ended_on or decided_on
-    if start is None:
-        raise ValueError(f"a record of BAD item {item.code!r} needs act_ended_on or decided_on "
-                         "to compute its disclosure period")
-    if item.severity is not None:
-        months = item.publicity_months
-        if months is None:
-            months = _from_profile(profile, "severity_publicity_months", item)[item.severity]
-        return add_months(start, months.max_months)
-    years = rule.years if rule.years is not None else _from_profile(
-        profile, "bad_record_years", item)
-    return add_years(start, years)
+    if act_ended_on is None:
+        return None
+    years = rule.years if rule.years is not None else _from_profile(profile, "bad_record_years", item)
+    return add_years(act_ended_on, years)
+
+
+def publicity_ends_on(item: CatalogueItem, *, decided_on: date | None) -> date | None:
+    """Last day an administrative penalty is on public display (行政处罚信息公示, SPEC 3.2), counted
+    from the decision: its grade's maximum publicity period. A grade with no publicity (MINOR, max 0)
+    is never shown to the public: the day before the decision. None for items without publicity
+    grading (their public display lasts as long as their disclosure)."""
+    months = item.publicity_months
+    if months is None or decided_on is None:
+        return None
+    if months.max_months == 0:
+        return decided_on - timedelta(days=1)
+    return add_months(decided_on, months.max_months)
 
 
 def repairable_from(item: CatalogueItem, *, decided_on: date | None = None,
                     act_ended_on: date | None = None) -> date | None:
-    """First day a graded bad record may leave publicity by credit repair (its minimum period).
+    """First day a graded penalty may leave publicity by credit repair: its minimum publicity period
+    from the decision (HC-31; SPEC 3.2: repair before the minimum period is refused).
 
-    None for items without severity: their repair is not bounded by a minimum period.
+    None for items without publicity grading: their repair is not bounded by a minimum period.
+    `act_ended_on` is accepted for callers' convenience; publicity runs from the decision.
     """
     if item.category is not Category.BAD or item.publicity_months is None:
         return None
-    start = act_ended_on or decided_on
-    if start is None:
-        raise ValueError(f"a record of BAD item {item.code!r} needs act_ended_on or decided_on")
-    return add_months(start, item.publicity_months.min_months)
+    if decided_on is None:
+        raise ValueError(f"a record of penalty item {item.code!r} needs decided_on: its publicity runs from "
+                         "the decision")
+    return add_months(decided_on, item.publicity_months.min_months)
 
 
 def is_archived(ends_on: date | None, today: date) -> bool:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from domain.catalogue import CatalogueItem, JurisdictionProfile
-from domain.enums import Category, SubjectKind, SubmissionChannel
+from domain.enums import SubjectKind, SubmissionChannel
 from domain.identifiers import InvalidIdentifier, mask_resident_id, validate_subject_code
 from domain.problems import Problem, ProblemCode
 from domain.prohibited import check_record_content
@@ -252,10 +252,12 @@ def check(submission: RecordSubmission, *, profile: JurisdictionProfile, departm
             until = item.in_force_until.isoformat() if item.in_force_until else "open-ended"
             problems.append(Problem("catalogueItem", f"item {item.code} is not in force on {decided} "
                                                      f"(in force {item.in_force_from}..{until})"))
-        if act_ended is None and item is not None and item.category is Category.BAD:
-            act_ended = decided  # a bad record's period runs from the act's end (HC-19(3))
-        elif act_ended is not None and act_ended < decided:
-            problems.append(Problem("actEndedOn", f"{act_ended} is before the decision date {decided}"))
+    # HC-19(3): a bad record's period runs from the day the act ended, which may be before the decision (a
+    # violation that stopped before it was decided) or after it (arrears paid later). Left out, the act is
+    # still going on: no period yet. An end after today has not happened.
+    if act_ended is not None and act_ended > today:
+        problems.append(Problem("actEndedOn", f"{act_ended} is in the future (today is {today}): report the act's "
+                                              "end once it has ended (HC-19(3))"))
     if valid_from is not None and valid_until is not None and valid_until < valid_from:
         problems.append(Problem("validUntil", f"{valid_until} is before validFrom {valid_from}"))
     consent = _text(submission.consent_ref, "consentRef", MAX_CONSENT_REF, problems, required=False)

@@ -207,9 +207,11 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
                                if p[0] in grant.scope_classes or p[1] in grant.scope_items)
             subjects.append(SubjectRight(grant.subject_code, compress(scoped, universe),
                                          authorization_id=grant.id, role="grantee"))
+    # SPEC 3.2: penalty publicity governs public display; departments read per class until disclosure ends
+    departmental = cond != NONE and any(r in ("officer", "auditor") for r in reader.roles)
     scope = RecordScope(general=compress(frozenset(general_pairs), universe), provider=dept or None,
                         provider_pairs=provider_pairs, subjects=tuple(subjects), archived_too=archived_too,
-                        unmasked=unmasked)
+                        unmasked=unmasked, departmental=departmental)
     return Access(policies, reader, scope, notices, permit_pairs=permit_pairs, permit_number=permit_number)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import CatalogueItem, JurisdictionProfile
-from domain.enums import Category, RecordEventKind, SubjectKind, SubmissionChannel
+from domain.enums import RecordEventKind, SubjectKind, SubmissionChannel
 from domain.problems import Problem, ProblemCode
 from domain.submissions import CheckedSubmission, RecordSubmission, check
 from domain.working_days import WorkingDayCalendar
@@ -62,10 +62,7 @@ def _merged(row: Row, changes: RecordChanges, item: CatalogueItem | None) -> Rec
         value = getattr(changes, name)
         return getattr(row, name) if value is KEEP else value
 
-    act_ended = pick("act_ended_on")
-    if (changes.act_ended_on is KEEP and changes.decided_on is not KEEP and item is not None
-            and item.category is Category.BAD and row.act_ended_on == row.decided_on):
-        act_ended = None  # it defaulted to the decision date: follow the corrected one
+    act_ended = pick("act_ended_on")  # never defaulted from the decision: a corrected decision leaves it alone
     content = dict(row.content or {})
     if changes.content is not KEEP:
         if not isinstance(changes.content, Mapping):

@@ -51,6 +51,7 @@ def submitted_day(moment: dt.datetime, profile: JurisdictionProfile) -> dt.date:
 def fact_columns(item: CatalogueItem, facts: DerivedFacts) -> dict[str, Any]:
     return {"category": item.category.value, "family": item.family.value, "visibility": facts.visibility,
             "severity": facts.severity, "disclosure_ends_on": facts.disclosure_ends_on,
+            "publicity_ends_on": facts.publicity_ends_on, "retained_until": facts.retained_until,
             "deadline_on": facts.deadline_on, "deadline_provisional": facts.deadline_provisional,
             "late_working_days": facts.late_working_days}
 

@@ -77,6 +77,9 @@ class RecordScope:
     - `provider` / `provider_pairs`: the reader's department sees its own records, always.
     - `subjects`: rights over particular subjects (itself, authorisations, a case).
     - `archived_too`: auditors with a basis see archived records as well.
+    - `departmental`: a department (officer or auditor with purpose and basis) reads PUBLIC records per
+      their class until their disclosure ends; every other reader of the general pairs sees a PUBLIC
+      record only while it is on public display (`publicity_ends_on`, SPEC 3.2).
     - `unmasked`: natural persons' identifiers shown in full for every subject (departments).
     - `all_records`: policies switched off (benchmarks only).
     """
@@ -88,6 +91,7 @@ class RecordScope:
     archived_too: bool = False
     unmasked: bool = False
     all_records: bool = False
+    departmental: bool = False
 
     def right_for(self, subject_code: str) -> SubjectRight | None:
         return next((s for s in self.subjects if s.subject_code == subject_code), None)
@@ -117,6 +121,12 @@ def archived(today: dt.date) -> ColumnElement[bool]:
     )
 
 
+def on_public_display(today: dt.date) -> ColumnElement[bool]:
+    """PUBLIC records still shown to the public: an administrative penalty leaves public view after its
+    grade's publicity period (SPEC 3.2), decided by date at read time, whatever a sweep has written."""
+    return or_(R.visibility != Visibility.PUBLIC.value, R.publicity_ends_on.is_(None), R.publicity_ends_on >= today)
+
+
 @lru_cache(maxsize=64)
 def status_filter(status: RecordStatus, today: dt.date) -> ColumnElement[bool]:
     if status is RecordStatus.ACTIVE:
@@ -139,7 +149,8 @@ def scope_filter(scope: RecordScope, today: dt.date) -> ColumnElement[bool]:
     live_or_archived = or_(is_live, archived(today))
     clauses: list[ColumnElement[bool]] = []
     if not scope.general.empty:
-        clauses.append(and_(live_or_archived if scope.archived_too else is_live, scope.general.clause()))
+        general = and_(live_or_archived if scope.archived_too else is_live, scope.general.clause())
+        clauses.append(general if scope.departmental else and_(general, on_public_display(today)))
     if scope.provider and not scope.provider_pairs.empty:
         clauses.append(and_(R.provider_code == scope.provider, scope.provider_pairs.clause()))
     for right in scope.subjects:

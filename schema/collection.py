@@ -75,10 +75,12 @@ class RecordInput:
         "Required. The authority that issued the document (at most 200 characters)."))
     decided_on: Optional[str] = strawberry.field(default=None, description=(
         "Required. Date of the decision (YYYY-MM-DD), not in the future. The submission deadline runs from "
-        "it (XZ-12: licensing and penalty decisions within 7 working days)."))
+        "it for licensing and penalty decisions (7 working days, XZ-12(2)), else from the end of the item's "
+        "collection period (CatalogueItem.updateFrequency); a penalty's publicity runs from it (SPEC 3.2)."))
     act_ended_on: Optional[str] = strawberry.field(default=None, description=(
-        "Day the act or event ended (YYYY-MM-DD), not before decidedOn. A bad record's disclosure period "
-        "runs from it (HC-19(3)); for bad records it defaults to decidedOn."))
+        "Day the act or event ended (YYYY-MM-DD), before or after decidedOn but not in the future. A bad "
+        "record's disclosure period (5 years) runs from it (HC-19(3)); left out, the act is still going on "
+        "(unpaid arrears, an unperformed judgment) and the record stays disclosed until its end is reported."))
     valid_from: Optional[str] = strawberry.field(default=None, description=(
         "Start of the validity, if any (YYYY-MM-DD)."))
     valid_until: Optional[str] = strawberry.field(default=None, description=(
@@ -103,10 +105,10 @@ class CorrectionInput:
     issuing_authority: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
         "The authority that issued the document (at most 200 characters)."))
     decided_on: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
-        "Date of the decision (YYYY-MM-DD), not in the future. Changing it counts the submission deadline again; a bad "
-        "record's actEndedOn that defaulted to it follows it."))
+        "Date of the decision (YYYY-MM-DD), not in the future. Changing it counts the submission deadline and a "
+        "penalty's publicity again; actEndedOn stays as it is."))
     act_ended_on: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
-        "Day the act or event ended (YYYY-MM-DD), not before decidedOn."))
+        "Day the act or event ended (YYYY-MM-DD), before or after decidedOn but not in the future (HC-19(3))."))
     valid_from: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(
         "Start of the validity (YYYY-MM-DD)."))
     valid_until: Optional[str] = strawberry.field(default=strawberry.UNSET, description=(

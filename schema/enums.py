@@ -10,7 +10,7 @@ import enum
 
 import strawberry
 
-from domain import enums
+from domain import catalogue, enums
 
 
 def described(cls: type[enum.Enum], description: str, values: dict[str, str], **options) -> type[enum.Enum]:
@@ -48,12 +48,26 @@ Visibility = described(enums.Visibility, (
                "in `sharedWith`.",
 })
 Severity = described(enums.Severity, (
-    "Grade of a bad record under the national credit repair measures; each grade has a minimum and maximum "
-    "publicity in months, given in the profile."), {
-    "MINOR": "Minor (轻微) bad information: the shortest publicity.",
-    "GENERAL": "General (一般) bad information.",
-    "SERIOUS": "Serious (严重) bad information: the longest publicity.",
+    "Grade of a bad record (轻微 / 一般 / 严重). For administrative penalties the grade sets the minimum and maximum "
+    "publicity, given in the profile with its source (SPEC 3.2); it never shortens the disclosure period."), {
+    "MINOR": "Minor (轻微) bad information: an administrative penalty of this grade is not published.",
+    "GENERAL": "General (一般) bad information: a penalty is public 3 months to 1 year from the decision.",
+    "SERIOUS": "Serious (严重) bad information: a penalty is public 1 to 3 years from the decision.",
 })
+UpdateFrequency = described(catalogue.CollectionPeriod, (
+    "更新频率 (HC-8): how often an item's records are collected; a periodic item's records are due 10 working days "
+    "after each period ends (XZ-12(2))."), {
+    "PER_DECISION": "Each decision as it is made: administrative licensing and penalty decisions, due 7 working days "
+                    "after the decision (XZ-12(2)).",
+    "MONTH": "Monthly: due 10 working days after the month ends.",
+    "QUARTER": "Quarterly: due 10 working days after the quarter ends.",
+    "HALF_YEAR": "Half-yearly: due 10 working days after June or December ends.",
+    "YEAR": "Yearly: due 10 working days after the year ends.",
+}, name="UpdateFrequency")
+DeadlineStart = described(catalogue.DeadlineFrom, "When an item's submission deadline (XZ-12(2)) starts running.", {
+    "DECISION": "From the day of the decision (administrative licensing and penalties: 7 working days).",
+    "PERIOD_END": "From the end of the collection period the decision falls in (other information: 10 working days).",
+}, name="DeadlineStart")
 RecordStatus = described(enums.RecordStatus, (
     "Lifecycle status of a record (SPEC 3.2, 3.4). Only ACTIVE records are answered to ordinary readers."), {
     "ACTIVE": "Disclosed: within its disclosure period and not withdrawn.",

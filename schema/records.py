@@ -165,10 +165,24 @@ class CreditRecord(Node):
         return self.row.valid_until
 
     @strawberry.field(description=(
-        "Last day of disclosure (披露期限, HC-19, XZ-20), a Beijing calendar day; null while open-ended (a basic "
-        "record of a subject that still exists)."))
+        "Last day of disclosure (披露期限, HC-19, XZ-20), a Beijing calendar day, to every reader its class allows; "
+        "null while open-ended (a basic record of a subject that still exists, a good record without validity, a "
+        "bad record whose act is still going on: HC-19(3) counts 5 years from the day the act ended)."))
     def disclosure_ends_on(self) -> Optional[dt.date]:
         return self.row.disclosure_ends_on
+
+    @strawberry.field(description=(
+        "Last day an administrative penalty is shown to the public (行政处罚信息公示: its grade's maximum publicity "
+        "from the decision, SPEC 3.2), a Beijing calendar day; after it the public no longer sees the record and "
+        "departments still read it until disclosureEndsOn. Null: shown as long as it is disclosed."))
+    def publicity_ends_on(self) -> Optional[dt.date]:
+        return self.row.publicity_ends_on
+
+    @strawberry.field(description=(
+        "Last day an archived record is kept before it is deleted (保存期限: persons' bad information, 5 years "
+        "once archived, XZ-20), a Beijing calendar day; null: kept (HC-19: 转为档案保存)."))
+    def retained_until(self) -> Optional[dt.date]:
+        return self.row.retained_until
 
     @strawberry.field(description=(
         "Status as of today (Beijing's day), or as of `asOf` when the record was read with it: an ACTIVE record "

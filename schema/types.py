@@ -15,8 +15,8 @@ from domain.enums import Unit as UnitValue
 from domain.masking import mask_person_name, mask_resident_id
 from resolvers import records as record_resolvers
 from resolvers.loaders import cursor_of
-from schema.enums import Category, DepartmentKind, FieldType, RecordFamily, RecordStatus, Severity, SubjectKind, \
-    SubjectStatus, Unit, Visibility
+from schema.enums import Category, DeadlineStart, DepartmentKind, FieldType, RecordFamily, RecordStatus, Severity, \
+    SubjectKind, SubjectStatus, Unit, UpdateFrequency, Visibility
 from resolvers.bounds import DEFAULT_FIRST
 from schema.audit import QueryHistoryConnection, QueryHistoryItem, query_history
 from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION, NODE_ID_DESCRIPTION, Node, PageInfo, page_info
@@ -137,7 +137,19 @@ class CatalogueItemType(Node):
     def deadline_working_days(self) -> Optional[int]:
         return (self.row.definition.get("submission") or {}).get("deadline_working_days")
 
-    @strawberry.field(description="How long records of this item are disclosed (HC-19, XZ-20), in words.")
+    @strawberry.field(description="更新频率 (HC-8): how often records of this item are collected.")
+    def update_frequency(self) -> UpdateFrequency:
+        submission = self.row.definition.get("submission") or {}
+        return UpdateFrequency(submission.get("frequency") or "PER_DECISION")
+
+    @strawberry.field(description="Where the submission deadline (deadlineWorkingDays) runs from (XZ-12(2)): the "
+                                  "decision for administrative licensing and penalties, else the end of the "
+                                  "collection period (updateFrequency).")
+    def deadline_runs_from(self) -> DeadlineStart:
+        return DeadlineStart((self.row.definition.get("submission") or {}).get("deadline_from") or "DECISION")
+
+    @strawberry.field(description="How long records of this item are disclosed (HC-19, XZ-20) and, for an "
+                                  "administrative penalty, shown to the public (SPEC 3.2), in words, with sources.")
     def disclosure_rule(self) -> str:
         return self.row.definition.get("disclosure_text", "")
 

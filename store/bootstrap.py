@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import CatalogueItem as ItemSpec
 from domain.catalogue import JurisdictionProfile, load_profile
-from store import log_guard
+from store import log_guard, period_refresh
 from store.engine import dialect_insert
 from store.migrate import upgrade
 from store.models import CatalogueItem, Department, Record, Setting
@@ -40,16 +40,23 @@ def _jsonable(value: Any) -> Any:
 
 
 def disclosure_text(item: ItemSpec) -> str:
-    rule = item.disclosure.rule.value
+    """The item's periods in words, each with its source (domain.periods)."""
+    rule, source = item.disclosure.rule.value, item.disclosure.source
     if rule == "UNTIL_SUBJECT_ENDS":
-        return (f"until {item.disclosure.years_after_termination or 3} years after the organisation ends, "
-                "or the person's death (HC-19(1))")
-    if rule == "UNTIL_VALIDITY_ENDS":
-        return "until its validity ends; without one, until cancelled (HC-19(2))"
+        text = (f"until {item.disclosure.years_after_termination or 3} years after the organisation ends, "
+                f"or the person's death ({source or 'HC-19(1)'})")
+    elif rule == "UNTIL_VALIDITY_ENDS":
+        text = f"until its validity ends; without one, until cancelled ({source or 'HC-19(2)'})"
+    else:
+        text = (f"{item.disclosure.years or 5} years from the day the act ended; none while it goes on "
+                f"({source or 'HC-19(3), XZ-20'})")
     if item.publicity_months is not None:
-        return (f"{item.publicity_months.min_months}–{item.publicity_months.max_months} months from the day the "
-                f"act ended ({item.severity.value if item.severity else 'graded'}; credit repair measures)")
-    return f"{item.disclosure.years or 5} years from the day the act ended (HC-19(3), XZ-20)"
+        months = item.publicity_months
+        shown = "never shown to the public" if months.max_months == 0 else (
+            f"shown to the public {months.min_months}–{months.max_months} months from the decision")
+        text += f"; as an administrative penalty ({item.severity.value if item.severity else 'graded'}) {shown} " \
+                f"({item.publicity_source})"
+    return text
 
 
 def item_definition(item: ItemSpec) -> dict[str, Any]:
@@ -89,6 +96,11 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
             for i in profile.items.values()
         ]
         await connection.execute(_upsert(connection, CatalogueItem.__table__, items, "code"))
+        # records stored under earlier period rules get today's (SPEC 3.2), once per rules version
+        rules = (await connection.execute(select(Setting.value).where(Setting.key == period_refresh.SETTING))).scalar()
+        if rules != period_refresh.PERIOD_RULES:
+            await period_refresh.refresh_periods(connection, profile)
+            await _set(connection, period_refresh.SETTING, period_refresh.PERIOD_RULES)
     return profile
 
 

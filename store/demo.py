@@ -27,7 +27,6 @@ How it is built, and why:
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import itertools
 import math
@@ -46,7 +45,7 @@ from domain.disclosure import add_months, add_years, repairable_from
 from domain.enums import Category, RecordFamily, RecordStatus, SubjectKind, SubjectStatus
 from domain.identifiers import (CREDIT_CODE_ALPHABET, credit_code_check_char, organisation_code_check_char,
                                 resident_id_check_char)
-from domain.record_facts import derive_facts
+from domain.record_facts import derive_facts, period_end
 from domain.working_days import WorkingDayCalendar
 from store.models import Annotation, Record, Subject
 
@@ -60,6 +59,7 @@ EARLIEST_DECISION = date(2016, 1, 1)
 
 PERSON_SHARE = 0.40  # natural persons among subjects; the rest are organisations
 LATE_SHARE = 0.08  # submissions made after the item's deadline (XZ-13 reminders need some)
+ONGOING_SHARE = 0.1  # arrears and judgments still unpaid: no act end yet, live until reported (HC-19(3))
 OLD_BAD_SHARE = 0.35  # bad records whose disclosure period is long over (archived, SPEC 3.2)
 OPTIONAL_BLANK_SHARE = 0.12  # optional fields a provider leaves empty
 CONSENT_SHARE = 0.30  # records carrying consent-only content (XZ-9(3)) with a consent reference
@@ -1432,8 +1432,6 @@ def _decision_window(item: CatalogueItem, subject: DemoSubject, today: date) -> 
 
 
 def _disclosure_months(item: CatalogueItem, profile: JurisdictionProfile) -> int:
-    if item.publicity_months is not None:
-        return item.publicity_months.max_months
     return 12 * (item.disclosure.years or profile.bad_record_years)
 
 
@@ -1544,10 +1542,14 @@ def _validity(rng: random.Random, plan: _Plan) -> tuple[date | None, date | None
 
 
 def _act_ended(rng: random.Random, plan: _Plan, today: date) -> date | None:
-    """Bad records: the act ends on the decision day or some months later (fine paid, order obeyed)."""
+    """Bad records: the act ends on the decision day or some months later (fine paid, order obeyed);
+    some arrears and judgments are still unpaid (an ongoing act: no end, HC-19(3))."""
     if plan.item.category is not Category.BAD:
         return None
-    if rng.random() < 0.3:
+    roll = rng.random()
+    if roll < ONGOING_SHARE and plan.item.family in (RecordFamily.ARREARS, RecordFamily.JUDGMENT):
+        return None
+    if roll < 0.3:
         return plan.decided_on
     return min(plan.decided_on + timedelta(days=rng.randint(1, 240)), max(plan.decided_on, today - ONE_DAY))
 
@@ -1565,7 +1567,7 @@ def _submission_day(rng: random.Random, item: CatalogueItem, decided: date, toda
         return min(decided + timedelta(days=rng.randint(0, 6)), max(decided, today))
     n = rule.deadline_working_days
     if rule.deadline_from is DeadlineFrom.PERIOD_END:
-        start, on_time = decided.replace(day=calendar.monthrange(decided.year, decided.month)[1]), n
+        start, on_time = period_end(decided, rule.frequency), n
     else:
         start, on_time = decided, min(n, 6)
     if rng.random() < LATE_SHARE:
@@ -1688,7 +1690,8 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
             "visibility": facts.visibility, "severity": facts.severity, "document_number": number,
             "issuing_authority": provider.name, "decided_on": plan.decided_on, "act_ended_on": ctx.act_ended_on,
             "valid_from": ctx.valid_from, "valid_until": ctx.valid_until,
-            "disclosure_ends_on": facts.disclosure_ends_on, "status": status, "status_changed_on": changed_on,
+            "disclosure_ends_on": facts.disclosure_ends_on, "publicity_ends_on": facts.publicity_ends_on,
+            "retained_until": facts.retained_until, "status": status, "status_changed_on": changed_on,
             "content": content, "consent_ref": ctx.consent_ref, "version": 1, "channel": channel,
             "submitted_at": submitted_at, "submitted_by": SUBMITTED_BY, "deadline_on": facts.deadline_on,
             "deadline_provisional": facts.deadline_provisional, "late_working_days": facts.late_working_days,

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from domain.catalogue import (PROFILES_DIR, CatalogueError, DeadlineFrom, DisclosureKind,
+from domain.catalogue import (PROFILES_DIR, AdministrativeDecision, CatalogueError, DeadlineFrom, DisclosureKind,
                               available_profiles, load_profile)
 from domain.enums import (Category, DepartmentKind, RecordFamily, SubjectKind, Visibility)
 from domain.record_families import FAMILY_FIELDS
@@ -129,10 +129,10 @@ def test_rules_resolved_from_profile(profile):
             assert rule.years == profile.bad_record_years
         elif item.category is Category.BASIC:
             assert rule.years_after_termination == profile.basic_years_after_termination
-        if item.severity is not None:
+        if item.administrative_decision is AdministrativeDecision.PENALTY and item.severity is not None:
             assert item.publicity_months == profile.severity_publicity_months[item.severity]
-        else:
-            assert item.publicity_months is None
+        else:  # SPEC 3.2: only administrative penalties have graded publicity
+            assert item.publicity_months is None, item.code
         expected = (profile.submission.licensing_and_penalty_working_days
                     if item.submission.deadline_from is DeadlineFrom.DECISION
                     else profile.submission.periodic_working_days)

@@ -96,7 +96,8 @@ async def test_all_four_visibility_classes_occur(loaded):
 
 
 async def test_facts_are_those_derive_facts_gives(loaded):
-    """Visibility, severity, disclosure end, deadline and lateness: the same rules as submissions."""
+    """Visibility, severity, periods (disclosure, publicity, retention), deadline and lateness: the same rules
+    as submissions."""
     profile, calendar = loaded["profile"], WorkingDayCalendar.shipped()
     subjects = {s["code"]: s for s in loaded["subjects"]}
     for record in loaded["records"]:
@@ -105,10 +106,11 @@ async def test_facts_are_those_derive_facts_gives(loaded):
                              subject_kind=SubjectKind(subject["kind"]), subject_ended_on=subject["ended_on"],
                              decided_on=record["decided_on"], act_ended_on=record["act_ended_on"],
                              valid_until=record["valid_until"], submitted_on=_china_day(record["submitted_at"]))
-        assert (record["visibility"], record["severity"], record["disclosure_ends_on"], record["deadline_on"],
-                record["deadline_provisional"], record["late_working_days"]) == (
-            facts.visibility, facts.severity, facts.disclosure_ends_on, facts.deadline_on,
-            facts.deadline_provisional, facts.late_working_days)
+        assert (record["visibility"], record["severity"], record["disclosure_ends_on"], record["publicity_ends_on"],
+                record["retained_until"], record["deadline_on"], record["deadline_provisional"],
+                record["late_working_days"]) == (
+            facts.visibility, facts.severity, facts.disclosure_ends_on, facts.publicity_ends_on, facts.retained_until,
+            facts.deadline_on, facts.deadline_provisional, facts.late_working_days)
 
 
 def _china_day(moment):
@@ -121,8 +123,12 @@ async def test_dates_are_coherent(loaded):
         decided = record["decided_on"]
         assert record["decided_on"] <= REFERENCE_DATE
         assert decided <= _china_day(record["submitted_at"]) <= REFERENCE_DATE
-        if record["category"] == Category.BAD.value:
-            assert record["act_ended_on"] is not None and decided <= record["act_ended_on"] < REFERENCE_DATE
+        if record["category"] == Category.BAD.value and record["act_ended_on"] is None:
+            # an ongoing act (HC-19(3)): unpaid arrears, an unperformed judgment; live until its end is reported
+            assert record["family"] in (RecordFamily.ARREARS.value, RecordFamily.JUDGMENT.value), record
+            assert record["disclosure_ends_on"] is None and record["status"] != "ARCHIVED"
+        elif record["category"] == Category.BAD.value:
+            assert decided <= record["act_ended_on"] < REFERENCE_DATE
         else:
             assert record["act_ended_on"] is None
         if record["valid_until"] is not None:

@@ -85,7 +85,8 @@ async def test_out_of_range_arguments_are_named(client, name, document, token, a
     assert argument in error["message"] and bound in error["message"], error["message"]
 
 
-async def test_an_act_ending_in_9999_is_stored_with_a_period_that_never_ends(client):
+async def test_an_act_ending_in_9999_is_refused_with_a_clear_error(client):
+    """An act cannot have ended after today (HC-19(3)): refused naming the field, never an overflow."""
     item = {"subjectCode": w.org_code(1, series="TN"), "subjectName": "威海市环翠区边界测试有限公司",
             "catalogueItem": "HC-13-6-PENALTY", "documentNumber": "威环市监罚〔2026〕TN1号",
             "issuingAuthority": "环翠区市场监督管理局", "decidedOn": "2026-09-30", "actEndedOn": "9999-12-31",
@@ -94,7 +95,6 @@ async def test_an_act_ending_in_9999_is_stored_with_a_period_that_never_ends(cli
         result { stored outcomes { recordId errors { field message } } } } }""", {"i": [item]}, token=SCJG)
     assert not body.get("errors"), body
     [outcome] = body["data"]["submitRecords"]["result"]["outcomes"]
-    assert outcome["errors"] == [] and outcome["recordId"]
-    record = await graphql(client, "query($id: ID!) { record(id: $id) { disclosureEndsOn } }",
-                           {"id": outcome["recordId"]}, token=SCJG)
-    assert record["data"]["record"]["disclosureEndsOn"] == "9999-12-31"
+    assert outcome["recordId"] is None
+    [error] = outcome["errors"]
+    assert error["field"].endswith("actEndedOn") and "9999-12-31 is in the future" in error["message"], error

@@ -210,7 +210,7 @@ def faulty_batch(prefix: str, base: int) -> tuple[list[dict], dict[int, set[str]
     add(4, {"文书号"}, documentNumber=None)
     add(5, {"决定日期"}, decidedOn="2025-02-30")
     add(6, {"决定日期"}, decidedOn="2099-01-01")
-    add(7, {"行为终止日期"}, actEndedOn="2025-01-01")
+    add(7, {"行为终止日期"}, actEndedOn="2099-01-01")  # an act cannot have ended after today
     add(8, {"处罚类别"}, penaltyKind="坐牢")
     add(9, {"罚款金额(万元)"}, fineAmount="一万元")
     add(10, {"违法行为"}, violation=None)

@@ -124,7 +124,7 @@ def faulty_batch(base: int) -> tuple[list[dict], dict[int, set[str]]]:
         (with_content(base + 10, income=5000), {"content.income"}),
         (penalty(base + 11, documentNumber=None), {"documentNumber"}),
         (penalty(base + 12, decidedOn="2026-12-01"), {"decidedOn"}),
-        (penalty(base + 13, actEndedOn="2026-09-01"), {"actEndedOn"}),
+        (penalty(base + 13, actEndedOn="2026-12-01"), {"actEndedOn"}),
         (penalty(base + 14, validFrom="2026-10-01", validUntil="2026-09-01"), {"validUntil"}),
         (penalty(base + 15), set()),
         (penalty(base + 16, decidedOn="2026-02-30"), {"decidedOn"}),
@@ -200,7 +200,7 @@ async def test_fault_reasons_name_what_is_wrong(client):
     assert "consent" in reason[10]
     assert "required" in reason[11]
     assert "future" in reason[12]
-    assert "before the decision date" in reason[13]
+    assert "in the future" in reason[13] and "HC-19(3)" in reason[13]
     assert "before validFrom" in reason[14]
     assert "'2026-02-30' is not a real date" in reason[16]
 
@@ -223,7 +223,10 @@ async def test_best_effort_stores_exactly_the_sound_inputs(client, engine):
     assert (row.provider_code, row.channel, row.submitted_by, row.version) == ("SCJG", "API", "sub-scjg", 1)
     assert row.content == {"violation": "销售过期食品", "legalBasis": "《食品安全法》第一百二十四条",
                            "penaltyKind": "罚款", "fineAmount": 1200.5}
-    assert row.act_ended_on == row.decided_on == dt.date(2026, 9, 30), "a bad record's act ends on its decision"
+    assert row.decided_on == dt.date(2026, 9, 30)
+    assert row.act_ended_on is None and row.disclosure_ends_on is None, \
+        "no act end given: an ongoing act, no disclosure end yet (HC-19(3))"
+    assert row.publicity_ends_on == dt.date(2027, 9, 30), "a general penalty: public 12 months from the decision"
     assert (row.visibility, row.severity, row.category) == ("PUBLIC", "GENERAL", "BAD")
     assert await count(engine, RecordVersion, RecordVersion.record_id.in_(ids)) == 0, \
         "no version rows until a record changes"
@@ -404,7 +407,8 @@ async def test_the_provider_corrects_and_every_version_is_kept(client, engine):
     assert all(v["changedBy"] == "sub-scjg" for v in versions)
     async with engine.connect() as connection:
         row = (await connection.execute(select(Record.__table__).where(Record.id == int(record_id)))).one()
-    assert row.act_ended_on == dt.date(2026, 10, 9), "a defaulted act end follows the corrected decision"
+    assert row.act_ended_on is None, "an act end is never made up from the decision (HC-19(3))"
+    assert row.publicity_ends_on == dt.date(2027, 10, 9), "publicity follows the corrected decision"
     assert row.deadline_on == dt.date(2026, 10, 19), "the deadline follows the corrected decision"
 
 
