@@ -22,7 +22,7 @@ LAST_DAY = dt.date(2999, 12, 31)
 
 # What each `what` of parse_id is as a global id (resolvers/node_ids.py).
 _KINDS = {"record": NodeKind.RECORD, "authorisation": NodeKind.AUTHORIZATION, "query permit": NodeKind.QUERY_PERMIT,
-          "query log entry": NodeKind.QUERY_LOG_ENTRY}
+          "query log entry": NodeKind.QUERY_LOG_ENTRY, "case": NodeKind.CASE}
 
 
 def parse_id(value: object, argument: str, what: str = "record") -> int:

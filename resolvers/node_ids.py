@@ -26,10 +26,11 @@ class NodeKind(str, enum.Enum):
     QUERY_PERMIT = "QueryPermit"
     AUTHORIZATION = "Authorization"
     QUERY_LOG_ENTRY = "QueryLogEntry"
+    CASE = "Case"  # a revocation, repair or honour-deletion case (domain/workflows.py)
 
 
 _ENCODED = {NodeKind.RECORD, NodeKind.CATALOGUE_ITEM, NodeKind.DEPARTMENT, NodeKind.QUERY_PERMIT,
-            NodeKind.AUTHORIZATION, NodeKind.QUERY_LOG_ENTRY}
+            NodeKind.AUTHORIZATION, NodeKind.QUERY_LOG_ENTRY, NodeKind.CASE}
 _BY_NAME = {kind.value: kind for kind in _ENCODED}
 SUBJECT_ID_PREFIX = "sj1_"  # domain/subject_ids.PREFIX: a subject's id is recognised by it
 MAX_LENGTH = 200  # a real global id is well under 100 characters

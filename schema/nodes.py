@@ -25,6 +25,7 @@ from resolvers.permits import require_permit_reader
 from resolvers.subjects import parse_subject_id, subject_by_id
 from schema.audit import QueryLogEntry
 from schema.authorizations import AuthorizationType
+from schema.cases import case_node
 from schema.permits import QueryPermitType
 from schema.records import record_object
 from schema.relay import Node
@@ -96,10 +97,18 @@ async def _query_log_entry(ctx: RequestContext, key: str, path: list) -> Any:
     return QueryLogEntry(row=row) if row is not None else None
 
 
+async def _case(ctx: RequestContext, key: str, path: list) -> Any:
+    ident = _key(key)
+    found, exists = await case_node(ctx, ident) if ident is not None else (None, False)
+    if found is None and exists:
+        _refused(ctx, path, "case", "SPEC 3.4: a case is read by the centre, auditors, its subject and its provider")
+    return found
+
+
 _READERS = {
     NodeKind.SUBJECT: _subject, NodeKind.RECORD: _record, NodeKind.CATALOGUE_ITEM: _catalogue_item,
     NodeKind.DEPARTMENT: _department, NodeKind.QUERY_PERMIT: _query_permit, NodeKind.AUTHORIZATION: _authorization,
-    NodeKind.QUERY_LOG_ENTRY: _query_log_entry,
+    NodeKind.QUERY_LOG_ENTRY: _query_log_entry, NodeKind.CASE: _case,
 }
 
 
