@@ -88,6 +88,13 @@ async def submit(client, item: dict, token: str) -> str:
     return global_id(NodeKind.RECORD, outcome["recordId"])
 
 
+async def spacer(client, serial: int) -> str:
+    """A record stored after one a test deletes, so that the deleted one is not the newest: SQLite
+    gives a new row the largest id + 1, and would give a deleted newest record's id to the next
+    one (test_a_deleted_records_id_is_never_given_to_another_record, a known defect there)."""
+    return await submit(client, penalty(org(900 + serial), 900 + serial, "2026-09-21"), SCJG)
+
+
 def payload(body: dict, name: str) -> dict:
     assert "errors" not in body or all(e["extensions"]["code"] == "PURPOSE_REQUIRED" for e in body["errors"]), body
     return body["data"][name]
@@ -115,6 +122,7 @@ async def test_a_revocation_hides_the_record_at_once_and_the_centre_deletes_its_
     subject = org(101)
     async with await on(engine, dt.date(2026, 9, 28)) as client:
         record_id = await submit(client, penalty(subject, 101, "2026-09-21"), SCJG)
+        await spacer(client, 101)
         assert (await graphql(client, RECORD, {"id": record_id}))["data"]["record"]["status"] == "ACTIVE"
     number = row_number(record_id)
     async with await on(engine, dt.date(2026, 9, 30)) as client:
@@ -337,3 +345,50 @@ async def test_cases_are_listed_for_the_centre_and_auditors_and_my_cases_for_sub
         node = "query($id: ID!) { node(id: $id) { ... on Case { number state } } }"
         assert (await graphql(client, node, {"id": case["id"]}, token=SCJG))["data"]["node"]["number"] == case["number"]
         assert (await graphql(client, node, {"id": case["id"]}, token=ZJJ))["data"]["node"] is None
+
+
+async def test_a_revoked_record_under_objection_and_annotated_is_deleted_with_them(engine):
+    """store/record_deletion.py: a record's objections and annotations refer to it (foreign keys):
+    they leave with it, on PostgreSQL as on SQLite."""
+    from sqlalchemy import insert
+
+    from store.models import Objection
+
+    subject = org(108)
+    async with await on(engine, dt.date(2026, 9, 28)) as client:
+        record_id = await submit(client, penalty(subject, 108, "2026-09-21"), SCJG)
+        await spacer(client, 108)
+        number = row_number(record_id)
+        async with engine.begin() as connection:
+            await connection.execute(insert(Objection.__table__).values(
+                record_id=number, subject_code=subject, ground="ERROR_OR_OMISSION", statement="金额有误",
+                status="FILED"))
+            await connection.execute(insert(Annotation.__table__).values(
+                record_id=number, kind="OBJECTION_OPEN", text="异议处理中"))
+        case = payload(await graphql(client, REPORT, {"i": {"recordId": record_id, "revokedOn": "2026-09-25",
+                                                            "document": "撤销书108"}}, token=SCJG),
+                       "reportRevocation")["case"]
+        done = payload(await graphql(client, COMPLETE, {"i": {"caseId": case["id"]}}, token=OPERATOR),
+                       "completeRevocation")
+        assert done["errors"] == [] and done["case"]["state"] == "REVOKED"
+    assert await count(engine, Objection, Objection.record_id == number) == 0
+    assert await count(engine, Annotation, Annotation.record_id == number) == 0
+    assert await count(engine, Record, Record.id == number) == 0
+
+
+async def test_a_deleted_records_id_is_never_given_to_another_record(engine, backend):
+    """A tombstone keeps a revoked record's id so that logs naming it stay readable (HC-30): a new
+    record must never take that id. PostgreSQL's sequences never reuse one; SQLite's rowid without
+    AUTOINCREMENT reuses the largest id once its row is deleted, until `records` is rebuilt with
+    AUTOINCREMENT (a migration: asked of the lead, issue 15 cases lane)."""
+    subject = org(109)
+    async with await on(engine, dt.date(2026, 9, 28)) as client:
+        record_id = await submit(client, penalty(subject, 109, "2026-09-21"), SCJG)
+        case = payload(await graphql(client, REPORT, {"i": {"recordId": record_id, "revokedOn": "2026-09-25",
+                                                            "document": "撤销书109"}}, token=SCJG),
+                       "reportRevocation")["case"]
+        await graphql(client, COMPLETE, {"i": {"caseId": case["id"]}}, token=OPERATOR)
+        following = await submit(client, penalty(subject, 1109, "2026-09-21"), SCJG)
+    if backend == "sqlite" and row_number(following) == row_number(record_id):
+        pytest.xfail("SQLite reused a deleted newest record's id: records needs AUTOINCREMENT (migration pending)")
+    assert row_number(following) != row_number(record_id)
