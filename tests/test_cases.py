@@ -46,6 +46,7 @@ COMPLETE = "mutation($i: CompleteRevocationInput!) { completeRevocation(input: $
 CERTIFY = "mutation($i: CertifyRepairInput!) { certifyRepair(input: $i) { %s } }" % CASE_FIELDS
 REQUEST = "mutation($i: RequestHonourDeletionInput!) { requestHonourDeletion(input: $i) { %s } }" % CASE_FIELDS
 DELETE = "mutation($i: DeleteHonourInput!) { deleteHonour(input: $i) { %s } }" % CASE_FIELDS
+CORRECT = "mutation($i: CorrectRecordInput!) { correctRecord(input: $i) { errors { code field message } } }"
 RECORD = "query($id: ID!) { record(id: $id) { id status } }"
 CASES = """query($f: CaseFilter, $after: String) { cases(filter: $f, first: 50, after: $after) {
   totalCount edges { node { number kind state overdue dueOn } } pageInfo { hasNextPage endCursor } } }"""
@@ -124,7 +125,11 @@ async def test_a_revocation_hides_the_record_at_once_and_the_centre_deletes_its_
         record_id = await submit(client, penalty(subject, 101, "2026-09-21"), SCJG)
         await spacer(client, 101)
         assert (await graphql(client, RECORD, {"id": record_id}))["data"]["record"]["status"] == "ACTIVE"
+        corrected = await graphql(client, CORRECT, {"i": {"id": record_id, "reason": "金额更正", "changes": {
+            "content": {"fineAmount": "3500.00", "violation": "案件测试违法事实101（更正）"}}}}, token=SCJG)
+        assert corrected["data"]["correctRecord"]["errors"] == [], corrected
     number = row_number(record_id)
+    assert await count(engine, RecordVersion, RecordVersion.record_id == number) == 2  # as stored, as corrected
     async with await on(engine, dt.date(2026, 9, 30)) as client:
         body = await graphql(client, REPORT, {"i": {"recordId": record_id, "revokedOn": "2026-09-29",
                                                     "document": "威环市监撤〔2026〕1号"}}, token=SCJG)

@@ -13,6 +13,7 @@ from tests.test_cases import DELETE, REQUEST, TW, honour, on, payload, person, s
 OPERATOR = make_token(user="ca-op", department="XYZX", roles=["operator"])
 READ = """query($c: [ID!]!, $r: ID!) { record(id: $r) { id }
   subjects(codes: $c) { code records(first: 10) { totalCount edges { node { id } } } } }"""
+EXPLAIN = "query($id: ID!){ accessExplanation(recordId: $id){ allowed decidedBy reasons } }"
 PROBE = {"r": "1"}  # a record read: the answer then carries the notices about withheld records
 
 
@@ -38,6 +39,11 @@ async def test_an_open_case_named_in_the_basis_opens_its_subject_to_the_operator
         for basis in (f"case:{number}", f"CASE:{number}", case["id"]):
             counts, codes, notices = await seen(client, [mine, other], OPERATOR, purpose="supervision", basis=basis)
             assert counts == [1, 0] and codes[0] == mine and notices == [], basis  # unmasked, its subject only
+        # the explanation names the operator's case line and the case (tests/MUTATION.md, access.py)
+        explained = (await graphql(client, EXPLAIN, {"id": record_id}, token=OPERATOR, purpose="supervision",
+                                   basis=f"case:{number}"))["data"]["accessExplanation"]
+        assert explained["allowed"] and "operator" in explained["decidedBy"] and "case" in explained["decidedBy"]
+        assert any("the case named in X-Query-Basis" in r for r in explained["reasons"]), explained
         # without a purpose, naming another form or a case that does not exist: nothing, and the notice says why
         for declared, why in (({"basis": f"case:{number}"}, "no X-Query-Purpose"),
                               ({"purpose": "supervision", "basis": f"honour:{number}"}, "names no case"),
