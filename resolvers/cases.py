@@ -280,8 +280,9 @@ async def _apply(ctx: RequestContext, connection: AsyncConnection, step: Step, c
     else:
         await append_event(connection, kind=step.event, before=before, after=after, **event)
     for party, recipient in _recipients(ctx, step, record):
-        await notify(connection, party=party, recipient=recipient, kind=step.event.value, subject_code=record.subject_code,
-                     record_id=record.id, case_id=case_id, message=_message(step, case_id, record))
+        await notify(connection, party=party, recipient=recipient, kind=step.event.value,
+                     subject_code=record.subject_code, record_id=record.id, case_id=case_id,
+                     message=_message(step, case_id, record))
     await append_submission_log(connection, user=user, department=department or None,
                                 action=f"CASE_{step.kind.value}_{step.name.upper()}", channel="API", detail={
                                     "case_id": case_id, "record_id": record.id, "state": step.to_state,

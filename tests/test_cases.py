@@ -21,8 +21,8 @@ from sqlalchemy import func, select, text
 from domain.identifiers import resident_id_check_char
 from domain.working_days import WorkingDayCalendar
 from resolvers.node_ids import NodeKind, global_id
-from store.models import (Annotation, Case, Notification, Record, RecordEvent, RecordTombstone, RecordVersion,
-                          SubmissionLogEntry)
+from store.models import (Annotation, Case, Notification, QueryLogEntry, Record, RecordEvent, RecordTombstone,
+                          RecordVersion, SubmissionLogEntry)
 from tests import world
 from tests.conftest import app_for, graphql, make_token, row_number
 
@@ -202,6 +202,10 @@ async def test_revocation_steps_are_refused_to_every_other_actor(engine):
                       make_token(user="cs-scjg-none", department="SCJG")):  # SCJG without a role
             assert forbidden(await graphql(client, REPORT, report, token=token)), token
         assert await writes(engine) == before
+        async with engine.connect() as connection:  # each refusal is in the query log, for supervisors
+            outcome = (await connection.execute(select(QueryLogEntry.outcome).where(
+                QueryLogEntry.user == "cs-zjj").order_by(QueryLogEntry.seq.desc()).limit(1))).scalar()
+        assert outcome == "REFUSED"
         case = payload(await graphql(client, REPORT, report, token=SCJG), "reportRevocation")["case"]
         before = await writes(engine)
         for token in (None, SCJG, ZJJ, make_token(user="cs-org102", subject=subject), AUDITOR,
@@ -334,7 +338,8 @@ async def test_cases_are_listed_for_the_centre_and_auditors_and_my_cases_for_sub
         for token in (OPERATOR, AUDITOR):
             body = await graphql(client, CASES, {"f": {"subjectCode": subject, "kind": "REVOCATION",
                                                        "state": "REPORTED", "providerCode": "SCJG"}}, token=token)
-            assert body.get("data") and [e["node"]["number"] for e in body["data"]["cases"]["edges"]] == [case["number"]], body
+            listed = [e["node"]["number"] for e in body["data"]["cases"]["edges"]]
+            assert listed == [case["number"]], body
         assert (await graphql(client, CASES, {"f": {"subjectCode": subject, "state": "REVOKED"}},
                               token=OPERATOR))["data"]["cases"]["totalCount"] == 0
         for token in (None, SCJG, make_token(user="cs-org107", subject=subject)):
