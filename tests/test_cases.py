@@ -402,3 +402,26 @@ async def test_a_deleted_records_id_is_never_given_to_another_record(engine, bac
     if backend == "sqlite" and row_number(following) == row_number(record_id):
         pytest.xfail("SQLite reused a deleted newest record's id: records needs AUTOINCREMENT (migration pending)")
     assert row_number(following) != row_number(record_id)
+
+
+async def test_a_page_of_cases_costs_the_same_statements_for_one_case_as_for_five(engine):
+    """No query per case: records, tombstones, subjects and steps are batched (schema/cases.py)."""
+    from tests.test_statement_count import StatementCounter
+
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        for serial in range(110, 115):
+            subject = org(serial)
+            record_id = await submit(client, honour(subject, serial, f"威海市环翠区案件测试{serial}有限公司"), TW)
+            await graphql(client, REQUEST, {"i": {"recordId": record_id, "reason": "请删除"}},
+                          token=make_token(user=f"cs-org{serial}", subject=subject))
+        page = """query($n: Int!) { cases(filter: {kind: HONOUR_DELETION, providerCode: "TW"}, first: $n) {
+          totalCount edges { node { number state dueOn overdue record { id status } tombstone { recordNumber }
+          subject { code name } provider { code name } steps { kind effectiveOn } } } } }"""
+        await graphql(client, page, {"n": 1}, token=OPERATOR)  # reference data read once, before
+        counts = {}
+        for n in (1, 5):
+            with StatementCounter(engine) as counter:
+                body = await graphql(client, page, {"n": n}, token=OPERATOR)
+            assert "errors" not in body and len(body["data"]["cases"]["edges"]) == n, body
+            counts[n] = counter.count
+    assert counts[1] == counts[5], counts
