@@ -8,9 +8,10 @@ checks and explanations reuse the same answers; nothing here calls Casbin per ro
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.disclosure import status_on
@@ -23,17 +24,37 @@ from resolvers.permits import covers, permit_named, why_not_valid
 from resolvers.errors import Forbidden
 from resolvers.node_ids import authorisation_named, record_named
 from resolvers.scope import PUBLIC_SCOPE, UNRESTRICTED_SCOPE, PairSet, RecordScope, SubjectRight, compress
-from store.models import Record
+from resolvers.node_ids import NodeKind, decode, looks_global
+from store.models import Case, Record
 
 # Roles a token may carry in its `roles` claim; each must come with a department.
 TOKEN_ROLES = ("officer", "agency", "operator", "auditor")
-# Why an operator reads PUBLIC records only for now (SPEC 3.1: "only the records of the subject of
-# an open case ... that the basis names"): there are no case workflows to name yet.
-OPERATOR_WITHOUT_CASES = (
-    "credit-centre operators read non-public records only for the subject of an open case the centre "
-    "handles (objection, revocation, repair, honour deletion), named in X-Query-Basis with a purpose "
-    "(SPEC 3.1); the case workflows do not exist in this release, so no basis can name one and operators "
-    "read PUBLIC records only")
+# What an operator is told when it declared something but its basis opens no case (SPEC 3.1:
+# "only the records of the subject of an open case ... that the basis names").
+OPERATOR_NEEDS_CASE = (
+    "credit-centre operators read non-public records only for the subject of an open case the centre handles "
+    "(revocation, repair, honour deletion), named in X-Query-Basis as `case:<number>` (or the case's id) with "
+    "X-Query-Purpose (SPEC 3.1): {why}; operators read PUBLIC records otherwise")
+_CASE_BASIS = re.compile(r"case:([0-9]{1,19})", re.IGNORECASE | re.ASCII)
+_OPEN_CASE = select(Case.__table__.c.id, Case.__table__.c.subject_code).where(
+    Case.__table__.c.id == bindparam("case_id"), Case.__table__.c.closed_at.is_(None))
+
+
+def case_named(basis: str | None) -> int | None:
+    """The case number a basis names: `case:<number>`, or a case's global id; None otherwise."""
+    text = (basis or "").strip()
+    match = _CASE_BASIS.fullmatch(text)
+    if match is not None:
+        number = int(match.group(1))
+        return number if 1 <= number < 2 ** 63 else None
+    if looks_global(text):
+        try:
+            kind, key = decode(text)
+        except ValueError:
+            return None
+        if kind is NodeKind.CASE and key.isascii() and key.isdigit() and len(key) <= 19 and 1 <= int(key) < 2 ** 63:
+            return int(key)
+    return None
 
 
 @dataclass(frozen=True)
@@ -65,7 +86,7 @@ class Reader:
     principal: Principal
     roles: tuple[str, ...]  # general roles: public plus those of the token
     dept: str
-    cond: str  # none / declared (a purpose and a basis); `case` once case workflows exist
+    cond: str  # none / declared (a purpose and a basis) / case (an operator's basis names an open case)
 
     @classmethod
     def of(cls, principal: Principal, purpose: Purpose | None, basis: str | None) -> "Reader":
@@ -147,6 +168,9 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
         return Access(None, reader, PUBLIC_SCOPE)
     if not policies.enabled:
         return Access(policies, reader, UNRESTRICTED_SCOPE)
+    case, case_problem = await _case_of(engine, reader, basis)
+    if case is not None:
+        reader = replace(reader, cond=CASE)
     universe, dept, cond = policies.pairs, reader.dept, reader.general_cond
     general_pairs = _union(policies, reader.roles, dept, cond)
     notices = []
@@ -157,8 +181,8 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
             notices.append(Notice("non-public records were withheld: declare "
                                   f"{' and '.join(_HEADER_OF[m] for m in missing)} (HC-23, XZ-18) to read what your "
                                   "role allows", missing))
-    if "operator" in reader.roles and (purpose is not None or basis):
-        notices.append(Notice(OPERATOR_WITHOUT_CASES))
+    if "operator" in reader.roles and case is None and (purpose is not None or basis):
+        notices.append(Notice(OPERATOR_NEEDS_CASE.format(why=case_problem)))
     unmasked = any(policies.allows(r, dept, "unmask", cond).allowed for r in reader.roles)
     archived_too = "auditor" in reader.roles and cond != NONE
     provider_pairs = PairSet()
@@ -168,6 +192,9 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
     if principal.subject_code:
         subjects.append(SubjectRight(principal.subject_code, compress(_pairs(policies, "self", dept, cond), universe),
                                      archived_too=True, role="self"))
+    if case is not None:  # the case's subject, archived and repaired records too (SPEC 3.1, 3.2)
+        subjects.append(SubjectRight(case.subject_code, compress(_pairs(policies, "operator", dept, CASE), universe),
+                                     archived_too=True, role="operator"))
     permit_pairs: frozenset = frozenset()
     permit_number = None
     if not principal.is_anonymous:
@@ -213,6 +240,20 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
                         provider_pairs=provider_pairs, subjects=tuple(subjects), archived_too=archived_too,
                         unmasked=unmasked, departmental=departmental)
     return Access(policies, reader, scope, notices, permit_pairs=permit_pairs, permit_number=permit_number)
+
+
+async def _case_of(engine: AsyncEngine, reader: Reader, basis: str | None) -> tuple[Row | None, str]:
+    """The open case an operator's basis names (one lookup, operators naming a case only), or why none."""
+    if "operator" not in reader.roles:
+        return None, ""
+    number = case_named(basis)
+    if number is None:
+        return None, "the basis names no case"
+    if reader.cond != DECLARED:
+        return None, "no X-Query-Purpose was declared"
+    async with engine.connect() as connection:
+        case = (await connection.execute(_OPEN_CASE, {"case_id": number})).first()
+    return (case, "") if case is not None else (None, f"case {number} does not exist or is closed")
 
 
 def _pair_list(pairs, universe) -> str:

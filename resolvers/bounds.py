@@ -23,7 +23,8 @@ LAST_DAY = dt.date(2999, 12, 31)
 # What each `what` of parse_id is as a global id (resolvers/node_ids.py).
 _KINDS = {"record": NodeKind.RECORD, "authorisation": NodeKind.AUTHORIZATION, "query permit": NodeKind.QUERY_PERMIT,
           "query log entry": NodeKind.QUERY_LOG_ENTRY, "notification": NodeKind.NOTIFICATION,
-          "webhook": NodeKind.WEBHOOK, "webhook delivery": NodeKind.WEBHOOK_DELIVERY}
+          "webhook": NodeKind.WEBHOOK, "webhook delivery": NodeKind.WEBHOOK_DELIVERY,
+          "case": NodeKind.CASE}
 
 
 def parse_id(value: object, argument: str, what: str = "record") -> int:

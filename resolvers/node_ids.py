@@ -33,11 +33,12 @@ class NodeKind(str, enum.Enum):
     NOTIFICATION = "Notification"
     WEBHOOK = "Webhook"
     WEBHOOK_DELIVERY = "WebhookDelivery"
+    CASE = "Case"  # a revocation, repair or honour-deletion case (domain/workflows.py)
 
 
 _ENCODED = {NodeKind.RECORD, NodeKind.CATALOGUE_ITEM, NodeKind.DEPARTMENT, NodeKind.QUERY_PERMIT,
             NodeKind.AUTHORIZATION, NodeKind.QUERY_LOG_ENTRY, NodeKind.NOTIFICATION, NodeKind.WEBHOOK,
-            NodeKind.WEBHOOK_DELIVERY}
+            NodeKind.WEBHOOK_DELIVERY, NodeKind.CASE}
 _BY_NAME = {kind.value: kind for kind in _ENCODED}
 SUBJECT_ID_PREFIX = "sj1_"  # domain/subject_ids.PREFIX: a subject's id is recognised by it
 IMPORT_JOB_ID = re.compile(r"[0-9a-f]{32}", re.ASCII)  # ingest/import_jobs.py: uuid4().hex

@@ -63,7 +63,7 @@ class SubjectRight:
 
     subject_code: str
     pairs: PairSet
-    archived_too: bool = False  # the subject itself and a case handler also see archived records
+    archived_too: bool = False  # the subject itself and a case handler also see archived, repaired and revoked records
     authorization_id: int | None = None
     role: str = "self"
 
@@ -76,7 +76,7 @@ class RecordScope:
       with purpose and basis; LIMITED items whose share list names the department).
     - `provider` / `provider_pairs`: the reader's department sees its own records, always.
     - `subjects`: rights over particular subjects (itself, authorisations, a case).
-    - `archived_too`: auditors with a basis see archived records as well.
+    - `archived_too`: auditors with a basis see archived records as well, and repaired ones (HC-31).
     - `departmental`: a department (officer or auditor with purpose and basis) reads PUBLIC records per
       their class until their disclosure ends; every other reader of the general pairs sees a PUBLIC
       record only while it is on public display (`publicity_ends_on`, SPEC 3.2).
@@ -127,6 +127,13 @@ def on_public_display(today: dt.date) -> ColumnElement[bool]:
     return or_(R.visibility != Visibility.PUBLIC.value, R.publicity_ends_on.is_(None), R.publicity_ends_on >= today)
 
 
+# Records off the query interface that some readers still see, marked with their status:
+# REPAIRED (HC-31: the subject and auditors) and REVOKED, reported but not yet deleted (HC-30: the
+# subject sees all of its own records whatever their status, SPEC 3.2; an operator on its case).
+SHOWN_TO_AUDITORS = (RecordStatus.REPAIRED.value,)
+SHOWN_TO_SUBJECT = (RecordStatus.REPAIRED.value, RecordStatus.REVOKED.value)
+
+
 @lru_cache(maxsize=64)
 def status_filter(status: RecordStatus, today: dt.date) -> ColumnElement[bool]:
     if status is RecordStatus.ACTIVE:
@@ -149,13 +156,14 @@ def scope_filter(scope: RecordScope, today: dt.date) -> ColumnElement[bool]:
     live_or_archived = or_(is_live, archived(today))
     clauses: list[ColumnElement[bool]] = []
     if not scope.general.empty:
-        general = and_(live_or_archived if scope.archived_too else is_live, scope.general.clause())
+        states = or_(live_or_archived, R.status.in_(SHOWN_TO_AUDITORS)) if scope.archived_too else is_live
+        general = and_(states, scope.general.clause())
         clauses.append(general if scope.departmental else and_(general, on_public_display(today)))
     if scope.provider and not scope.provider_pairs.empty:
         clauses.append(and_(R.provider_code == scope.provider, scope.provider_pairs.clause()))
     for right in scope.subjects:
         if right.pairs.empty:
             continue
-        states = live_or_archived if right.archived_too else is_live
+        states = or_(live_or_archived, R.status.in_(SHOWN_TO_SUBJECT)) if right.archived_too else is_live
         clauses.append(and_(R.subject_code == right.subject_code, states, right.pairs.clause()))
     return or_(*clauses) if clauses else false()

@@ -29,6 +29,7 @@ from resolvers.subjects import parse_subject_id, subject_by_id
 from schema.audit import QueryLogEntry
 from schema.authorizations import AuthorizationType
 from schema.imports import ImportJob
+from schema.cases import case_node
 from schema.permits import QueryPermitType
 from schema.records import record_object
 from schema.relay import Node
@@ -134,6 +135,14 @@ async def _webhook_part(ctx: RequestContext, key: str, path: list, kind: NodeKin
         return None
 
 
+async def _case(ctx: RequestContext, key: str, path: list) -> Any:
+    ident = _key(key)
+    found, exists = await case_node(ctx, ident) if ident is not None else (None, False)
+    if found is None and exists:
+        _refused(ctx, path, "case", "SPEC 3.4: a case is read by the centre, auditors, its subject and its provider")
+    return found
+
+
 _READERS = {
     NodeKind.SUBJECT: _subject, NodeKind.RECORD: _record, NodeKind.CATALOGUE_ITEM: _catalogue_item,
     NodeKind.DEPARTMENT: _department, NodeKind.QUERY_PERMIT: _query_permit, NodeKind.AUTHORIZATION: _authorization,
@@ -141,6 +150,7 @@ _READERS = {
     NodeKind.NOTIFICATION: _notification,
     NodeKind.WEBHOOK: partial(_webhook_part, kind=NodeKind.WEBHOOK),
     NodeKind.WEBHOOK_DELIVERY: partial(_webhook_part, kind=NodeKind.WEBHOOK_DELIVERY),
+    NodeKind.CASE: _case,
 }
 
 

@@ -14,6 +14,7 @@ from resolvers import records as record_resolvers
 from resolvers import subjects as subject_resolvers
 from resolvers.bounds import DEFAULT_FIRST
 from schema import audit, authorizations, collection, connections, imports, notifications, permits, provider_events
+from schema import cases as case_fields
 from schema import nodes as node_fields
 from schema import webhooks as webhook_fields
 from schema.enums import Category, SubjectKind
@@ -174,6 +175,14 @@ class Query:
         resolver=webhook_fields.deliveries,
         description="The delivery log of the caller's department's webhooks, newest first: each notification owed to "
                     "each webhook, its attempts and outcome.")
+    cases: case_fields.CaseConnection = strawberry.field(
+        resolver=case_fields.cases,
+        description="Revocation, repair and honour deletion cases, newest first (SPEC 3.4): for the credit centre's "
+                    "operators and auditors; `filter: {overdue: true}` lists the missed deadlines.")
+    my_cases: case_fields.CaseConnection = strawberry.field(
+        resolver=case_fields.my_cases,
+        description="The caller's cases, newest first: a subject's own, or those on a department's records.")
+
 
 
 @strawberry.type(description="Writing to the credit gateway. Every mutation takes one `input` and returns a payload "
@@ -232,3 +241,26 @@ class Mutation:
         description="The provider department cancels (取消) one of its good records without validity, with the "
                     "document: it is disclosed until the day given, then archived (HC-19(2)). An event, a notice, "
                     "logged.")
+
+    report_revocation: case_fields.CasePayload = strawberry.mutation(
+        resolver=case_fields.report_revocation,
+        description="The provider reports in writing that the decision behind one of its bad records was revoked "
+                    "(HC-30): the record leaves every query at once, and the credit centre deletes it within 3 "
+                    "working days (completeRevocation). Opens a REVOCATION case.")
+    complete_revocation: case_fields.CasePayload = strawberry.mutation(
+        resolver=case_fields.complete_revocation,
+        description="The credit centre's operator deletes a reported record (HC-30): its content leaves every live "
+                    "table and version; a tombstone keeps its id, provider, item, document number and the "
+                    "revocation's reference.")
+    certify_repair: case_fields.CasePayload = strawberry.mutation(
+        resolver=case_fields.certify_repair,
+        description="The provider certifies credit repair of one of its bad records in writing (HC-31): the record "
+                    "leaves the query interface at once (its subject and auditors still see it, REPAIRED). Refused "
+                    "before the item's minimum publicity period.")
+    request_honour_deletion: case_fields.CasePayload = strawberry.mutation(
+        resolver=case_fields.request_honour_deletion,
+        description="The subject asks to delete one of its award, volunteer or charity records (HC-33): the centre "
+                    "and the provider are notified at once; the provider deletes it within 5 working days.")
+    delete_honour: case_fields.CasePayload = strawberry.mutation(
+        resolver=case_fields.delete_honour,
+        description="The provider deletes an honour its subject asked to delete (HC-33); a tombstone remains.")

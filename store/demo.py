@@ -47,7 +47,8 @@ from domain.identifiers import (CREDIT_CODE_ALPHABET, credit_code_check_char, or
                                 resident_id_check_char)
 from domain.record_facts import derive_facts, period_end
 from domain.working_days import WorkingDayCalendar
-from store.models import Annotation, Record, Subject
+from store.demo_cases import CaseRows, apply_case_workflows
+from store.models import Annotation, Case, Notification, Record, RecordEvent, RecordTombstone, Subject
 
 __all__ = ["REFERENCE_DATE", "DEFAULT_SEED", "SUBMITTED_BY", "DemoData", "build_demo_data",
            "load_demo_data"]
@@ -1616,6 +1617,7 @@ class DemoData:
     records: list[dict[str, Any]]
     annotations: list[dict[str, Any]]
     counts: dict[str, int] = field(default_factory=dict)
+    cases: CaseRows = field(default_factory=CaseRows)  # store/demo_cases.py
 
 
 class ContentError(ValueError):
@@ -1625,12 +1627,14 @@ class ContentError(ValueError):
 def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, subjects: int = 2000,
                     records: int = 20000, today: date | None = None, taken_codes: set[str] | None = None,
                     taken_documents: set[tuple[str, str, str]] | None = None, first_record_id: int = 1,
-                    working_days: WorkingDayCalendar | None = None) -> DemoData:
+                    working_days: WorkingDayCalendar | None = None, first_case_id: int = 1) -> DemoData:
     """Generate the whole data set in memory (no database): deterministic for a given seed.
 
     `taken_codes` / `taken_documents` are what the database already holds (kept unique against);
     record ids start at `first_record_id` so annotations can point at them. No version rows:
     a record that never changed is its own version 1 (`resolvers.correction.versions_of`).
+    Revoked, repaired and deleted records come from their cases (store/demo_cases.py): a completed
+    revocation or honour deletion leaves a tombstone, not a record.
     """
     today = today or REFERENCE_DATE
     rng = random.Random(seed)
@@ -1709,6 +1713,7 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
         if subject.code not in first_seen or submitted_at < first_seen[subject.code]:
             first_seen[subject.code] = submitted_at
 
+    record_rows, case_rows = apply_case_workflows(record_rows, profile, working_days, today, rng, first_case_id)
     never_seen = dt.datetime(today.year, today.month, today.day, tzinfo=UTC)
     subject_rows = [{"code": s.code, "kind": s.kind.value, "name": s.name, "status": s.status.value,
                      "ended_on": s.ended_on, "created_at": first_seen.get(s.code, never_seen)} for s in people]
@@ -1721,8 +1726,10 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
         **{status.value.lower(): statuses.get(status.value, 0) for status in RecordStatus},
         "late": sum(r["late_working_days"] > 0 for r in record_rows),
         "annotations": len(annotation_rows),
+        "cases": len(case_rows.cases),
+        "tombstones": len(case_rows.tombstones),
     }
-    return DemoData(subject_rows, record_rows, annotation_rows, counts)
+    return DemoData(subject_rows, record_rows, annotation_rows, counts, case_rows)
 
 
 # ------------------------------------------------------------------------------- loading
@@ -1742,15 +1749,24 @@ async def load_demo_data(engine: AsyncEngine, profile_code: str, *, seed: int = 
         taken_codes = set((await connection.execute(select(Subject.code))).scalars())
         taken_documents = {tuple(r) for r in await connection.execute(
             select(Record.provider_code, Record.catalogue_item_code, Record.document_number))}
-        first_id = ((await connection.execute(select(func.max(Record.id)))).scalar() or 0) + 1
+        first_id = max(((await connection.execute(select(func.max(Record.id)))).scalar() or 0),
+                       ((await connection.execute(select(func.max(RecordTombstone.record_id)))).scalar() or 0)) + 1
+        first_case = ((await connection.execute(select(func.max(Case.id)))).scalar() or 0) + 1
         data = build_demo_data(profile, seed=seed, subjects=subjects, records=records, today=today,
-                               taken_codes=taken_codes, taken_documents=taken_documents, first_record_id=first_id)
+                               taken_codes=taken_codes, taken_documents=taken_documents, first_record_id=first_id,
+                               first_case_id=first_case)
         for table, rows in ((Subject.__table__, data.subjects), (Record.__table__, data.records),
-                            (Annotation.__table__, data.annotations)):
+                            (Annotation.__table__, data.annotations), (Case.__table__, data.cases.cases),
+                            (RecordEvent.__table__, data.cases.events),
+                            (RecordTombstone.__table__, data.cases.tombstones),
+                            (Notification.__table__, data.cases.notifications)):
             if rows:
                 await connection.execute(table.insert(), rows)
         if connection.dialect.name == "postgresql" and data.records:
             # Explicit ids do not advance PostgreSQL's sequence; later inserts must not collide.
             await connection.execute(text(
                 "SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT MAX(id) FROM records))"))
+        if connection.dialect.name == "postgresql" and data.cases.cases:
+            await connection.execute(text(
+                "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))"))
     return data.counts

@@ -1,7 +1,8 @@
 """Deleting a record's content from every live table, keeping a tombstone (HC-30 revocation, HC-33
 honour deletion, XZ-20 end of retention).
 
-The record's row, its versions and annotations go; its events stay with their `before`/`after`
+The record's row, its versions, annotations and objections go (an objection quotes the record and
+is moot once the record is deleted); its events stay with their `before`/`after`
 emptied (the dates and kinds remain, so the record's history still reads as steps); a tombstone
 keeps its id, subject, provider, item, document number and the reference the deletion rests on, so
 log entries naming the id stay readable. One transaction: the caller's.
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.clock import utc_now
 from domain.enums import RecordEventKind
-from store.models import Annotation, Record, RecordEvent, RecordTombstone, RecordVersion
+from store.models import Annotation, Objection, Record, RecordEvent, RecordTombstone, RecordVersion
 
 R = Record.__table__
 
@@ -38,5 +39,6 @@ async def delete_record_content(connection: AsyncConnection, *, record_id: int, 
                              .values(before={}, after={}))
     await connection.execute(delete(RecordVersion.__table__).where(RecordVersion.__table__.c.record_id == record_id))
     await connection.execute(delete(Annotation.__table__).where(Annotation.__table__.c.record_id == record_id))
+    await connection.execute(delete(Objection.__table__).where(Objection.__table__.c.record_id == record_id))
     await connection.execute(delete(R).where(R.c.id == record_id))
     return True

@@ -164,8 +164,9 @@ async def test_unknown_purpose_is_refused_with_the_allowed_values(client):
 
 
 async def test_operator_naming_a_case_reads_public_records_only_and_is_told_why(client):
-    """SPEC 3.1: only an open case the centre handles opens a subject; there are no case workflows
-    yet, so `repair:<record id>` (any case, with or without a purpose) opens nothing."""
+    """SPEC 3.1: only an open case the centre handles, named `case:<number>`, opens a subject; a basis
+    in another form (`repair:<record id>`, with or without a purpose) names no case and opens nothing
+    (tests/test_cases_access.py: a named open case opens its subject)."""
     operator = make_token(user="x2", department="XYZX", roles=["operator"])
     for declared in ({"basis": f"repair:{w.WORLD.records['P-SHARED']}"},
                      {"basis": f"Repair:{w.WORLD.records['P-AUTHORIZED']}", "purpose": "supervision"},
@@ -174,7 +175,7 @@ async def test_operator_naming_a_case_reads_public_records_only_and_is_told_why(
         assert labels_of(body) == {"A-PUBLIC", "P-PUBLIC"}, declared
         assert body["data"]["subjects"][1]["code"] == MASKED_P
         notices = [e["message"] for e in body["errors"] if e["extensions"]["code"] == "PURPOSE_REQUIRED"]
-        assert any("open case" in m and "case workflows do not exist" in m for m in notices), notices
+        assert any("open case" in m and "the basis names no case" in m for m in notices), notices
 
 
 async def test_archived_records_reach_the_subject_auditors_and_their_provider_only(client, matrix_permits):

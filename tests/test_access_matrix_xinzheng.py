@@ -95,7 +95,7 @@ CELLS = [
     ("auditor with purpose: as an officer, never AUTHORIZED or unlisted LIMITED",
      dict(user="a1", department="FGJ", roles=["auditor"]), PURPOSE, CLASS_B, None),
     ("operator naming a repair", dict(user="x1", department="XYZX", roles=["operator"]),
-     {"purpose": "supervision", "basis": "repair:1"}, PUBLIC, "case workflows do not exist"),
+     {"purpose": "supervision", "basis": "repair:1"}, PUBLIC, "the basis names no case"),
 ]
 
 

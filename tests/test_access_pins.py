@@ -5,8 +5,8 @@ own (tests/pins_world.py: LIMITED records of four items with different share lis
 records of a person, disclosure periods ending around the jurisdiction's day), so that the
 mutations listed in issue 12 fail a test:
 
-- a case basis (`objection:` / `repair:`) opening anything, for any role (there are no case
-  workflows yet: operators read PUBLIC records only, SPEC 3.1);
+- a basis in the `objection:` / `repair:` forms opening anything, for any role (a case is named
+  `case:<number>`; operators read PUBLIC records otherwise, SPEC 3.1);
 - a partly granted LIMITED class read as the whole class, or without its catalogue-item filter;
 - a purpose alone, or a basis alone, counted as declared (HC-23, XZ-18 need both);
 - auditors reading archived records without a basis, grantees reading archived records, and the
@@ -158,7 +158,7 @@ async def test_a_grant_of_one_limited_item_opens_that_item_only_and_of_the_class
     assert labels == {"PUBLIC"} | world.labels("LIMITED-")
 
 
-# ---- a case basis opens nothing (SPEC 3.1: no case workflows yet) -----------------------------
+# ---- a basis that names no case opens nothing (SPEC 3.1: cases are named `case:<number>`) ----
 
 CASE_READERS = {
     "operator": ("XYZX", "operator"),

@@ -19,7 +19,7 @@ from domain.working_days import WorkingDayCalendar
 from store.bootstrap import initialise
 from store.demo import OBJECTION_TEXT, REFERENCE_DATE, SUBMITTED_BY, build_demo_data, load_demo_data
 from store.engine import create_engine
-from store.models import Annotation, Record, RecordVersion, Subject
+from store.models import Annotation, Case, Notification, Record, RecordEvent, RecordTombstone, RecordVersion, Subject
 
 PROFILES = ["huancui", "xinzheng"]
 SMALL = {"subjects": 200, "records": 2000}
@@ -49,6 +49,10 @@ async def loaded(request, tmp_path_factory):
         "subjects": await _rows(engine, Subject.__table__),
         "records": await _rows(engine, Record.__table__),
         "annotations": await _rows(engine, Annotation.__table__),
+        "cases": await _rows(engine, Case.__table__),
+        "events": await _rows(engine, RecordEvent.__table__),
+        "tombstones": await _rows(engine, RecordTombstone.__table__),
+        "notifications": await _rows(engine, Notification.__table__),
     }
     yield data
     await engine.dispose()
@@ -57,7 +61,9 @@ async def loaded(request, tmp_path_factory):
 async def test_counts_match_the_rows(loaded):
     counts = loaded["counts"]
     assert counts["subjects"] == len(loaded["subjects"]) == SMALL["subjects"]
-    assert counts["records"] == len(loaded["records"]) == SMALL["records"]
+    assert counts["records"] == len(loaded["records"])
+    assert counts["tombstones"] == len(loaded["tombstones"]) > 0 and counts["cases"] == len(loaded["cases"])
+    assert len(loaded["records"]) + len(loaded["tombstones"]) == SMALL["records"]  # deleted ones leave a tombstone
     assert counts["annotations"] == len(loaded["annotations"]) > 0
     statuses = Counter(r["status"] for r in loaded["records"])
     for status in ("active", "archived", "revoked", "repaired", "suspended", "deleted"):
@@ -158,7 +164,7 @@ async def test_archived_records_are_those_past_their_period(loaded):
 async def test_other_lifecycle_states_occur_where_they_apply(loaded):
     profile, records = loaded["profile"], loaded["records"]
     statuses = Counter(r["status"] for r in records)
-    assert statuses["REVOKED"] and statuses["REPAIRED"] and statuses["DELETED"], statuses
+    assert statuses["REVOKED"] and statuses["REPAIRED"] and not statuses["DELETED"], statuses  # deleted: tombstones
     for record in records:
         if record["status"] in ("REVOKED", "REPAIRED", "SUSPENDED"):
             assert record["category"] == "BAD"
@@ -170,6 +176,35 @@ async def test_other_lifecycle_states_occur_where_they_apply(loaded):
             assert _china_day(record["submitted_at"]) < record["status_changed_on"] < REFERENCE_DATE
     if not profile.objection.suspend_when_provider_late:
         assert not statuses["SUSPENDED"]
+
+
+async def test_revoked_repaired_and_deleted_records_come_from_their_cases(loaded):
+    """Issue 15: no status is set directly; each REVOKED or REPAIRED record has the case that set it,
+    each deleted record a closed case and a tombstone, and every case its dated steps."""
+    records = {r["id"]: r for r in loaded["records"]}
+    tombstones = {t["record_id"]: t for t in loaded["tombstones"]}
+    cases = {c["record_id"]: c for c in loaded["cases"]}
+    steps = Counter(e["case_id"] for e in loaded["events"])
+    assert len(cases) == len(loaded["cases"])  # one case per record
+    for record in records.values():
+        if record["status"] in ("REVOKED", "REPAIRED"):
+            case = cases[record["id"]]
+            assert (case["kind"], case["state"]) == {"REVOKED": ("REVOCATION", "REPORTED"),
+                                                    "REPAIRED": ("REPAIR", "REPAIRED")}[record["status"]]
+            assert case["opened_on"] == record["status_changed_on"]
+    for record_id, tombstone in tombstones.items():
+        case = cases[record_id]
+        assert record_id not in records and case["closed_at"] is not None
+        assert (case["kind"], case["state"], tombstone["reason"]) in {("REVOCATION", "REVOKED", "REVOKED"),
+                                                                      ("HONOUR_DELETION", "DELETED", "HONOUR_DELETED")}
+        assert tombstone["effective_on"] <= case["due_on"] < REFERENCE_DATE
+    kinds = Counter((c["kind"], c["state"]) for c in loaded["cases"])
+    assert kinds[("REVOCATION", "REVOKED")] and kinds[("HONOUR_DELETION", "DELETED")], kinds
+    assert all(steps[c["id"]] >= 1 for c in loaded["cases"])
+    assert all(e["before"] == {} == e["after"] for e in loaded["events"] if e["record_id"] in tombstones)
+    open_honours = [c for c in loaded["cases"] if c["state"] == "REQUESTED"]
+    assert all(records[c["record_id"]]["status"] == "ACTIVE" for c in open_honours)
+    assert {n["recipient_party"] for n in loaded["notifications"]} == {"SUBJECT", "PROVIDER", "CENTRE"}
 
 
 async def test_late_submissions_are_flagged(loaded):
@@ -254,11 +289,12 @@ async def test_a_second_load_adds_without_collisions(tmp_path):
     try:
         await load_demo_data(engine, "huancui", subjects=50, records=400)
         counts = await load_demo_data(engine, "huancui", subjects=50, records=400)
-        assert counts["records"] == 400
+        assert counts["records"] + counts["tombstones"] == 400
         async with engine.connect() as connection:
             assert (await connection.execute(select(func.count()).select_from(Subject))).scalar() == 100
-            assert (await connection.execute(select(func.count()).select_from(Record))).scalar() == 800
-            assert (await connection.execute(select(func.max(Record.id)))).scalar() == 800
+            stored = (await connection.execute(select(func.count()).select_from(Record))).scalar()
+            kept = (await connection.execute(select(func.count()).select_from(RecordTombstone))).scalar()
+            assert stored + kept == 800 and (await connection.execute(select(func.max(Record.id)))).scalar() == 800
     finally:
         await engine.dispose()
 
@@ -270,9 +306,9 @@ async def test_full_default_size_loads_in_seconds(tmp_path):
         counts = await load_demo_data(engine, "huancui")
         elapsed = time.perf_counter() - started
         print(f"\nfull demo load (2,000 subjects, 20,000 records) on SQLite: {elapsed:.1f} s; {counts}")
-        assert counts["subjects"] == 2000 and counts["records"] == 20000
+        assert counts["subjects"] == 2000 and counts["records"] + counts["tombstones"] == 20000
         async with engine.connect() as connection:
-            for model, expected in ((Subject, 2000), (Record, 20000), (RecordVersion, 0),
+            for model, expected in ((Subject, 2000), (Record, counts["records"]), (RecordVersion, 0),
                                     (Annotation, counts["annotations"])):
                 assert (await connection.execute(select(func.count()).select_from(model))).scalar() == expected
         assert elapsed < 60

@@ -282,7 +282,7 @@ async def test_an_operator_is_told_about_cases_only_when_it_declares_something(c
     query = "query($c: [ID!]!){ subjects(codes: $c){ records(first: 9){ totalCount } } }"
 
     def case_notices(body):
-        return [e for e in body.get("errors", []) if "case workflows do not exist" in e["message"]]
+        return [e for e in body.get("errors", []) if "open case" in e["message"]]
 
     assert case_notices(await graphql(client, query, {"c": [w.PERSON_P]}, token=operator)) == []
     for declared in ({"purpose": "supervision"}, {"basis": "repair:1"}):

@@ -1,0 +1,118 @@
+"""The case workflows after collection, as transition tables (SPEC 3.4; HC-30, HC-31, HC-33).
+
+Each CaseKind is a table of steps: the state a step starts from (None: the step opens the case),
+the state it leads to, who takes it (a CaseParty and the token roles that may act for it), the
+record event it writes, who acts next and within how many working days (counted from the day of
+the step, the start day not counted: domain/working_days.py), and the article. Resolvers look a
+step up here and apply it; they never re-encode states, actors or deadlines.
+
+Choices the articles leave to the platform, and why:
+- Revocation (HC-30): the provider tells the centre in writing; the centre deletes the record
+  from the database within 3 working days of receiving the notice. The record leaves every query
+  at the report (status REVOKED: the decision behind it no longer exists, so no reader may rely on
+  it), and its content leaves the live tables when the centre's operator completes the case.
+- Credit repair (HC-31): the provider certifies repair in writing; the centre removes the record
+  from the query interface within 3 working days of receiving the certificate. The centre has
+  nothing to decide (应当), and removing it from the interface loses nothing (the subject and
+  auditors still see it, marked REPAIRED), so the platform does it at once: certification opens
+  and closes the case on the same day, its 3-working-day deadline met by construction.
+- Honour deletion (HC-33): the subject asks; the centre notifies the provider at once (及时通知:
+  the notice is written in the request's own transaction, to the centre and to the provider),
+  and the provider deletes within 5 working days of the request. An open case past its day is
+  overdue and listed for the centre (`cases(filter: {overdue: true})`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from domain.enums import CaseKind, CaseParty, RecordEventKind
+
+PROVIDER_ROLES = frozenset({"officer", "submitter"})  # a provider department's staff (HC-16, HC-18)
+CENTRE_ROLES = frozenset({"operator"})  # the credit centre's operators (HC-6)
+SUBJECT_ROLES = frozenset()  # the subject acts through a token carrying its verified `subject` code
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a workflow."""
+
+    name: str
+    kind: CaseKind
+    from_state: str | None  # None: this step opens the case
+    to_state: str
+    actor: CaseParty
+    roles: frozenset[str]
+    event: RecordEventKind
+    next_party: CaseParty  # NONE: the step closes the case
+    deadline_working_days: int | None  # for the next party, from the day of this step
+    article: str
+    also_closes: RecordEventKind | None = None  # a second event the same step writes (repair: REPAIRED)
+
+    @property
+    def closes(self) -> bool:
+        return self.next_party is CaseParty.NONE
+
+
+@dataclass(frozen=True)
+class Workflow:
+    kind: CaseKind
+    article: str
+    steps: tuple[Step, ...]
+
+    def step(self, name: str) -> Step:
+        return next(s for s in self.steps if s.name == name)
+
+    @property
+    def opening(self) -> Step:
+        return next(s for s in self.steps if s.from_state is None)
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(s.to_state for s in self.steps))
+
+    @property
+    def closed_states(self) -> frozenset[str]:
+        return frozenset(s.to_state for s in self.steps if s.closes)
+
+
+REVOCATION = Workflow(CaseKind.REVOCATION, "HC-30", (
+    Step("report", CaseKind.REVOCATION, None, "REPORTED", CaseParty.PROVIDER, PROVIDER_ROLES,
+         RecordEventKind.REVOCATION_REPORTED, CaseParty.CENTRE, 3, "HC-30"),
+    Step("complete", CaseKind.REVOCATION, "REPORTED", "REVOKED", CaseParty.CENTRE, CENTRE_ROLES,
+         RecordEventKind.REVOKED, CaseParty.NONE, None, "HC-30"),
+))
+
+REPAIR = Workflow(CaseKind.REPAIR, "HC-31", (
+    Step("certify", CaseKind.REPAIR, None, "REPAIRED", CaseParty.PROVIDER, PROVIDER_ROLES,
+         RecordEventKind.REPAIR_CERTIFIED, CaseParty.NONE, 3, "HC-31", also_closes=RecordEventKind.REPAIRED),
+))
+
+HONOUR_DELETION = Workflow(CaseKind.HONOUR_DELETION, "HC-33", (
+    Step("request", CaseKind.HONOUR_DELETION, None, "REQUESTED", CaseParty.SUBJECT, SUBJECT_ROLES,
+         RecordEventKind.HONOUR_DELETION_REQUESTED, CaseParty.PROVIDER, 5, "HC-33"),
+    Step("delete", CaseKind.HONOUR_DELETION, "REQUESTED", "DELETED", CaseParty.PROVIDER, PROVIDER_ROLES,
+         RecordEventKind.HONOUR_DELETED, CaseParty.NONE, None, "HC-33"),
+))
+
+WORKFLOWS: dict[CaseKind, Workflow] = {w.kind: w for w in (REVOCATION, REPAIR, HONOUR_DELETION)}
+
+# Every state a case of these kinds can be in, in workflow order (the GraphQL CaseState enum).
+CASE_STATES: tuple[str, ...] = tuple(dict.fromkeys(s for w in WORKFLOWS.values() for s in w.states))
+STATE_DESCRIPTIONS = {
+    "REPORTED": "Revocation reported by the provider; the centre deletes the record within 3 working days (HC-30).",
+    "REVOKED": "The record's content was deleted from the live tables; a tombstone remains (HC-30). Closed.",
+    "REPAIRED": "Credit repair certified: the record left the query interface (HC-31). Closed.",
+    "REQUESTED": "The subject asked to delete an honour; the provider deletes within 5 working days (HC-33).",
+    "DELETED": "The provider deleted the honour; a tombstone remains (HC-33). Closed.",
+}
+
+
+def is_open(kind: CaseKind | str, state: str) -> bool:
+    return state not in WORKFLOWS[CaseKind(kind)].closed_states
+
+
+def is_overdue(due_on: dt.date | None, closed: bool, today: dt.date) -> bool:
+    """An open case whose last day has passed (the due day itself is still in time)."""
+    return not closed and due_on is not None and due_on < today
