@@ -114,6 +114,35 @@ class RecordChange(str, enum.Enum):
     STATUS = "STATUS"  # its status changed (objection, revocation, repair, deletion)
 
 
+class ObjectionGround(str, enum.Enum):
+    """Why a subject objects to a record (HC-29(1)-(3); XZ-22: 和事实不符 is the first)."""
+
+    ERROR_OR_OMISSION = "ERROR_OR_OMISSION"  # 记载存在错误或者遗漏
+    PRIVACY_OR_TRADE_SECRET = "PRIVACY_OR_TRADE_SECRET"  # 侵犯其商业秘密、个人隐私
+    PAST_ITS_PERIOD = "PAST_ITS_PERIOD"  # 失信信息超过披露期限仍未删除
+
+
+class ObjectionChannel(str, enum.Enum):
+    """How an objection reached the centre (XZ-22: 书面异议申请或者在线异议提交)."""
+
+    ONLINE = "ONLINE"  # filed through the API by the subject or its grantee
+    WRITTEN = "WRITTEN"  # a written application, entered by a centre operator with its reference
+
+
+class ObjectionOutcome(str, enum.Enum):
+    """What the centre's comparison found (HC-29): the platform's copy against the provider's."""
+
+    DIFFERS = "DIFFERS"  # 确有不一致: the centre corrects from the provider's copy
+    SAME = "SAME"  # 一致: forwarded to the provider
+
+
+class ObjectionDecision(str, enum.Enum):
+    """The provider's verification (HC-29, XZ-23)."""
+
+    UPHELD = "UPHELD"  # 异议成立: corrected (or revoked)
+    REJECTED = "REJECTED"  # 异议不成立: the record stands
+
+
 class AnnotationKind(str, enum.Enum):
     """Why a record carries an annotation (标注, HC-29)."""
 
@@ -163,6 +192,12 @@ class RecordEventKind(str, enum.Enum):
     HONOUR_DELETED = "HONOUR_DELETED"  # the provider deleted it (HC-33)
     RETENTION_ENDED = "RETENTION_ENDED"  # Xinzheng: a person's bad information deleted 5 years on (XZ-20)
     DEADLINE_MISSED = "DEADLINE_MISSED"  # a case's deadline passed with its step not taken
+    OBJECTION_FILED = "OBJECTION_FILED"  # the subject (or its grantee, or the centre from a letter) objected (HC-29, XZ-22)
+    OBJECTION_CORRECTED = "OBJECTION_CORRECTED"  # Huancui: the copies differed, the centre corrected (HC-29)
+    OBJECTION_FORWARDED = "OBJECTION_FORWARDED"  # the centre forwarded it to the provider (HC-29, XZ-23)
+    OBJECTION_UPHELD = "OBJECTION_UPHELD"  # the provider found the objection founded (HC-29, XZ-23)
+    OBJECTION_REJECTED = "OBJECTION_REJECTED"  # the provider found the record right (HC-29, XZ-23)
+    OBJECTION_RESULT_NOTIFIED = "OBJECTION_RESULT_NOTIFIED"  # Xinzheng: the centre's letter to the applicant (XZ-23)
 
 
 class CaseKind(str, enum.Enum):

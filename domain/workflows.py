@@ -20,6 +20,15 @@ Choices the articles leave to the platform, and why:
   the notice is written in the request's own transaction, to the centre and to the provider),
   and the provider deletes within 5 working days of the request. An open case past its day is
   overdue and listed for the centre (`cases(filter: {overdue: true})`).
+- Objection (HC-29; XZ-22, XZ-23): the two profiles differ in form, not only in numbers, so the
+  table is the profile's (`objection_workflow`), its deadlines from the profile's `objection`
+  numbers. Huancui: the centre compares the copies within 3 working days (DIFFERS: it corrects
+  and the case closes; SAME: forwarded), the provider verifies within 15 and the centre notifies
+  the subject "promptly" (及时): the notice is written in the provider's own step, so the case
+  closes with it. Xinzheng: the centre forwards within 3, the provider verifies within 15, and
+  the centre's written notice to the applicant (its letter's reference) within 2 working days of
+  receiving the result closes the case. The subject files online; the centre's operator enters a
+  written application (书面异议申请) on its behalf, with the application's reference.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from domain.catalogue import ObjectionDeadlines
 from domain.enums import CaseKind, CaseParty, RecordEventKind
 
 PROVIDER_ROLES = frozenset({"officer", "submitter"})  # a provider department's staff (HC-16, HC-18)
@@ -98,18 +108,85 @@ HONOUR_DELETION = Workflow(CaseKind.HONOUR_DELETION, "HC-33", (
 
 WORKFLOWS: dict[CaseKind, Workflow] = {w.kind: w for w in (REVOCATION, REPAIR, HONOUR_DELETION)}
 
+
+def _objection_step(name: str, from_state: str | None, to_state: str, actor: CaseParty, event: RecordEventKind,
+                    next_party: CaseParty, days: int | None, article: str) -> Step:
+    roles = {CaseParty.SUBJECT: SUBJECT_ROLES, CaseParty.CENTRE: CENTRE_ROLES, CaseParty.PROVIDER: PROVIDER_ROLES}
+    return Step(name, CaseKind.OBJECTION, from_state, to_state, actor, roles[actor], event, next_party, days, article)
+
+
+def _huancui_objection(days: ObjectionDeadlines) -> Workflow:
+    """HC-29: compare within `centre_compare`, the provider verifies within `provider_verify`."""
+    S, C, P, N, K = CaseParty.SUBJECT, CaseParty.CENTRE, CaseParty.PROVIDER, CaseParty.NONE, RecordEventKind
+    return Workflow(CaseKind.OBJECTION, "HC-29", (
+        _objection_step("file", None, "FILED", S, K.OBJECTION_FILED, C, days.centre_compare, "HC-29"),
+        _objection_step("differs", "FILED", "CORRECTED", C, K.OBJECTION_CORRECTED, N, None, "HC-29"),
+        _objection_step("same", "FILED", "FORWARDED", C, K.OBJECTION_FORWARDED, P, days.provider_verify, "HC-29"),
+        _objection_step("uphold", "FORWARDED", "UPHELD", P, K.OBJECTION_UPHELD, N, None, "HC-29"),
+        _objection_step("reject", "FORWARDED", "REJECTED", P, K.OBJECTION_REJECTED, N, None, "HC-29"),
+    ))
+
+
+def _xinzheng_objection(days: ObjectionDeadlines) -> Workflow:
+    """XZ-23: forward within `centre_compare`, verify within `provider_verify`, the written notice
+    within `notify_applicant` working days of the result."""
+    S, C, P, N, K = CaseParty.SUBJECT, CaseParty.CENTRE, CaseParty.PROVIDER, CaseParty.NONE, RecordEventKind
+    notify = days.notify_applicant
+    return Workflow(CaseKind.OBJECTION, "XZ-23", (
+        _objection_step("file", None, "FILED", S, K.OBJECTION_FILED, C, days.centre_compare, "XZ-22, XZ-23"),
+        _objection_step("forward", "FILED", "FORWARDED", C, K.OBJECTION_FORWARDED, P, days.provider_verify, "XZ-23"),
+        _objection_step("uphold", "FORWARDED", "VERIFIED_UPHELD", P, K.OBJECTION_UPHELD, C, notify, "XZ-23"),
+        _objection_step("reject", "FORWARDED", "VERIFIED_REJECTED", P, K.OBJECTION_REJECTED, C, notify, "XZ-23"),
+        _objection_step("notify_upheld", "VERIFIED_UPHELD", "UPHELD", C, K.OBJECTION_RESULT_NOTIFIED, N, None,
+                        "XZ-23"),
+        _objection_step("notify_rejected", "VERIFIED_REJECTED", "REJECTED", C, K.OBJECTION_RESULT_NOTIFIED, N, None,
+                        "XZ-23"),
+    ))
+
+
+_OBJECTION_FORMS = {"huancui": _huancui_objection, "xinzheng": _xinzheng_objection}
+
+
+def objection_workflow(profile_code: str, deadlines: ObjectionDeadlines) -> Workflow:
+    """The profile's objection table (HC-29 or XZ-23), its deadlines the profile's numbers."""
+    try:
+        return _OBJECTION_FORMS[profile_code](deadlines)
+    except KeyError:
+        raise ValueError(f"no objection workflow for profile {profile_code!r}: HC-29 (huancui) or XZ-23 (xinzheng)")
+
+
+# The tables' shapes, whatever the numbers (states and closed states do not depend on them).
+_SHAPES = ObjectionDeadlines(3, 15, 2, False, False)
+OBJECTION_FORMS: tuple[Workflow, ...] = tuple(form(_SHAPES) for form in _OBJECTION_FORMS.values())
+OBJECTION_CLOSED: frozenset[str] = frozenset().union(*(w.closed_states for w in OBJECTION_FORMS))
+
 # Every state a case of these kinds can be in, in workflow order (the GraphQL CaseState enum).
-CASE_STATES: tuple[str, ...] = tuple(dict.fromkeys(s for w in WORKFLOWS.values() for s in w.states))
+CASE_STATES: tuple[str, ...] = tuple(dict.fromkeys(
+    s for w in (*WORKFLOWS.values(), *OBJECTION_FORMS) for s in w.states))
 STATE_DESCRIPTIONS = {
     "REPORTED": "Revocation reported by the provider; the centre deletes the record within 3 working days (HC-30).",
     "REVOKED": "The record's content was deleted from the live tables; a tombstone remains (HC-30). Closed.",
     "REPAIRED": "Credit repair certified: the record left the query interface (HC-31). Closed.",
     "REQUESTED": "The subject asked to delete an honour; the provider deletes within 5 working days (HC-33).",
     "DELETED": "The provider deleted the honour; a tombstone remains (HC-33). Closed.",
+    "FILED": "An objection was filed; the centre compares the copies (HC-29) or forwards it (XZ-23) within 3 "
+             "working days.",
+    "CORRECTED": "Huancui: the platform's copy differed from the provider's; the centre corrected it and notified "
+                 "the subject (HC-29). Closed.",
+    "FORWARDED": "Forwarded to the provider, which verifies within 15 working days (HC-29, XZ-23).",
+    "UPHELD": "The objection was founded: the record corrected or revoked, the subject notified (HC-29, XZ-23). "
+              "Closed.",
+    "REJECTED": "The objection was unfounded: the record stands, the subject notified (HC-29, XZ-23). Closed.",
+    "VERIFIED_UPHELD": "Xinzheng: the provider upheld the objection; the centre notifies the applicant in writing "
+                       "within 2 working days (XZ-23).",
+    "VERIFIED_REJECTED": "Xinzheng: the provider rejected the objection; the centre notifies the applicant in "
+                         "writing within 2 working days (XZ-23).",
 }
 
 
 def is_open(kind: CaseKind | str, state: str) -> bool:
+    if CaseKind(kind) is CaseKind.OBJECTION:
+        return state not in OBJECTION_CLOSED
     return state not in WORKFLOWS[CaseKind(kind)].closed_states
 
 

@@ -241,7 +241,8 @@ class GraphQLEndpoint:
     async def _context(self, principal: Principal, purpose, basis) -> RequestContext:
         gateway, settings = self.gateway, self.gateway.settings
         now = gateway.now()
-        access = await build_access(gateway.engine, gateway.policies, principal, purpose, basis, now)
+        access = await build_access(gateway.engine, gateway.policies, principal, purpose, basis, now,
+                                    gateway.profile.objection.suspend_when_provider_late)
         return RequestContext(
             engine=gateway.engine,
             principal=principal,

@@ -160,12 +160,13 @@ def _union(policies: PolicyEngine, roles, dept: str, cond: str) -> frozenset:
 
 
 async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, principal: Principal,
-                       purpose: Purpose | None, basis: str | None, now: dt.datetime) -> Access:
+                       purpose: Purpose | None, basis: str | None, now: dt.datetime,
+                       withhold_late_objections: bool = False) -> Access:
     """The request's scope: policy answers per (role, class, item, condition) from the engine's
     cache, plus at most two lookups (the reader's authorisations, the permit its basis names)."""
     reader = Reader.of(principal, purpose, basis)
     if policies is None:
-        return Access(None, reader, PUBLIC_SCOPE)
+        return Access(None, reader, replace(PUBLIC_SCOPE, withhold_late_objections=withhold_late_objections))
     if not policies.enabled:
         return Access(policies, reader, UNRESTRICTED_SCOPE)
     case, case_problem = await _case_of(engine, reader, basis)
@@ -238,7 +239,8 @@ async def build_access(engine: AsyncEngine, policies: PolicyEngine | None, princ
     departmental = cond != NONE and any(r in ("officer", "auditor") for r in reader.roles)
     scope = RecordScope(general=compress(frozenset(general_pairs), universe), provider=dept or None,
                         provider_pairs=provider_pairs, subjects=tuple(subjects), archived_too=archived_too,
-                        unmasked=unmasked, departmental=departmental)
+                        unmasked=unmasked, departmental=departmental,
+                        withhold_late_objections=withhold_late_objections)
     return Access(policies, reader, scope, notices, permit_pairs=permit_pairs, permit_number=permit_number)
 
 

@@ -1,11 +1,12 @@
-"""Revocation, credit repair and honour deletion cases (SPEC 3.4; HC-30, HC-31, HC-33).
+"""Revocation, credit repair, honour deletion and objection cases (SPEC 3.4; HC-29..33, XZ-22..24).
 
 Each mutation applies one step of domain/workflows.py: who may take it, the state it leads to,
 the deadline of the next party. A step is one transaction: the case row, the record's status
 change (if any), the record's dated event naming the case, a notification to everyone it concerns
 and a submission-log entry (HC-35). A caller the step's table does not name is refused with
 FORBIDDEN before anything is read or written; a fault of the input is a payload error and
-changes nothing.
+changes nothing. What is particular to objections (who files, who is told, the annotation) is
+in resolvers/objections.py; their table is the profile's (domain/workflows.objection_workflow).
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from sqlalchemy import Row, and_, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.disclosure import is_archived, repairable_from
-from domain.enums import CaseKind, CaseParty, Category, DepartmentKind, RecordEventKind, RecordFamily, RecordStatus
+from domain.enums import (CaseKind, CaseParty, Category, DepartmentKind, ObjectionChannel, ObjectionGround,
+                          RecordEventKind, RecordFamily, RecordStatus)
 from domain.problems import Problem, ProblemCode
-from domain.workflows import WORKFLOWS, Step, is_open
+from domain.workflows import WORKFLOWS, Step, Workflow, is_open, objection_workflow
+from resolvers import objections
 from resolvers.bounds import id_or_problem
 from resolvers.calendar_years import working_day_calendar
 from resolvers.context import RequestContext
@@ -40,10 +43,14 @@ MAX_DOCUMENT = 200  # RecordEvent.document_ref, Case.document_ref
 MAX_REASON = 2000
 
 _RECORD = select(R.c.id, R.c.subject_code, R.c.provider_code, R.c.catalogue_item_code, R.c.category, R.c.family,
-                 R.c.status, R.c.decided_on, R.c.act_ended_on, R.c.disclosure_ends_on,
+                 R.c.visibility, R.c.status, R.c.decided_on, R.c.act_ended_on, R.c.disclosure_ends_on,
                  R.c.document_number).where(R.c.id == bindparam("record_id"))
 _RECORD_LOCKED = _RECORD.with_for_update()
-_OPEN_CASE = select(C.c.id, C.c.kind).where(C.c.record_id == bindparam("record_id"), C.c.closed_at.is_(None))
+# XZ-24: an open objection stops no other case, and no other case stops an objection
+_OPEN_CASE = select(C.c.id, C.c.kind).where(C.c.record_id == bindparam("record_id"), C.c.closed_at.is_(None),
+                                            C.c.kind != CaseKind.OBJECTION.value)
+_OPEN_OBJECTION = select(C.c.id, C.c.kind).where(C.c.record_id == bindparam("record_id"), C.c.closed_at.is_(None),
+                                                 C.c.kind == CaseKind.OBJECTION.value)
 _CASE = select(C).where(C.c.id == bindparam("case_id"))
 _CASE_LOCKED = _CASE.with_for_update()
 _INSERT_CASE = insert(C).returning(C.c.id)
@@ -55,6 +62,13 @@ _TOMBSTONES = select(T).where(T.c.record_id.in_(bindparam("record_ids", expandin
 
 
 # ------------------------------------------------------------------------------------ who acts
+
+
+def workflow_for(ctx: RequestContext, kind: CaseKind) -> Workflow:
+    """The table of `kind`: objections follow the deployment's profile (HC-29 or XZ-23)."""
+    if kind is CaseKind.OBJECTION:
+        return objection_workflow(ctx.profile.code, ctx.profile.objection)
+    return WORKFLOWS[kind]
 
 
 def _centre_code(ctx: RequestContext) -> str:
@@ -108,14 +122,17 @@ def text_problem(value: str | None, field: str, maximum: int, what: str) -> Prob
 
 @dataclass(frozen=True)
 class Opening:
-    """What opens a case: the record, the written document (provider steps), the subject's reason,
-    the day the decision was revoked (revocation)."""
+    """What opens a case: the record, the written document (provider steps; an objection's written
+    application), the subject's reason (an objection's statement), the day the decision was revoked
+    (revocation), an objection's ground and channel."""
 
     kind: CaseKind
     record_id: object
     document: str | None = None
     reason: str | None = None
     revoked_on: dt.date | None = None
+    ground: ObjectionGround | None = None
+    channel: ObjectionChannel = ObjectionChannel.ONLINE
 
 
 def _input_problems(opening: Opening, today: dt.date) -> tuple[int | None, list[Problem]]:
@@ -126,6 +143,9 @@ def _input_problems(opening: Opening, today: dt.date) -> tuple[int | None, list[
         record_id = None
     if opening.kind is CaseKind.HONOUR_DELETION:
         problem = text_problem(opening.reason, "reason", MAX_REASON, "why you ask to delete it (HC-33)")
+    elif opening.kind is CaseKind.OBJECTION:
+        problem = text_problem(opening.reason, "statement", objections.MAX_STATEMENT,
+                               "what is wrong with the record and why (HC-29, XZ-22)")
     else:
         problem = text_problem(opening.document, "document", MAX_DOCUMENT,
                                "the reference of the written notice or certificate the step rests on "
@@ -154,6 +174,8 @@ def _record_problems(ctx: RequestContext, opening: Opening, record: Row) -> list
                                                  f"decision it revokes ({record.decided_on.isoformat()})"))
     elif kind is CaseKind.REPAIR:
         problems += _repair_problems(ctx, record, today)
+    elif kind is CaseKind.OBJECTION:
+        pass  # any stored record may be objected to, on any of the grounds (HC-29(1)-(3))
     elif record.family != RecordFamily.HONOUR.value or record.category != Category.GOOD.value:
         problems.append(Problem("recordId", f"record {record.id} is not an award, volunteer or charity record: "
                                             "a subject asks to delete those only (HC-33)"))
@@ -189,8 +211,13 @@ async def _record_row(connection: AsyncConnection, record_id: int) -> Row | None
 
 async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, list[Problem]]:
     """The opening step of `opening.kind`'s workflow: the case as stored, or None and every fault."""
-    step = WORKFLOWS[opening.kind].opening
-    require_caller(ctx, step)
+    workflow = workflow_for(ctx, opening.kind)
+    step = workflow.opening
+    objection = opening.kind is CaseKind.OBJECTION
+    if objection:
+        objections.require_filer_kind(ctx, workflow.article)
+    else:
+        require_caller(ctx, step)
     record_id, problems = _input_problems(opening, ctx.today)
     if record_id is None:
         return None, problems
@@ -199,10 +226,17 @@ async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, 
         record = await _record_row(connection, record_id)
         if record is None:
             return None, problems + [Problem("recordId", f"no record {record_id}", ProblemCode.NOT_FOUND)]
-        _require_party_of(ctx, step, record)
+        detail = {"revoked_on": opening.revoked_on.isoformat()} if opening.revoked_on else {}
+        if objection:
+            filer = objections.filed_as(ctx, record, workflow.article, _is_centre_operator(ctx))
+            problems += objections.filing_problems(opening.channel, opening.document, filer)
+            detail = {"ground": opening.ground.value, "channel": opening.channel.value, "filed_as": filer}
+        else:
+            _require_party_of(ctx, step, record)
         problems += _record_problems(ctx, opening, record)
         gone = any(p.code is ProblemCode.ALREADY_REVOKED for p in problems)
-        taken = None if gone else (await connection.execute(_OPEN_CASE, {"record_id": record_id})).first()
+        taken = None if gone else (await connection.execute(_OPEN_OBJECTION if objection else _OPEN_CASE,
+                                                            {"record_id": record_id})).first()
         if taken is not None:
             problems.append(Problem("recordId", f"case {taken.id} ({taken.kind}) is already open on record "
                                                 f"{record_id}: it must close first", ProblemCode.DUPLICATE))
@@ -217,18 +251,32 @@ async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, 
             "opened_on": ctx.today, "opened_at": ctx.now, "opened_by": ctx.principal.user,
             "due_on": due.due if due else None, "due_provisional": due.provisional if due else False,
             "document_ref": document, "reason": opening.reason.strip() if opening.reason else None,
-            "detail": {"revoked_on": opening.revoked_on.isoformat()} if opening.revoked_on else {},
-            "closed_at": ctx.now if step.closes else None, "updated_at": ctx.now})).scalar_one()
-        await _apply(ctx, connection, step, case_id, record, document, {"revoked_on": opening.revoked_on})
+            "detail": detail, "closed_at": ctx.now if step.closes else None, "updated_at": ctx.now})).scalar_one()
+        await _apply(ctx, connection, workflow, step, case_id, record, document, {"revoked_on": opening.revoked_on})
+        if objection:
+            await objections.annotate(connection, ctx, workflow, record_id, case_id)
         case = (await connection.execute(_CASE, {"case_id": case_id})).one()
     return case, []
 
 
-async def advance_case(ctx: RequestContext, kind: CaseKind, step_name: str, case_id: object
-                       ) -> tuple[Row | None, list[Problem]]:
-    """A later step (complete a revocation, delete an honour) on case `case_id`."""
-    step = WORKFLOWS[kind].step(step_name)
+async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tuple[str, ...], case_id: object,
+                       *, detail: dict | None = None, document: str | None = None,
+                       input_problems: list[Problem] = ()) -> tuple[Row | None, list[Problem]]:
+    """A later step (complete a revocation, delete an honour, an objection's steps) on case
+    `case_id`: of `step_names` (steps of one actor), the one that starts from the case's state.
+    `detail` is added to the case's; `document` is the step's own (a letter's reference);
+    `input_problems` are the input's faults, answered once the caller is known to be the step's."""
+    workflow = workflow_for(ctx, kind)
+    names = (step_names,) if isinstance(step_names, str) else step_names
+    candidates = [s for s in workflow.steps if s.name in names]
+    if not candidates:
+        return None, [Problem(None, f"the {kind.value.lower()} workflow of this deployment ({workflow.article}) has "
+                                    f"no step {' or '.join(names)}: its steps are "
+                                    f"{', '.join(s.name for s in workflow.steps)}")]
+    step = candidates[0]
     require_caller(ctx, step)
+    if input_problems:
+        return None, list(input_problems)
     ident = id_or_problem(case_id, "caseId", "case")
     if isinstance(ident, Problem):
         return None, [ident]
@@ -240,24 +288,34 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_name: str, case
         if step.actor is CaseParty.PROVIDER and case.provider_code != ctx.principal.department:
             raise Forbidden(f"case {ident} concerns a record of another department: only its provider takes the "
                             f"step {step.name!r} ({step.article})", rule=step.article)
-        if case.state != step.from_state:
+        step = next((s for s in candidates if s.from_state == case.state), None)
+        if step is None:
+            step = candidates[0]
             code = ProblemCode.ALREADY_REVOKED if not is_open(kind, case.state) else ProblemCode.INVALID
+            states = " or ".join(dict.fromkeys(s.from_state for s in candidates))
             return case, [Problem("caseId", f"case {ident} is {case.state}: the step {step.name!r} applies to a "
-                                            f"{step.from_state} case", code)]
+                                            f"{states} case", code)]
         record = await _record_row(connection, case.record_id)
         if record is None:
             return case, [Problem("caseId", f"case {ident}: record {case.record_id} is no longer stored",
                                   ProblemCode.NOT_FOUND)]
-        await connection.execute(update(C).where(C.c.id == ident).values(
-            state=step.to_state, next_party=step.next_party.value, updated_at=ctx.now,
-            closed_at=ctx.now if step.closes else None))
-        await _apply(ctx, connection, step, ident, record, case.document_ref, {})
+        values = dict(state=step.to_state, next_party=step.next_party.value, updated_at=ctx.now,
+                      closed_at=ctx.now if step.closes else None)
+        if step.deadline_working_days is not None:  # the next party's day, from today (start day not counted)
+            due = (await working_day_calendar(ctx.engine)).add_working_days(ctx.today, step.deadline_working_days)
+            values.update(due_on=due.due, due_provisional=due.provisional)
+        if detail:
+            values["detail"] = {**(case.detail or {}), **detail}
+        await connection.execute(update(C).where(C.c.id == ident).values(**values))
+        await _apply(ctx, connection, workflow, step, ident, record, document or case.document_ref, {})
+        if kind is CaseKind.OBJECTION and step.closes:
+            await objections.close_annotation(connection, ctx, record.id)
         case = (await connection.execute(_CASE, {"case_id": ident})).one()
     return case, []
 
 
-async def _apply(ctx: RequestContext, connection: AsyncConnection, step: Step, case_id: int, record: Row,
-                 document: str | None, detail: dict) -> None:
+async def _apply(ctx: RequestContext, connection: AsyncConnection, workflow: Workflow, step: Step, case_id: int,
+                 record: Row, document: str | None, detail: dict) -> None:
     """What a step does to its record, its event(s), notifications and the submission log."""
     user, department = ctx.principal.user, ctx.principal.department
     before, after = {}, {}
@@ -279,10 +337,12 @@ async def _apply(ctx: RequestContext, connection: AsyncConnection, step: Step, c
         await append_event(connection, kind=step.also_closes, before=before, after=after, **event)
     else:
         await append_event(connection, kind=step.event, before=before, after=after, **event)
-    for party, recipient in _recipients(ctx, step, record):
+    who = objections.recipients(step, record, _centre_code(ctx)) if step.kind is CaseKind.OBJECTION \
+        else _recipients(ctx, step, record)
+    for party, recipient in who:
         await notify(connection, party=party, recipient=recipient, kind=step.event.value,
                      subject_code=record.subject_code, record_id=record.id, case_id=case_id,
-                     message=_message(step, case_id, record))
+                     message=_message(workflow, step, case_id, record))
     await append_submission_log(connection, user=user, department=department or None,
                                 action=f"CASE_{step.kind.value}_{step.name.upper()}", channel="API", detail={
                                     "case_id": case_id, "record_id": record.id, "state": step.to_state,
@@ -305,9 +365,10 @@ _MESSAGES = {
 }
 
 
-def _message(step: Step, case_id: int, record: Row) -> str:
+def _message(workflow: Workflow, step: Step, case_id: int, record: Row) -> str:
     """No content: a notification is a live table, and a revoked record's content must leave them."""
-    return _MESSAGES[step.event].format(record=record.id, case=case_id)
+    template = _MESSAGES.get(step.event) or objections.MESSAGES[step.event.value]
+    return template.format(record=record.id, case=case_id, article=step.article or workflow.article)
 
 
 def _recipients(ctx: RequestContext, step: Step, record: Row) -> list[tuple[CaseParty, str]]:

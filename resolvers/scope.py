@@ -11,12 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, false, or_, true
+from sqlalchemy import ColumnElement, and_, exists, false, not_, or_, select, true
 
-from domain.enums import RecordStatus, Visibility
-from store.models import Record
+from domain.enums import CaseKind, CaseParty, RecordStatus, Visibility
+from store.models import Case, Record
 
 R = Record.__table__.c
+C = Case.__table__.c
 Pairs = frozenset[tuple[str, str]]
 
 
@@ -30,6 +31,9 @@ class PairSet:
     @property
     def empty(self) -> bool:
         return not self.classes and not self.class_items
+
+    def covers(self, cls: str, item: str) -> bool:
+        return cls in self.classes or any(c == cls and item in items for c, items in self.class_items)
 
     def clause(self) -> ColumnElement[bool]:
         parts: list[ColumnElement[bool]] = []
@@ -81,6 +85,8 @@ class RecordScope:
       their class until their disclosure ends; every other reader of the general pairs sees a PUBLIC
       record only while it is on public display (`publicity_ends_on`, SPEC 3.2).
     - `unmasked`: natural persons' identifiers shown in full for every subject (departments).
+    - `withhold_late_objections`: every reader of the general pairs but departments loses a record
+      whose objection's provider missed its day (HC-29; never under Xinzheng, XZ-24).
     - `all_records`: policies switched off (benchmarks only).
     """
 
@@ -92,6 +98,7 @@ class RecordScope:
     unmasked: bool = False
     all_records: bool = False
     departmental: bool = False
+    withhold_late_objections: bool = False  # HC-29 中止: the profile's objection.suspend_when_provider_late
 
     def right_for(self, subject_code: str) -> SubjectRight | None:
         return next((s for s in self.subjects if s.subject_code == subject_code), None)
@@ -127,6 +134,14 @@ def on_public_display(today: dt.date) -> ColumnElement[bool]:
     return or_(R.visibility != Visibility.PUBLIC.value, R.publicity_ends_on.is_(None), R.publicity_ends_on >= today)
 
 
+def withheld_from_public(today: dt.date) -> ColumnElement[bool]:
+    """HC-29 中止向社会提供: an open objection whose provider's last day has passed (the due day itself
+    is still in time), decided by date at read time, whatever a sweep has written."""
+    return exists(select(C.id).where(
+        C.record_id == R.id, C.kind == CaseKind.OBJECTION.value, C.closed_at.is_(None),
+        C.next_party == CaseParty.PROVIDER.value, C.due_on < today))
+
+
 # Records off the query interface that some readers still see, marked with their status:
 # REPAIRED (HC-31: the subject and auditors) and REVOKED, reported but not yet deleted (HC-30: the
 # subject sees all of its own records whatever their status, SPEC 3.2; an operator on its case).
@@ -158,7 +173,11 @@ def scope_filter(scope: RecordScope, today: dt.date) -> ColumnElement[bool]:
     if not scope.general.empty:
         states = or_(live_or_archived, R.status.in_(SHOWN_TO_AUDITORS)) if scope.archived_too else is_live
         general = and_(states, scope.general.clause())
-        clauses.append(general if scope.departmental else and_(general, on_public_display(today)))
+        if not scope.departmental:
+            general = and_(general, on_public_display(today))
+            if scope.withhold_late_objections:
+                general = and_(general, not_(withheld_from_public(today)))
+        clauses.append(general)
     if scope.provider and not scope.provider_pairs.empty:
         clauses.append(and_(R.provider_code == scope.provider, scope.provider_pairs.clause()))
     for right in scope.subjects:

@@ -36,7 +36,8 @@ CaseKind = described(domain_enums.CaseKind, "What a case is about (SPEC 3.4).", 
     "REPAIR": "Credit repair: on the provider's written certificate the record leaves the query interface (HC-31).",
     "HONOUR_DELETION": "The subject asked to delete an award, volunteer or charity record; the provider deletes it "
                        "within 5 working days (HC-33).",
-    "OBJECTION": "An objection to a record (HC-29, XZ-22..24; not listed by this release's workflows).",
+    "OBJECTION": "An objection to a record: the centre compares (HC-29) or forwards (XZ-23) within 3 working days, "
+                 "the provider verifies within 15 (fileObjection and the steps after it).",
 })
 CaseParty = described(domain_enums.CaseParty, "Who acts on a case.", {
     "SUBJECT": "The information subject.",
@@ -170,9 +171,25 @@ class CaseType(Node):
     def document(self) -> Optional[str]:
         return self.row.document_ref
 
-    @strawberry.field(description="The subject's reason (honour deletion, HC-33).")
+    @strawberry.field(description="The subject's reason (honour deletion, HC-33) or an objection's statement "
+                                  "(HC-29, XZ-22).")
     def reason(self) -> Optional[str]:
         return self.row.reason
+
+    @strawberry.field(description="An objection's ground (HC-29(1)-(3)); null for other kinds.")
+    def objection_ground(self) -> Optional[Annotated["ObjectionGround", strawberry.lazy("schema.objections")]]:
+        value = (self.row.detail or {}).get("ground")
+        return domain_enums.ObjectionGround(value) if value else None
+
+    @strawberry.field(description="How an objection reached the centre (XZ-22); null for other kinds.")
+    def objection_channel(self) -> Optional[Annotated["ObjectionChannel", strawberry.lazy("schema.objections")]]:
+        value = (self.row.detail or {}).get("channel")
+        return domain_enums.ObjectionChannel(value) if value else None
+
+    @strawberry.field(description="An objection's result as the provider gave it (HC-29, XZ-23): the decision's "
+                                  "reason; null until decided.")
+    def decision_reason(self) -> Optional[str]:
+        return (self.row.detail or {}).get("decision_reason")
 
     @strawberry.field(description="The day the decision was revoked, as the provider reported it (HC-30).")
     def revoked_on(self) -> Optional[dt.date]:
@@ -267,37 +284,37 @@ class DeleteHonourInput:
     case_id: strawberry.ID = strawberry.field(description="The honour deletion case's id.")
 
 
-def _payload(case: Row | None, problems) -> CasePayload:
+def payload_of(case: Row | None, problems) -> CasePayload:
     return CasePayload(case=CaseType(row=case) if case is not None else None, errors=errors_of(problems))
 
 
 async def report_revocation(info: Info, input: Annotated[ReportRevocationInput, strawberry.argument(
         description="The record, the day and the notice.")]) -> CasePayload:
-    return _payload(*await resolvers.open_case(info.context, resolvers.Opening(
+    return payload_of(*await resolvers.open_case(info.context, resolvers.Opening(
         domain_enums.CaseKind.REVOCATION, input.record_id, document=input.document, revoked_on=input.revoked_on)))
 
 
 async def complete_revocation(info: Info, input: Annotated[CompleteRevocationInput, strawberry.argument(
         description="The case.")]) -> CasePayload:
-    return _payload(*await resolvers.advance_case(info.context, domain_enums.CaseKind.REVOCATION, "complete",
+    return payload_of(*await resolvers.advance_case(info.context, domain_enums.CaseKind.REVOCATION, "complete",
                                                   input.case_id))
 
 
 async def certify_repair(info: Info, input: Annotated[CertifyRepairInput, strawberry.argument(
         description="The record and the certificate.")]) -> CasePayload:
-    return _payload(*await resolvers.open_case(info.context, resolvers.Opening(
+    return payload_of(*await resolvers.open_case(info.context, resolvers.Opening(
         domain_enums.CaseKind.REPAIR, input.record_id, document=input.document)))
 
 
 async def request_honour_deletion(info: Info, input: Annotated[RequestHonourDeletionInput, strawberry.argument(
         description="The record and why.")]) -> CasePayload:
-    return _payload(*await resolvers.open_case(info.context, resolvers.Opening(
+    return payload_of(*await resolvers.open_case(info.context, resolvers.Opening(
         domain_enums.CaseKind.HONOUR_DELETION, input.record_id, reason=input.reason)))
 
 
 async def delete_honour(info: Info, input: Annotated[DeleteHonourInput, strawberry.argument(
         description="The case.")]) -> CasePayload:
-    return _payload(*await resolvers.advance_case(info.context, domain_enums.CaseKind.HONOUR_DELETION, "delete",
+    return payload_of(*await resolvers.advance_case(info.context, domain_enums.CaseKind.HONOUR_DELETION, "delete",
                                                   input.case_id))
 
 

@@ -41,6 +41,13 @@ RecordEventKind = described(enums.RecordEventKind, "What happened to a record on
     "HONOUR_DELETED": "The provider deleted the honour at the subject's request (HC-33).",
     "RETENTION_ENDED": "Xinzheng: a person's bad information deleted 5 years on (XZ-20).",
     "DEADLINE_MISSED": "A case's deadline passed with its step not taken.",
+    "OBJECTION_FILED": "An objection to it was filed online or entered from a written application (HC-29, XZ-22).",
+    "OBJECTION_CORRECTED": "Huancui: the centre found its copy differing from the provider's and corrected it "
+                           "(HC-29).",
+    "OBJECTION_FORWARDED": "The centre forwarded the objection to the provider (HC-29, XZ-23).",
+    "OBJECTION_UPHELD": "The provider upheld the objection (HC-29, XZ-23).",
+    "OBJECTION_REJECTED": "The provider rejected the objection: the record stands (HC-29, XZ-23).",
+    "OBJECTION_RESULT_NOTIFIED": "Xinzheng: the centre notified the applicant of the result in writing (XZ-23).",
 }, name="RecordEventKind")
 
 _CAMEL = re.compile(r"_([a-z])")

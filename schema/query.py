@@ -15,6 +15,7 @@ from resolvers import subjects as subject_resolvers
 from resolvers.bounds import DEFAULT_FIRST
 from schema import audit, authorizations, collection, connections, imports, notifications, permits, provider_events
 from schema import cases as case_fields
+from schema import objections as objection_fields
 from schema import nodes as node_fields
 from schema import webhooks as webhook_fields
 from schema.enums import Category, SubjectKind
@@ -264,3 +265,25 @@ class Mutation:
     delete_honour: case_fields.CasePayload = strawberry.mutation(
         resolver=case_fields.delete_honour,
         description="The provider deletes an honour its subject asked to delete (HC-33); a tombstone remains.")
+    file_objection: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.file_objection,
+        description="The subject or its grantee objects to a record online, or the centre's operator enters a "
+                    "written application (HC-29, XZ-22): opens an OBJECTION case, annotates the record for every "
+                    "reader and notifies the centre. A second open objection on the record is refused naming it.")
+    compare_objection: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.compare_objection,
+        description="Huancui: the centre's operator compares the platform's copy with the provider's within 3 working "
+                    "days (HC-29): DIFFERS closes the case corrected, SAME forwards it to the provider.")
+    forward_objection: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.forward_objection,
+        description="Xinzheng: the centre's operator forwards the objection to the provider within 3 working days "
+                    "(XZ-23); the provider verifies within 15.")
+    decide_objection: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.decide_objection,
+        description="The record's provider verifies a forwarded objection (HC-29, XZ-23): UPHELD or REJECTED, with "
+                    "the reason. Huancui: the subject is notified at once and the case closes; Xinzheng: the centre "
+                    "notifies the applicant in writing within 2 working days (notifyObjectionResult).")
+    notify_objection_result: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.notify_objection_result,
+        description="Xinzheng: the centre's operator records its written notice of the result to the applicant "
+                    "(XZ-23), with the letter's reference; the case closes.")

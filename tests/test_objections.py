@@ -1,0 +1,156 @@
+"""Objections (异议) through HTTP under the Huancui profile (SPEC 3.4; HC-29).
+
+Each step by the right actor and refused for every other (FORBIDDEN, nothing written), deadlines
+in working days across National Day 2026; the annotation every reader sees while the objection is
+open; a provider past its day loses the record to the public (read by date) but not to
+departments, until it decides.
+
+Subjects are this module's own (organisations of series YB) and every test its own serials.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from store.models import Notification
+from tests import world
+from tests.conftest import graphql, make_token
+from tests.test_cases import (OPERATOR, SCJG, ZJJ, count, forbidden, on, payload, penalty, submit, writes)
+
+CASE = """case { id number kind state nextParty dueOn dueProvisional overdue reason objectionGround objectionChannel
+  decisionReason document closedAt steps { kind effectiveOn department document } } errors { code field message }"""
+FILE = "mutation($i: FileObjectionInput!) { fileObjection(input: $i) { %s } }" % CASE
+COMPARE = "mutation($i: CompareObjectionInput!) { compareObjection(input: $i) { %s } }" % CASE
+FORWARD = "mutation($i: ForwardObjectionInput!) { forwardObjection(input: $i) { %s } }" % CASE
+DECIDE = "mutation($i: DecideObjectionInput!) { decideObjection(input: $i) { %s } }" % CASE
+NOTIFY = "mutation($i: NotifyObjectionResultInput!) { notifyObjectionResult(input: $i) { %s } }" % CASE
+READ = "query($id: ID!) { record(id: $id) { id status annotations { kind text } } }"
+DEPARTMENT_BASIS = {"purpose": "supervision", "basis": "ZJJ-2026-OB"}
+
+
+def org(serial: int) -> str:
+    return world.org_code(serial, series="YB")
+
+
+def subject_token(serial: int) -> str:
+    return make_token(user=f"ob-org{serial}", subject=org(serial))
+
+
+async def filed(client, record_id: str, serial: int, **extra) -> dict:
+    body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
+                                               "statement": "罚款金额记载错误", **extra}}, token=subject_token(serial))
+    return payload(body, "fileObjection")
+
+
+async def test_huancui_same_then_upheld_each_step_by_its_party_only(engine):
+    serial = 1
+    async with await on(engine, dt.date(2026, 9, 29)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-09-21"), SCJG)
+        before = await writes(engine)
+        for token in (None, SCJG, ZJJ, make_token(user="ob-other", subject=org(99))):
+            body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
+                                                      "statement": "错"}}, token=token)
+            assert forbidden(body), body
+        assert await writes(engine) == before
+        done = await filed(client, record_id, serial)
+        case = done["case"]
+        assert done["errors"] == []
+        # filed two days before National Day: 3 working days are 30 September, 8 and 9 October
+        assert (case["state"], case["nextParty"], case["dueOn"], case["objectionGround"], case["objectionChannel"]) \
+            == ("FILED", "CENTRE", "2026-10-09", "ERROR_OR_OMISSION", "ONLINE")
+        assert case["reason"] == "罚款金额记载错误"
+        # the annotation: every reader sees it, the public too, without the statement
+        for token in (None, SCJG, subject_token(serial)):
+            record = (await graphql(client, READ, {"id": record_id}, token=token))["data"]["record"]
+            assert [a["kind"] for a in record["annotations"]] == ["OBJECTION_OPEN"], record
+            assert "罚款" not in record["annotations"][0]["text"]
+        again = await filed(client, record_id, serial)
+        assert again["case"] is None and again["errors"][0]["code"] == "DUPLICATE"
+        assert f"case {case['number']}" in again["errors"][0]["message"]
+        assert await count(engine, Notification, Notification.case_id == case["number"],
+                           Notification.recipient == "SCJG") == 0  # the provider is no party yet
+        # Huancui has no forwarding step of its own: the comparison forwards
+        body = await graphql(client, FORWARD, {"i": {"caseId": case["id"]}}, token=OPERATOR)
+        assert body["data"]["forwardObjection"]["errors"][0]["message"].startswith("the objection workflow")
+    async with await on(engine, dt.date(2026, 10, 9)) as client:
+        for token in (None, SCJG, subject_token(serial)):
+            body = await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
+                                 token=token)
+            assert forbidden(body), body
+        same = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME",
+                                                             "note": "平台与报送单位数据一致"}}, token=OPERATOR),
+                       "compareObjection")["case"]
+        # 15 working days from 9 October 2026: Saturday 10 October is worked (调休), so 29 October
+        assert (same["state"], same["nextParty"], same["dueOn"]) == ("FORWARDED", "PROVIDER", "2026-10-29")
+        for token in (None, OPERATOR, ZJJ, subject_token(serial)):
+            body = await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
+                                                        "reason": "核实"}}, token=token)
+            assert forbidden(body), body
+        decided = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
+                                                               "reason": "经核查金额有误"}}, token=SCJG),
+                          "decideObjection")["case"]
+        assert (decided["state"], decided["nextParty"], decided["decisionReason"]) == ("UPHELD", "NONE", "经核查金额有误")
+        assert decided["closedAt"] is not None
+        assert [s["kind"] for s in decided["steps"]] == ["OBJECTION_FILED", "OBJECTION_FORWARDED", "OBJECTION_UPHELD"]
+        record = (await graphql(client, READ, {"id": record_id}))["data"]["record"]
+        assert record["annotations"] == []
+        again = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
+                                                             "reason": "再次"}}, token=SCJG), "decideObjection")
+        assert again["errors"][0]["code"] == "ALREADY_REVOKED" and "UPHELD" in again["errors"][0]["message"]
+    assert await count(engine, Notification, Notification.case_id == decided["number"],
+                       Notification.recipient == org(serial)) == 3  # filed, forwarded, upheld
+
+
+async def test_huancui_differs_closes_corrected_and_a_new_objection_may_follow(engine):
+    serial = 2
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        case = (await filed(client, record_id, serial))["case"]
+        differs = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "DIFFERS",
+                                                                "note": "平台数据与报送单位不一致"}}, token=OPERATOR),
+                          "compareObjection")["case"]
+        assert (differs["state"], differs["nextParty"]) == ("CORRECTED", "NONE")
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
+        second = await filed(client, record_id, serial)
+        assert second["errors"] == [] and second["case"]["state"] == "FILED"
+
+
+async def test_a_written_application_is_entered_by_the_centre_with_its_reference(engine):
+    serial = 3
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "PRIVACY_OR_TRADE_SECRET",
+                                                  "statement": "涉及商业秘密", "channel": "WRITTEN"}}, token=OPERATOR)
+        assert [e["field"] for e in payload(body, "fileObjection")["errors"]] == ["applicationReference"]
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "PRIVACY_OR_TRADE_SECRET",
+                                                  "statement": "涉及商业秘密"}}, token=OPERATOR)
+        assert [e["field"] for e in payload(body, "fileObjection")["errors"]] == ["channel"]
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "PRIVACY_OR_TRADE_SECRET",
+                                                  "statement": "涉及商业秘密", "channel": "WRITTEN",
+                                                  "applicationReference": "异议申请〔2026〕3号"}}, token=OPERATOR)
+        case = payload(body, "fileObjection")["case"]
+        assert (case["objectionChannel"], case["document"], case["state"]) == ("WRITTEN", "异议申请〔2026〕3号", "FILED")
+
+
+async def test_a_provider_past_its_day_loses_the_record_to_the_public_until_it_decides(engine):
+    serial = 4
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        case = (await filed(client, record_id, serial))["case"]
+        forwarded = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME",
+                                                                  "note": "一致"}}, token=OPERATOR),
+                            "compareObjection")["case"]
+    assert forwarded["dueOn"] == "2026-11-23"  # 15 working days from Monday 2 November
+    async with await on(engine, dt.date(2026, 11, 23)) as client:  # the due day itself is still in time
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"] is not None
+    async with await on(engine, dt.date(2026, 11, 24)) as client:
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"] is None
+        officer = make_token(user="ob-zjj", department="ZJJ", roles=["officer"])
+        seen = (await graphql(client, READ, {"id": record_id}, token=officer, **DEPARTMENT_BASIS))["data"]["record"]
+        assert seen is not None and [a["kind"] for a in seen["annotations"]] == ["OBJECTION_OPEN"]
+        own = (await graphql(client, READ, {"id": record_id}, token=subject_token(serial)))["data"]["record"]
+        assert own is not None
+        payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
+                                                     "reason": "记载无误"}}, token=SCJG), "decideObjection")
+        record = (await graphql(client, READ, {"id": record_id}))["data"]["record"]
+        assert record is not None and record["annotations"] == []
