@@ -110,7 +110,10 @@ async def scratch_url(backend: str, tmp_path: Path, name: str) -> str:
 
 
 async def fresh_engine(backend: str, tmp_path_factory, name: str):
-    """An empty, migrated database of `backend` (a new file, or the reset PostgreSQL test database)."""
+    """An empty, migrated database of `backend` (a new file, or the reset PostgreSQL test database).
+
+    For the session's shared `engine` only: on PostgreSQL it empties TEST_DATABASE_URL, which every
+    other test is reading. A test that needs a database of its own takes `scratch_url`."""
     if backend == "postgresql":
         url = os.environ.get("TEST_DATABASE_URL")
         if not url:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from store.bootstrap import initialise
+from store.engine import create_engine
 from store.models import Base
-from tests.conftest import fresh_engine
+from tests.conftest import scratch_url
 
 
 def _differences(connection) -> list:
@@ -16,9 +18,11 @@ def _differences(connection) -> list:
             if not (isinstance(diff, tuple) and diff[0] == "remove_table" and diff[1].name == "alembic_version")]
 
 
-async def test_migrated_database_matches_the_models(backend, tmp_path_factory):
-    engine = await fresh_engine(backend, tmp_path_factory, "migrations")
+async def test_migrated_database_matches_the_models(backend, tmp_path):
+    # a scratch database of its own: the shared test database holds the session's world
+    engine = create_engine(await scratch_url(backend, tmp_path, "migrations"))
     try:
+        await initialise(engine, "huancui")
         async with engine.connect() as connection:
             differences = await connection.run_sync(_differences)
     finally:
