@@ -24,6 +24,7 @@ from domain.problems import Problem, ProblemCode
 from domain.workflows import WORKFLOWS, Step, Workflow, is_open, objection_workflow
 from resolvers import objections
 from resolvers.bounds import id_or_problem
+from resolvers.node_ids import record_named
 from resolvers.calendar_years import working_day_calendar
 from resolvers.context import RequestContext
 from resolvers.errors import Forbidden
@@ -225,7 +226,7 @@ async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, 
     async with ctx.engine.begin() as connection:
         record = await _record_row(connection, record_id)
         if record is None:
-            return None, problems + [Problem("recordId", f"no record {record_id}", ProblemCode.NOT_FOUND)]
+            return None, problems + [Problem("recordId", f"no {record_named(record_id)}", ProblemCode.NOT_FOUND)]
         detail = {"revoked_on": opening.revoked_on.isoformat()} if opening.revoked_on else {}
         if objection:
             filer = objections.filed_as(ctx, record, workflow.article, _is_centre_operator(ctx))

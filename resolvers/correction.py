@@ -20,6 +20,7 @@ from domain.problems import Problem, ProblemCode
 from domain.submissions import CheckedSubmission, RecordSubmission, check
 from domain.working_days import WorkingDayCalendar
 from resolvers.errors import Conflict
+from resolvers.node_ids import record_named
 from resolvers.record_columns import derived_facts, differences, snapshot, submitted_day, utc
 from store.chain import append_submission_log
 from store.models import Record, RecordVersion, Subject
@@ -113,7 +114,7 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
             statement = statement.with_for_update()
         row = (await connection.execute(statement)).one_or_none()
         if row is None:
-            return None, [Problem("id", f"no record {record_id}", ProblemCode.NOT_FOUND)]
+            return None, [Problem("id", f"no {record_named(record_id)}", ProblemCode.NOT_FOUND)]
         if row.provider_code != department:
             return None, [Problem("id", f"record {record_id} was provided by another department: only the providing "
                                         "department corrects a record (HC-18); nobody else, the credit centre "

@@ -21,6 +21,7 @@ from domain.catalogue import CatalogueItem, JurisdictionProfile
 from domain.enums import CaseParty, Category, RecordEventKind, RecordFamily, SubjectKind, SubjectStatus
 from domain.periods import record_periods
 from domain.problems import Problem, ProblemCode
+from resolvers.node_ids import record_named
 from store.chain import append_submission_log
 from store.models import Record, Subject
 from store.notifications import notify
@@ -112,7 +113,7 @@ async def _record_step(engine: AsyncEngine, *, profile: JurisdictionProfile, act
     async with engine.begin() as connection:
         row = await _locked(connection, _RECORD, record_id=record_id)
         if row is None:
-            return None, [Problem("recordId", f"no record {record_id}", ProblemCode.NOT_FOUND)]
+            return None, [Problem("recordId", f"no {record_named(record_id)}", ProblemCode.NOT_FOUND)]
         if row.provider_code != actor.department:
             return None, [_not_provider(what, record_id)]
         item = profile.items[row.catalogue_item_code]

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.identifiers import resident_id_check_char
+from resolvers.node_ids import record_named
 from resolvers.record_columns import BEIJING
 from store.models import QueryLogEntry, Record, RecordVersion, Subject, SubmissionLogEntry
 from tests import world
@@ -473,7 +474,8 @@ async def test_correcting_a_record_that_does_not_exist_is_not_found(client, engi
                          token=SCJG)
     assert not errors_of(body), body
     assert body["data"]["correctRecord"] == {"record": None, "errors": [
-        {"code": "NOT_FOUND", "field": "id", "message": "no record 987654321"}]}
+        {"code": "NOT_FOUND", "field": "id", "message": f"no {record_named(987654321)}"}]}
+    assert "987654321" not in body["data"]["correctRecord"]["errors"][0]["message"], "named by its global id"
     assert await count(engine, SubmissionLogEntry, SubmissionLogEntry.action == "CORRECT") == log_before
 
 
