@@ -34,6 +34,7 @@ from resolvers.bounds import DEFAULT_FIRST, check_first, parse_id
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
 from resolvers.loaders import Cursor, Page, RecordFilter
+from resolvers.records import page_arguments
 from resolvers.scope import scope_filter, status_filter
 from store.models import Annotation, Record, RecordEvent, Subject
 from store.record_events import HISTORY_COLUMNS, events_after, state_on, subject_state_on
@@ -191,11 +192,7 @@ async def record_page_as_of(ctx: RequestContext, subject_code: str, record_filte
                             after: str | None, as_of: dt.date) -> AsOfPage:
     """One subject's records as they stood on `as_of`, filtered, ordered and paged as `Subject.records`
     is today (newest decision first), under today's access rules: three statements in all."""
-    size = check_first(DEFAULT_FIRST if first is None else first, ctx.max_page_size)
-    try:
-        cursor = Cursor.decode(after) if after else None
-    except ValueError as exc:
-        raise BadUserInput(f"after: {exc}", argument="after") from None
+    size, cursor = page_arguments(ctx, first, after)
     ctx.observed.records_read = True
     ctx.observed.subjects.add(subject_code)
     states = await _replayed(ctx, as_of, subject_codes=[subject_code])

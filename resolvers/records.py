@@ -30,13 +30,18 @@ def record_filter(category: Category | None, catalogue_item: str | None, status:
     return RecordFilter(category=category, catalogue_item=catalogue_item, status=status)
 
 
-async def record_page(ctx: RequestContext, subject_code: str, record_filter: RecordFilter,
-                      first: int | None, after: str | None) -> RecordPage:
+def page_arguments(ctx: RequestContext, first: int | None, after: str | None) -> tuple[int, Cursor | None]:
+    """`first` (checked, defaulted) and the decoded `after` of a record listing, or the client's error."""
     size = check_first(DEFAULT_FIRST if first is None else first, ctx.max_page_size)
     try:
-        cursor = Cursor.decode(after) if after else None
+        return size, Cursor.decode(after) if after else None
     except ValueError as exc:
         raise BadUserInput(f"after: {exc}", argument="after") from None
+
+
+async def record_page(ctx: RequestContext, subject_code: str, record_filter: RecordFilter,
+                      first: int | None, after: str | None) -> RecordPage:
+    size, cursor = page_arguments(ctx, first, after)
     ctx.observed.records_read = True
     page = await ctx.loaders.record_page.load(PageKey(subject_code, record_filter, size, cursor))
     for row in page.rows:
