@@ -7,9 +7,10 @@ State Council publishes that year's notice, usually in the November before.
 
 The schedules are data, not code: one YAML file per year in ``domain/holidays/`` (shipped) or
 in a deployment's data folder (added by an operator when a new notice comes out). A year
-nobody has published yet is counted on weekdays alone and the result is marked
-``provisional`` -- never an error, because a deadline in next January must be computable
-today and re-checked once the notice is out.
+nobody has published yet is counted on weekdays minus the statutory holidays the national
+rules fix (``domain/statutory_holidays.py``; no adjusted working day is guessed) and the result
+is marked ``provisional`` -- never an error, because a deadline in next January must be
+computable today and re-checked once the notice is out (SPEC 3.4).
 
 The start day is never counted: a decision on day D with a 7-working-day deadline is due on
 the 7th working day after D.
@@ -26,6 +27,8 @@ from pathlib import Path
 from types import MappingProxyType
 
 import yaml
+
+from domain.statutory_holidays import statutory_days
 
 __all__ = [
     "Counted",
@@ -193,7 +196,8 @@ def _expand(item: object) -> Iterator[dt.date]:
 class WorkingDayCalendar:
     """Counts working days using the published schedules it holds; immutable.
 
-    Years without a schedule count Monday to Friday and mark results provisional.
+    Years without a schedule count Monday to Friday less the statutory holidays and mark
+    results provisional.
     """
 
     def __init__(self, schedules: Mapping[int, HolidaySchedule] = MappingProxyType({})):
@@ -253,9 +257,12 @@ class WorkingDayCalendar:
         return year in self._schedules
 
     def is_working_day(self, day: dt.date) -> bool:
-        """Per the published schedule, or Monday to Friday for an unpublished year."""
+        """Per the published schedule; for an unpublished year, Monday to Friday except the
+        statutory holidays (SPEC 3.4)."""
         schedule = self._schedules.get(day.year)
-        return schedule.is_working_day(day) if schedule else day.weekday() < _SATURDAY
+        if schedule:
+            return schedule.is_working_day(day)
+        return day.weekday() < _SATURDAY and day not in statutory_days(day.year)
 
     def add_working_days(self, start: dt.date, n: int) -> Deadline:
         """The ``n``-th working day after ``start`` (``start`` itself is never counted).

@@ -1,9 +1,9 @@
 """`credit-gateway add-holidays FILE`: an operator adds a year's official holiday schedule.
 
 The State Council publishes next year's holidays and adjusted working days each November; until
-a year is added, deadlines running into it are counted on weekdays alone and marked provisional
-(SPEC 3.4, last point). Adding it stores the schedule in the database, so every worker counts
-with it at once, and counts again the deadlines that were provisional.
+a year is added, deadlines running into it are counted on weekdays less the statutory holidays and
+marked provisional (SPEC 3.4, last point). Adding it stores the schedule in the database, so every
+worker counts with it at once, and counts again the deadlines that were provisional.
 
 Exit codes: 0 added, 2 nothing changed (unreadable or invalid file; the message names every fault).
 """
@@ -28,7 +28,7 @@ def add_calendar_command(subparsers: argparse._SubParsersAction,
         description="Store one year's official holiday schedule (国务院办公厅节假日安排通知) in the database: "
                     "a YAML file with year, source, holidays and working_days, as domain/holidays/README.md "
                     "describes. A year given again replaces the stored one entirely. Deadlines that were "
-                    "provisional (counted on weekdays because the year was unpublished) are counted again.")
+                    "provisional (weekdays less the statutory holidays: the year was unpublished) are counted again.")
     p.add_argument("file", metavar="FILE", help="the year's schedule, e.g. 2027.yaml")
     p.add_argument("--user", help="who adds it, for the submission log (default: cli:<login name>)")
     p.set_defaults(func=lambda args: _add_holidays(args, settings_factory()))

@@ -1,6 +1,6 @@
 """The working-day calendar deadlines are counted on (SPEC 3.4, last point): the shipped years
 plus the official schedules operators add, which replace shipped ones; adding a year recounts
-the deadlines that were provisional (counted on weekdays alone) for want of it.
+the deadlines that were provisional (counted on weekdays less the statutory holidays) for want of it.
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ async def add_calendar_year(engine: AsyncEngine, schedule_yaml_text: str, source
     """Store one year's official schedule (format: domain/holidays/README.md); raises ScheduleError.
 
     A year given again replaces the stored one entirely. Records whose deadline was provisional
-    (counted on weekdays alone) are counted again on the new calendar, in the same transaction.
+    (counted on weekdays less the statutory holidays) are counted again on the new calendar, in the
+    same transaction.
     """
     if len(schedule_yaml_text) > MAX_SCHEDULE_TEXT:
         raise ScheduleError(f"{source}: {len(schedule_yaml_text)} characters; a year's schedule is far shorter "

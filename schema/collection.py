@@ -289,7 +289,7 @@ class LateSubmission:
         return self.row.deadline_on
 
     @strawberry.field(description="True when the count crossed a year whose holiday schedule is not published "
-                                  "yet (weekdays counted instead).")
+                                  "yet (weekdays less the statutory holidays counted instead; SPEC 3.4).")
     def deadline_provisional(self) -> bool:
         return self.row.deadline_provisional
 

@@ -1,7 +1,7 @@
 """Operator-added holiday years (SPEC 3.4, last point): deadlines follow them at once.
 
-Until 2027's schedule is published, a deadline running into 2027 is counted on weekdays and marked
-provisional; adding the year counts it again on the real schedule. The 2027 schedule here is made
+Until 2027's schedule is published, a deadline running into 2027 is counted on weekdays less the
+statutory holidays and marked provisional; adding the year counts it again on the real schedule. The 2027 schedule here is made
 up (not the real notice) and is removed again afterwards, since the session's database is shared.
 """
 
@@ -35,12 +35,12 @@ TOKEN = make_token(user="cal-scjg", department="SCJG", roles=["officer"])
 org = functools.partial(world.org_code, series="QU")
 
 
-async def submit_decided_on_christmas_eve(engine, serial: int) -> int:
-    """A penalty decided Thu 2026-12-24, submitted 2026-12-28: due 7 working days later, in 2027."""
+async def submit_decided_on_new_years_eve(engine, serial: int) -> int:
+    """A penalty decided Thu 2026-12-31, submitted that day: due 7 working days later, in 2027."""
     item = {"subjectCode": org(serial), "subjectName": f"日历测试{serial}有限公司", "catalogueItem": "HC-13-6-PENALTY",
             "documentNumber": f"日历〔2026〕{serial}号", "issuingAuthority": "环翠区市场监督管理局",
-            "decidedOn": "2026-12-24", "content": {"violation": "x", "legalBasis": "y", "penaltyKind": "警告"}}
-    app = app_for(engine, today=dt.date(2026, 12, 28))
+            "decidedOn": "2026-12-31", "content": {"violation": "x", "legalBasis": "y", "penaltyKind": "警告"}}
+    app = app_for(engine, today=dt.date(2026, 12, 31))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
         body = await graphql(client, SUBMIT, {"input": [item]}, token=TOKEN)
     [outcome] = body["data"]["submitRecords"]["result"]["outcomes"]
@@ -63,9 +63,9 @@ async def clean_2027(engine):
 
 
 async def test_an_added_year_changes_the_deadline_and_clears_the_provisional_flag(engine, clean_2027):
-    before = await submit_decided_on_christmas_eve(engine, 1)
-    # Weekdays only: Fri 12-25, Mon 12-28 … Thu 12-31, Fri 2027-01-01, Mon 01-04.
-    assert await deadline_of(engine, before) == (dt.date(2027, 1, 4), True)
+    before = await submit_decided_on_new_years_eve(engine, 1)
+    # Weekdays less the statutory 元旦 (Fri 01-01): Mon 01-04 … Fri 01-08, Mon 01-11, Tue 01-12.
+    assert await deadline_of(engine, before) == (dt.date(2027, 1, 12), True)
     log = await _count(engine, SubmissionLogEntry.action == "CALENDAR")
 
     change = await add_calendar_year(engine, HYPOTHETICAL_2027, "2027.yaml", user="cal-operator")
@@ -74,10 +74,10 @@ async def test_an_added_year_changes_the_deadline_and_clears_the_provisional_fla
     assert (await working_day_calendar(engine)).is_published(2027)
     assert await _count(engine, SubmissionLogEntry.action == "CALENDAR") == log + 1
 
-    # New Year's Day is a holiday in 2027's schedule: the 7th working day is Tue 01-05, and certain.
-    assert await deadline_of(engine, before) == (dt.date(2027, 1, 5), False), "stored deadlines are counted again"
-    after = await submit_decided_on_christmas_eve(engine, 2)
-    assert await deadline_of(engine, after) == (dt.date(2027, 1, 5), False)
+    # 2027's schedule makes Saturday 01-09 a working day: the 7th working day is Mon 01-11, and certain.
+    assert await deadline_of(engine, before) == (dt.date(2027, 1, 11), False), "stored deadlines are counted again"
+    after = await submit_decided_on_new_years_eve(engine, 2)
+    assert await deadline_of(engine, after) == (dt.date(2027, 1, 11), False)
 
     again = await add_calendar_year(engine, HYPOTHETICAL_2027.replace("2027-01-01..2027-01-03", "2027-01-01"),
                                     "2027.yaml")

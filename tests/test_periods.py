@@ -220,8 +220,8 @@ def test_period_ends():
     # a court judgment: collected monthly, 10 working days after September ends
     ("XZ-7-7-JUDGMENT", date(2026, 9, 15), date(2026, 10, 20), False),
     # a rating: collected yearly, 10 working days after the year ends, in a year nobody has published yet
-    ("XZ-7-16-RATING", date(2026, 3, 10), WorkingDayCalendar.shipped().add_working_days(date(2026, 12, 31), 10).due,
-     True),
+    # (元旦 2027-01-01 is statutory: 1/4 … 1/8, 1/11 … 1/15)
+    ("XZ-7-16-RATING", date(2026, 3, 10), date(2027, 1, 15), True),
 ])
 def test_xz12_deadline_per_item_scope(code, decided, due, provisional):
     item = XZ.item(code)

@@ -521,14 +521,15 @@ async def test_lateness_is_counted_in_working_days(client, engine):
 
 
 async def test_a_deadline_in_an_unpublished_year_is_provisional(engine):
-    # 2027's schedule is not shipped: counted on weekdays alone and marked provisional.
+    # 2027's schedule is not shipped: counted on weekdays less the statutory holidays and marked provisional.
+    # Decided Thu 2026-12-24: 12/25, 12/28 … 12/31, (元旦 1/1 Fri), 1/4, 1/5; late 1/6 … 1/8, 1/11 … 1/15.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app_for(engine, today=dt.date(2027, 1, 15))),
                                  base_url="http://gateway") as january:
         result = await submit(january, [penalty(710, decidedOn="2026-12-24")])
     async with engine.connect() as connection:
         row = (await connection.execute(select(Record.__table__).where(
             Record.id == int(result["outcomes"][0]["recordId"])))).one()
-    assert (row.deadline_on, row.deadline_provisional, row.late_working_days) == (dt.date(2027, 1, 4), True, 9)
+    assert (row.deadline_on, row.deadline_provisional, row.late_working_days) == (dt.date(2027, 1, 5), True, 8)
 
 
 def period() -> dict:

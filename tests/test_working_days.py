@@ -113,27 +113,32 @@ def test_lateness_in_working_days():
 # -- unpublished years -----------------------------------------------------------------
 
 
-def test_deadline_into_unpublished_2027_counts_weekdays_and_is_provisional():
-    # 12/29 12/30 12/31, then 2027 on weekdays: 1/1 (Fri) 1/4 1/5 1/6
-    assert CAL.add_working_days(date(2026, 12, 28), 7) == Deadline(date(2027, 1, 6), True)
-    assert CAL.working_days_between(date(2026, 12, 28), date(2027, 1, 6)) == Counted(7, True)
+def test_deadline_into_unpublished_2027_skips_new_years_day_and_is_provisional():
+    # 12/29 12/30 12/31, then 2027 on weekdays less 元旦 1/1 (Fri): 1/4 1/5 1/6 1/7
+    assert CAL.add_working_days(date(2026, 12, 28), 7) == Deadline(date(2027, 1, 7), True)
+    assert CAL.working_days_between(date(2026, 12, 28), date(2027, 1, 7)) == Counted(7, True)
 
 
 def test_deadline_ending_on_new_years_eve_is_not_provisional():
     assert CAL.add_working_days(date(2026, 12, 28), 3) == Deadline(date(2026, 12, 31), False)
 
 
-def test_wholly_unpublished_year_is_weekdays_only():
-    assert CAL.add_working_days(date(2030, 5, 1), 5) == Deadline(date(2030, 5, 8), True)
+def test_wholly_unpublished_year_is_weekdays_less_statutory_days():
+    # 劳动节 2030-05-01 (Wed) and 05-02 (Thu) are statutory: 5/3 5/6 5/7 5/8 5/9
+    assert CAL.add_working_days(date(2030, 5, 1), 5) == Deadline(date(2030, 5, 9), True)
     assert not WorkingDayCalendar().is_working_day(date(2026, 3, 7))  # any Saturday
+    assert WorkingDayCalendar().is_working_day(date(2026, 3, 9))  # a Monday no rule makes a holiday
 
 
 def test_adding_a_2027_file_makes_the_deadline_certain_and_moves_it(tmp_path):
+    # Statutory days only: 1/4 … 1/8, 1/11 1/12. The file adds the adjusted Saturday 1/9.
+    assert CAL.add_working_days(date(2026, 12, 31), 7) == Deadline(date(2027, 1, 12), True)
     write(tmp_path, "2027.yaml", HYPOTHETICAL_2027)
     cal = CAL.load_directory(tmp_path)
     assert cal.is_published(2027)
-    # 12/29 12/30 12/31, 1/1-1/3 off, 1/4 1/5 1/6 1/7
     assert cal.add_working_days(date(2026, 12, 28), 7) == Deadline(date(2027, 1, 7), False)
+    # 1/4 … 1/8, 1/9 (adjusted Saturday), 1/11
+    assert cal.add_working_days(date(2026, 12, 31), 7) == Deadline(date(2027, 1, 11), False)
     assert cal.is_working_day(date(2027, 1, 9))  # the adjusted Saturday
     assert not CAL.is_published(2027)  # the shipped calendar is untouched
 
