@@ -1580,14 +1580,14 @@ def _submission_day(rng: random.Random, item: CatalogueItem, decided: date, toda
 
 def _status(rng: random.Random, plan: _Plan, ends: date | None, submitted: date, act_ended: date | None,
             profile: JurisdictionProfile, today: date) -> tuple[str, date | None]:
-    """ARCHIVED once the disclosure period is over (SPEC 3.2); a few revoked, repaired, suspended
-    or deleted records so that every lifecycle state can be seen; the rest ACTIVE."""
-    if ends is not None and ends < today:
-        return RecordStatus.ARCHIVED.value, ends + ONE_DAY
+    """A few revoked, repaired or deleted records (each then given its case, store/demo_cases.py) so
+    that every lifecycle state can be seen; the rest ACTIVE as submitted. Records past their period
+    are archived by the sweeper when the data are loaded (`load_demo_data`), as in production: no
+    status is set here that an event would not explain."""
     item = plan.item
     first = submitted + ONE_DAY
     last = today - ONE_DAY
-    if first > last:
+    if first > last or (ends is not None and ends < today):
         return RecordStatus.ACTIVE.value, None
     roll = rng.random()
     if item.category is Category.BAD:
@@ -1599,8 +1599,6 @@ def _status(rng: random.Random, plan: _Plan, ends: date | None, submitted: date,
             start = max(start, first)
             if start <= last:
                 return RecordStatus.REPAIRED.value, _rand_date(rng, start, last)
-        if roll > 0.996 and profile.objection.suspend_when_provider_late:
-            return RecordStatus.SUSPENDED.value, _rand_date(rng, max(first, today - timedelta(days=30)), last)
     if item.family is RecordFamily.HONOUR and roll < 0.025:
         return RecordStatus.DELETED.value, _rand_date(rng, first, last)
     return RecordStatus.ACTIVE.value, None
@@ -1702,8 +1700,8 @@ def build_demo_data(profile: JurisdictionProfile, *, seed: int = DEFAULT_SEED, s
             "updated_at": _office_time(rng, changed_on) if changed_on else submitted_at,
         }
         record_rows.append(row)
-        if status == RecordStatus.SUSPENDED.value or (
-                status == RecordStatus.ACTIVE.value and rng.random() < ANNOTATED_SHARE):
+        live = facts.disclosure_ends_on is None or facts.disclosure_ends_on >= today  # the sweeper archives the rest
+        if status == RecordStatus.ACTIVE.value and live and rng.random() < ANNOTATED_SHARE:
             filed = _rand_date(rng, max(submitted_on, today - timedelta(days=40)), today - ONE_DAY)
             if changed_on is not None:
                 filed = min(filed, changed_on - timedelta(days=25))
@@ -1769,4 +1767,16 @@ async def load_demo_data(engine: AsyncEngine, profile_code: str, *, seed: int = 
         if connection.dialect.name == "postgresql" and data.cases.cases:
             await connection.execute(text(
                 "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))"))
-    return data.counts
+    # What the dates decide (archive, end of publicity, XZ-20 deletion, missed deadlines) is applied
+    # as the sweeper applies it, each change an event, a notice and a log entry (issue 15).
+    from store.sweep import sweep
+
+    await sweep(engine, profile, today or REFERENCE_DATE)
+    async with engine.connect() as connection:  # the counts as the sweep left them
+        statuses = dict((await connection.execute(
+            select(Record.status, func.count()).where(Record.id >= first_id).group_by(Record.status))).all())
+        tombstones = (await connection.execute(select(func.count()).where(
+            RecordTombstone.record_id >= first_id))).scalar()
+    counts = {**data.counts, **{status.value.lower(): statuses.get(status.value, 0) for status in RecordStatus},
+              "records": sum(statuses.values()), "tombstones": tombstones}
+    return counts

@@ -164,9 +164,11 @@ async def test_archived_records_are_those_past_their_period(loaded):
 async def test_other_lifecycle_states_occur_where_they_apply(loaded):
     profile, records = loaded["profile"], loaded["records"]
     statuses = Counter(r["status"] for r in records)
-    assert statuses["REVOKED"] and statuses["REPAIRED"] and not statuses["DELETED"], statuses  # deleted: tombstones
+    assert statuses["REPAIRED"] and not statuses["DELETED"], statuses  # deleted: tombstones
+    # revocations: some still open (REVOKED, awaiting the centre), unless XZ-20's deletion came first
+    assert {c["kind"] for c in loaded["cases"]} >= {"REVOCATION", "REPAIR", "HONOUR_DELETION"}
     for record in records:
-        if record["status"] in ("REVOKED", "REPAIRED", "SUSPENDED"):
+        if record["status"] in ("REVOKED", "REPAIRED"):
             assert record["category"] == "BAD"
         if record["status"] == "DELETED":  # honours only (HC-33)
             assert record["family"] == RecordFamily.HONOUR.value
@@ -174,8 +176,7 @@ async def test_other_lifecycle_states_occur_where_they_apply(loaded):
             assert record["status_changed_on"] is None
         elif record["status"] != "ARCHIVED":  # archived ones: see the test above
             assert _china_day(record["submitted_at"]) < record["status_changed_on"] < REFERENCE_DATE
-    if not profile.objection.suspend_when_provider_late:
-        assert not statuses["SUSPENDED"]
+    assert not statuses["SUSPENDED"]
 
 
 async def test_revoked_repaired_and_deleted_records_come_from_their_cases(loaded):
@@ -256,9 +257,9 @@ async def test_open_objections_are_annotated(loaded):
     for annotation in loaded["annotations"]:
         assert (annotation["kind"], annotation["text"], annotation["closed_at"]) == (
             "OBJECTION_OPEN", OBJECTION_TEXT, None)
-        assert records[annotation["record_id"]]["status"] in ("ACTIVE", "SUSPENDED")
-    suspended = {i for i, r in records.items() if r["status"] == "SUSPENDED"}
-    assert suspended <= {a["record_id"] for a in loaded["annotations"]}
+        assert records[annotation["record_id"]]["status"] == "ACTIVE"
+    assert not any(r["status"] == "SUSPENDED" for r in records.values()), \
+        "withholding is decided from the objection's case at read time, never set as a status"
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -268,14 +269,19 @@ async def test_same_seed_gives_identical_rows(tmp_path, profile):
         assert await load_demo_data(first, profile, seed=7, **SMALL) == await load_demo_data(
             second, profile, seed=7, **SMALL)
         for table in (Subject.__table__, Record.__table__, Annotation.__table__):
-            rows_a = sorted(_key_tuple(r) for r in await _rows(first, table))
-            rows_b = sorted(_key_tuple(r) for r in await _rows(second, table))
+            # `updated_at` of the records the loading sweep archived is when it ran: not generated data
+            rows_a = sorted(_key_tuple(_generated(r)) for r in await _rows(first, table))
+            rows_b = sorted(_key_tuple(_generated(r)) for r in await _rows(second, table))
             assert rows_a == rows_b, table.name
         assert sorted(r["code"] for r in await _rows(first, Subject.__table__)) != sorted(
             s["code"] for s in build_demo_data(load_profile(profile), seed=8, **SMALL).subjects)
     finally:
         await first.dispose()
         await second.dispose()
+
+
+def _generated(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "updated_at"}
 
 
 def _key_tuple(row: dict) -> tuple:
