@@ -32,6 +32,8 @@ RECORD = """query($id: ID!, $asOf: Date) { record(id: $id, asOf: $asOf) { status
 SUBJECT = """query($code: ID!, $asOf: Date) { subject(code: $code, asOf: $asOf) {
   records(status: null, first: 10) { edges { node { status archivedOn } } } } }"""
 CERTIFY = "mutation($i: CertifyRepairInput!) { certifyRepair(input: $i) { errors { code message } } }"
+CORRECT = "mutation($i: CorrectRecordInput!) { correctRecord(input: $i) { errors { code message } } }"
+VERSIONS = "query($id: ID!, $asOf: Date) { record(id: $id, asOf: $asOf) { version versions { version change } } }"
 REPORT = "mutation($i: ReportRevocationInput!) { reportRevocation(input: $i) { errors { code message } } }"
 
 
@@ -128,3 +130,19 @@ async def test_as_of_shows_a_record_active_until_its_period_ended_and_archived_a
     assert (archived["effectiveOn"], archived["before"], archived["after"]) == (
         "2026-10-02", {"status": "ACTIVE", "statusChangedOn": None},
         {"status": "ARCHIVED", "statusChangedOn": "2026-10-02"})
+
+
+async def test_versions_read_as_of_a_day_are_those_that_existed_that_day(own_engine):
+    code, corrected_on = org(4), dt.date(2026, 9, 15)
+    record_id = await penalty(own_engine, 4, dt.date(2026, 9, 1))
+    await provider_step(own_engine, corrected_on, CORRECT, "correctRecord", {"id": record_id, "reason": "金额更正",
+                        "changes": {"content": {"fineAmount": "4500.00"}}})
+    shown = {}
+    async with client_on(own_engine, corrected_on + DAY) as client:
+        for day in (corrected_on - DAY, corrected_on, None):
+            body = await graphql(client, VERSIONS, {"id": record_id, "asOf": day and day.isoformat()},
+                                 token=subject_token(code))
+            record = body["data"]["record"]
+            shown[day] = (record["version"], [(v["version"], v["change"]) for v in record["versions"]])
+    assert shown[corrected_on - DAY] == (1, [(1, "CREATED")]), "the day before: the correction's version did not exist"
+    assert shown[corrected_on] == shown[None] == (2, [(1, "CREATED"), (2, "CORRECTED")])
