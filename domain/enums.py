@@ -163,6 +163,7 @@ class RecordEventKind(str, enum.Enum):
     HONOUR_DELETED = "HONOUR_DELETED"  # the provider deleted it (HC-33)
     RETENTION_ENDED = "RETENTION_ENDED"  # Xinzheng: a person's bad information deleted 5 years on (XZ-20)
     DEADLINE_MISSED = "DEADLINE_MISSED"  # a case's deadline passed with its step not taken
+    PERIODS_RECOMPUTED = "PERIODS_RECOMPUTED"  # the period rules changed: its periods computed again (SPEC 3.2)
 
 
 class CaseKind(str, enum.Enum):

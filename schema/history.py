@@ -41,6 +41,8 @@ RecordEventKind = described(enums.RecordEventKind, "What happened to a record on
     "HONOUR_DELETED": "The provider deleted the honour at the subject's request (HC-33).",
     "RETENTION_ENDED": "Xinzheng: a person's bad information deleted 5 years on (XZ-20).",
     "DEADLINE_MISSED": "A case's deadline passed with its step not taken.",
+    "PERIODS_RECOMPUTED": "The platform's period rules changed (SPEC 3.2, HC-19, XZ-20): its disclosure, publicity "
+                          "and retention ends computed again from its own dates; `before`/`after` say what moved.",
 }, name="RecordEventKind")
 
 _CAMEL = re.compile(r"_([a-z])")
