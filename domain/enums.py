@@ -198,6 +198,7 @@ class RecordEventKind(str, enum.Enum):
     OBJECTION_UPHELD = "OBJECTION_UPHELD"  # the provider found the objection founded (HC-29, XZ-23)
     OBJECTION_REJECTED = "OBJECTION_REJECTED"  # the provider found the record right (HC-29, XZ-23)
     OBJECTION_RESULT_NOTIFIED = "OBJECTION_RESULT_NOTIFIED"  # Xinzheng: the centre's letter to the applicant (XZ-23)
+    PERIODS_RECOMPUTED = "PERIODS_RECOMPUTED"  # the period rules changed: its periods computed again (SPEC 3.2)
 
 
 class CaseKind(str, enum.Enum):

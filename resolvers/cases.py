@@ -33,7 +33,7 @@ from store.chain import append_submission_log
 from store.models import Case, Record, RecordEvent, RecordTombstone
 from store.notifications import notify
 from store.record_deletion import delete_record_content
-from store.record_events import append_event
+from store.record_events import append_event, changed_fields
 
 C = Case.__table__
 R = Record.__table__
@@ -44,7 +44,8 @@ MAX_DOCUMENT = 200  # RecordEvent.document_ref, Case.document_ref
 MAX_REASON = 2000
 
 _RECORD = select(R.c.id, R.c.subject_code, R.c.provider_code, R.c.catalogue_item_code, R.c.category, R.c.family,
-                 R.c.visibility, R.c.status, R.c.decided_on, R.c.act_ended_on, R.c.disclosure_ends_on,
+                 R.c.visibility, R.c.status, R.c.status_changed_on, R.c.decided_on, R.c.act_ended_on,
+                 R.c.disclosure_ends_on,
                  R.c.document_number).where(R.c.id == bindparam("record_id"))
 _RECORD_LOCKED = _RECORD.with_for_update()
 # XZ-24: an open objection stops no other case, and no other case stops an objection
@@ -322,7 +323,9 @@ async def _apply(ctx: RequestContext, connection: AsyncConnection, workflow: Wor
     before, after = {}, {}
     status = _STATUS_AFTER.get(step.event)
     if status is not None and record.status != status.value:
-        before, after = {"status": record.status}, {"status": status.value}
+        # every column the step changes, so that `asOf` before the step shows the record as it was
+        before, after = changed_fields(record._mapping, {"status": status.value, "status_changed_on": ctx.today},
+                                       _STATUS_COLUMNS)
         if detail.get("revoked_on"):
             after["revokedOn"] = detail["revoked_on"].isoformat()
         await connection.execute(_SET_STATUS, {"record_id": record.id, "status": status.value,
@@ -353,6 +356,7 @@ async def _apply(ctx: RequestContext, connection: AsyncConnection, workflow: Wor
 _STATUS_AFTER = {RecordEventKind.REVOCATION_REPORTED: RecordStatus.REVOKED,
                  RecordEventKind.REPAIR_CERTIFIED: RecordStatus.REPAIRED}
 _DELETES = {RecordEventKind.REVOKED, RecordEventKind.HONOUR_DELETED}
+_STATUS_COLUMNS = ("status", "status_changed_on")  # what _SET_STATUS changes (besides updated_at)
 _MESSAGES = {
     RecordEventKind.REVOCATION_REPORTED: "the provider reported the decision behind record {record} revoked; the "
                                          "credit centre deletes it within 3 working days (case {case}, HC-30)",

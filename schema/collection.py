@@ -477,10 +477,13 @@ async def late_submission_summary(info: Info, from_: PeriodFrom, to: PeriodTo) -
 
 
 async def record_versions(root: CreditRecord, info: Info) -> list[RecordVersionType]:
-    """`CreditRecord.versions`: the provider, the subject and auditors (policy field:CreditRecord.versions)."""
+    """`CreditRecord.versions`: the provider, the subject and auditors (policy field:CreditRecord.versions);
+    read with `asOf`, only those that existed that day (SPEC 3.4)."""
     ctx: RequestContext = info.context
     ctx.access.require_field("CreditRecord.versions", root.row, info.path.as_list())
     rows = correction.versions_of(root.row, await ctx.loaders.record_versions.load(root.row.id))
+    if root.as_of is not None:  # read with asOf: the versions that existed that day (its version then, replayed)
+        rows = [r for r in rows if r.version <= root.row.version]
     masked: frozenset = frozenset()
     if not ctx.scope.sees_personal_data_of(root.row.subject_code):
         item = ctx.reference.items.get(root.row.catalogue_item_code)

@@ -48,6 +48,8 @@ RecordEventKind = described(enums.RecordEventKind, "What happened to a record on
     "OBJECTION_UPHELD": "The provider upheld the objection (HC-29, XZ-23).",
     "OBJECTION_REJECTED": "The provider rejected the objection: the record stands (HC-29, XZ-23).",
     "OBJECTION_RESULT_NOTIFIED": "Xinzheng: the centre notified the applicant of the result in writing (XZ-23).",
+    "PERIODS_RECOMPUTED": "The platform's period rules changed (SPEC 3.2, HC-19, XZ-20): its disclosure, publicity "
+                          "and retention ends computed again from its own dates; `before`/`after` say what moved.",
 }, name="RecordEventKind")
 
 _CAMEL = re.compile(r"_([a-z])")

@@ -215,7 +215,7 @@ class CreditRecord(Node):
         return self.row.version
 
     @strawberry.field(description="Every version of the record, oldest first (HC-18): as submitted, then as each "
-                                  "correction left it. Protected: the provider, the subject, auditors; others get null and a FORBIDDEN error.")
+                                  "correction left it; read with `asOf`, those that existed that day. Protected: the provider, the subject, auditors; others get null and a FORBIDDEN error.")
     async def versions(
             self, info: Info) -> Optional[list[Annotated["RecordVersionType", strawberry.lazy("schema.collection")]]]:
         from schema.collection import record_versions

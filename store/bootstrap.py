@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import CatalogueItem as ItemSpec
 from domain.catalogue import JurisdictionProfile, load_profile
+from domain.clock import jurisdiction_day, utc_now
 from store import log_guard, period_refresh
 from store.engine import dialect_insert
 from store.migrate import upgrade
@@ -73,8 +74,9 @@ def _upsert(connection, table, rows: list[dict], key: str):
     )
 
 
-async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProfile:
-    """Idempotent: safe on a new database and on one that is already in use."""
+async def initialise(engine: AsyncEngine, profile_code: str, today: dt.date | None = None) -> JurisdictionProfile:
+    """Idempotent: safe on a new database and on one that is already in use. `today` (the jurisdiction's
+    day, by default from the clock): the day a period refresh takes effect."""
     profile = load_profile(profile_code)
     await upgrade(engine)
     async with engine.begin() as connection:
@@ -99,7 +101,8 @@ async def initialise(engine: AsyncEngine, profile_code: str) -> JurisdictionProf
         # records stored under earlier period rules get today's (SPEC 3.2), once per rules version
         rules = (await connection.execute(select(Setting.value).where(Setting.key == period_refresh.SETTING))).scalar()
         if rules != period_refresh.PERIOD_RULES:
-            await period_refresh.refresh_periods(connection, profile)
+            await period_refresh.refresh_periods(connection, profile,
+                                                 today or jurisdiction_day(utc_now(), profile.time_zone))
             await _set(connection, period_refresh.SETTING, period_refresh.PERIOD_RULES)
     return profile
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import (CatalogueItem, DeadlineFrom, Department, FieldSpec, JurisdictionProfile,
@@ -48,6 +48,7 @@ from domain.identifiers import (CREDIT_CODE_ALPHABET, credit_code_check_char, or
 from domain.record_facts import derive_facts, period_end
 from domain.working_days import WorkingDayCalendar
 from store.demo_cases import CaseRows, apply_case_workflows
+from store.id_sequences import continue_ids_after
 from store.models import Annotation, Case, Notification, Record, RecordEvent, RecordTombstone, Subject
 
 __all__ = ["REFERENCE_DATE", "DEFAULT_SEED", "SUBMITTED_BY", "DemoData", "build_demo_data",
@@ -1760,13 +1761,11 @@ async def load_demo_data(engine: AsyncEngine, profile_code: str, *, seed: int = 
                             (Notification.__table__, data.cases.notifications)):
             if rows:
                 await connection.execute(table.insert(), rows)
-        if connection.dialect.name == "postgresql" and data.records:
-            # Explicit ids do not advance PostgreSQL's sequence; later inserts must not collide.
-            await connection.execute(text(
-                "SELECT setval(pg_get_serial_sequence('records', 'id'), (SELECT MAX(id) FROM records))"))
-        if connection.dialect.name == "postgresql" and data.cases.cases:
-            await connection.execute(text(
-                "SELECT setval(pg_get_serial_sequence('cases', 'id'), (SELECT MAX(id) FROM cases))"))
+        # Explicit ids: later inserts must not collide, nor take a deleted record's id (its tombstone's).
+        await continue_ids_after(connection, "records", max(
+            [r["id"] for r in data.records] + [t["record_id"] for t in data.cases.tombstones], default=0))
+        if connection.dialect.name == "postgresql":  # cases: a plain rowid table on SQLite, never deleted
+            await continue_ids_after(connection, "cases", max((c["id"] for c in data.cases.cases), default=0))
     # What the dates decide (archive, end of publicity, XZ-20 deletion, missed deadlines) is applied
     # as the sweeper applies it, each change an event, a notice and a log entry (issue 15).
     from store.sweep import sweep

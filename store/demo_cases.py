@@ -82,12 +82,10 @@ def apply_case_workflows(records: list[dict[str, Any]], profile: JurisdictionPro
                          today: date, rng: random.Random, first_case_id: int = 1) -> tuple[list[dict[str, Any]],
                                                                                           CaseRows]:
     """The records that remain stored, and the case rows: every REVOKED, REPAIRED or DELETED status
-    store/demo.py drew becomes the case that sets it. The highest record id always stays stored
-    (SQLite numbers the next record after the highest one present: a deleted highest id would be
-    given again, and its tombstone would then name two records)."""
+    store/demo.py drew becomes the case that sets it. A deleted record's id is never given again:
+    loading continues the id sequence after the highest tombstone (store/demo.py)."""
     rows = CaseRows()
     kept: list[dict[str, Any]] = []
-    highest = max((r["id"] for r in records), default=0)
     case_id = first_case_id
     for record in records:
         status = record["status"]
@@ -97,15 +95,20 @@ def apply_case_workflows(records: list[dict[str, Any]], profile: JurisdictionPro
             kept.append(record)
             continue
         writer = _Writer(rows, profile, record, case_id, today)
-        stays = _case(writer, kind, record, calendar, today, rng, keep=record["id"] == highest)
+        stays = _case(writer, kind, record, calendar, today, rng)
         if stays:
             kept.append(record)
         case_id += 1
     return kept, rows
 
 
+def _status_change(status: str, day: date) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An ACTIVE record's step to `status` on `day`: the columns it changes, as resolvers/cases.py writes them."""
+    return {"status": "ACTIVE", "status_changed_on": None}, {"status": status, "status_changed_on": day.isoformat()}
+
+
 def _case(writer: _Writer, kind: CaseKind, record: dict[str, Any], calendar: WorkingDayCalendar, today: date,
-          rng: random.Random, keep: bool) -> bool:
+          rng: random.Random) -> bool:
     """One case's rows; whether the record stays stored."""
     workflow = WORKFLOWS[kind]
     opening = workflow.opening
@@ -129,13 +132,13 @@ def _case(writer: _Writer, kind: CaseKind, record: dict[str, Any], calendar: Wor
     writer.rows.cases.append(case)
     if kind is CaseKind.REPAIR:  # immediate (domain/workflows.py): certified and off the interface the same day
         writer.step(opening, opened_on, document)
-        writer.step(opening, opened_on, document, {"status": "ACTIVE"}, {"status": "REPAIRED"},
+        writer.step(opening, opened_on, document, *_status_change("REPAIRED", opened_on),
                     kind=opening.also_closes)
         case.update(closed_at=_at(opened_on, 10), next_party=CaseParty.NONE.value)
         return True
     overdue_left = kind is CaseKind.HONOUR_DELETION and rng.random() < OVERDUE_SHARE
-    if keep or due.due >= today or overdue_left:  # still open: the next party has not acted yet
-        status_change = ({"status": "ACTIVE"}, {"status": "REVOKED"}) if kind is CaseKind.REVOCATION else ({}, {})
+    if due.due >= today or overdue_left:  # still open: the next party has not acted yet
+        status_change = _status_change("REVOKED", opened_on) if kind is CaseKind.REVOCATION else ({}, {})
         writer.step(opening, opened_on, document or None, *status_change)
         if kind is CaseKind.HONOUR_DELETION:  # not deleted yet: still shown as it was
             record.update(status=RecordStatus.ACTIVE.value, status_changed_on=None)

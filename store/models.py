@@ -97,6 +97,8 @@ class Record(Base):
         UniqueConstraint("provider_code", "catalogue_item_code", "document_number", name="uq_record_document"),
         Index("ix_records_subject_listing", "subject_code", "status", "decided_on"),
         Index("ix_records_provider_submitted", "provider_code", "submitted_at"),
+        # SQLite: never give a deleted record's id again, its tombstone keeps naming it (HC-30; 0009).
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -166,6 +168,8 @@ class Objection(Base):
     """异议 (HC-29, XZ-22..24): a subject disputes a record; deadlines come from the profile."""
 
     __tablename__ = "objections"
+    # SQLite: an objection deleted with its record keeps its id (cases and logs name it; 0009).
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)

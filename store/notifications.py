@@ -18,6 +18,7 @@ from store.instants import UTCDateTime
 from store.models import Notification, WebhookDelivery, WebhookSubscription
 
 _INSERT = insert(Notification.__table__).returning(Notification.__table__.c.id)
+_INSERT_MANY = insert(Notification.__table__).returning(Notification.__table__.c.id, sort_by_parameter_order=True)
 WS, WD = WebhookSubscription.__table__, WebhookDelivery.__table__
 PENDING = "PENDING"  # webhook_deliveries.state: owed; DELIVERED: a 2xx answered; FAILED: attempts exhausted or removed
 DEPARTMENT_PARTIES = (CaseParty.PROVIDER, CaseParty.CENTRE)  # recipients that are departments (and have webhooks)
@@ -49,18 +50,25 @@ async def notify(connection: AsyncConnection, *, party: CaseParty, recipient: st
     return ident
 
 
-async def notify_subjects(connection: AsyncConnection, notices: list[dict]) -> None:
-    """Write many notifications to subjects with one statement (executemany), each a dict of `notify`'s
-    keyword arguments: for batch steps (the sweeper). Subjects have no webhooks, so nothing else is owed."""
+async def notify_many(connection: AsyncConnection, notices: list[dict]) -> list[int]:
+    """Write many notifications, each a dict of `notify`'s keyword arguments, with one statement
+    (executemany), and the webhook deliveries the departments' ones owe with one more: for batch steps
+    (the sweeper). Returns their ids, in the order given."""
     if not notices:
-        return
+        return []
     now = utc_now()
     rows = []
     for notice in notices:
-        if CaseParty(notice["party"]) is not CaseParty.SUBJECT:
-            raise ValueError("notify_subjects writes subjects' notifications; use notify for a department")
-        rows.append({"recipient_party": CaseParty.SUBJECT.value, "recipient": notice["recipient"],
+        party = CaseParty(notice["party"])
+        if party is CaseParty.NONE:
+            raise ValueError("a notification needs a recipient party")
+        rows.append({"recipient_party": party.value, "recipient": notice["recipient"],
                      "kind": notice["kind"], "message": notice["message"],
                      "subject_code": notice.get("subject_code"), "record_id": notice.get("record_id"),
                      "case_id": notice.get("case_id"), "created_at": now})
-    await connection.execute(insert(Notification.__table__), rows)
+    ids = list((await connection.execute(_INSERT_MANY, rows)).scalars())
+    owed = [{"notification": ident, "due": now, "department": row["recipient"]} for ident, row in zip(ids, rows)
+            if CaseParty(row["recipient_party"]) in DEPARTMENT_PARTIES]
+    if owed:
+        await connection.execute(_ENQUEUE, owed)
+    return ids

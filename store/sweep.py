@@ -6,8 +6,10 @@
   PUBLIC display only, the record stays as it is for departments).
 - A record past its `retained_until` (Xinzheng, persons' bad information, XZ-20) is deleted from
   the live tables, a tombstone kept (store/record_deletion.py, reason RETENTION_ENDED).
-- An open case past its `due_on` gets one DEADLINE_MISSED event and one notice to the credit centre
-  (XZ-25(7): missed deadlines are listed for the centre).
+- An open case past its `due_on` gets one DEADLINE_MISSED event, a notice to the credit centre
+  (XZ-25(7): missed deadlines are listed for the centre) and one to the party that missed it.
+
+Archives and deletions notify the subject and the department that provided the record.
 
 Each change is a dated event (store/record_events.py) and is named in its batch's submission-log
 entry (HC-35), written in the transaction that makes it. Work goes in batches of `batch_size`, each batch one transaction,
@@ -36,7 +38,7 @@ from domain.catalogue import JurisdictionProfile
 from domain.enums import CaseParty, DepartmentKind, RecordEventKind, RecordStatus
 from store.chain import append_submission_log
 from store.models import Case, Record, RecordEvent
-from store.notifications import notify, notify_subjects
+from store.notifications import notify_many
 from store.record_deletion import delete_record_content
 from store.record_events import append_events
 
@@ -155,11 +157,7 @@ async def _apply(connection: AsyncConnection, step: SweepStep, rows: list, centr
     if step is SweepStep.ARCHIVE:
         await connection.execute(_ARCHIVE, [{"rid": row.id, "day": row.ended_on + ONE_DAY} for row in rows])
     await append_events(connection, [_event(step, row) for row in rows])
-    if step is SweepStep.MISS_DEADLINE:  # to a department: notify() also owes it to the centre's webhooks
-        for row in rows:
-            await notify(connection, **_notice(step, row, centre))
-    else:
-        await notify_subjects(connection, [_notice(step, row, centre) for row in rows])
+    await notify_many(connection, [notice for row in rows for notice in _notices(step, row, centre)])
     if step is SweepStep.END_RETENTION:  # after the event, whose `after` the deletion scrubs with the others
         for row in rows:
             await delete_record_content(connection, record_id=row.id, reason=RecordEventKind.RETENTION_ENDED,
@@ -209,20 +207,43 @@ _MESSAGES = {
 }
 
 
-def _notice(step: SweepStep, row, centre: str) -> dict:
-    """The notification of one change: the subject's of a record step, the centre's of a missed deadline."""
+def _notices(step: SweepStep, row, centre: str) -> list[dict]:
+    """The notifications of one change (SPEC 3.4: whom it concerns): a record step's to its subject, and
+    an archive's or a deletion's also to the department that provided the record; a missed deadline's
+    to the centre (XZ-25(7)) and to the party that missed it, when that is not the centre itself."""
     day = (row.ended_on + ONE_DAY).isoformat()
     kind = _EVENT_KINDS[step].value
     if step is SweepStep.MISS_DEADLINE:
         waiting = row.provider_code if row.next_party == CaseParty.PROVIDER.value else row.subject_code
-        return {"party": CaseParty.CENTRE, "recipient": centre, "kind": kind, "subject_code": row.subject_code,
-                "record_id": row.record_id, "case_id": row.id,
-                "message": f"Case {row.id} ({row.kind}, record {row.record_id}) passed its deadline of "
-                           f"{row.ended_on.isoformat()} in state {row.state}, waiting for the "
-                           f"{row.next_party.lower()} ({waiting})."}
-    return {"party": CaseParty.SUBJECT, "recipient": row.subject_code, "kind": kind, "subject_code": row.subject_code,
-            "record_id": row.id,
-            "message": f"Record {row.id} ({row.catalogue_item_code}) {_MESSAGES[step].format(day=day)}"}
+        about = {"kind": kind, "subject_code": row.subject_code, "record_id": row.record_id, "case_id": row.id}
+        notices = [{"party": CaseParty.CENTRE, "recipient": centre, **about,
+                    "message": f"Case {row.id} ({row.kind}, record {row.record_id}) passed its deadline of "
+                               f"{row.ended_on.isoformat()} in state {row.state}, waiting for the "
+                               f"{row.next_party.lower()} ({waiting})."}]
+        if row.next_party in _MISSING_PARTIES:
+            notices.append({"party": CaseParty(row.next_party), "recipient": waiting, **about,
+                            "message": f"Case {row.id} ({row.kind}, record {row.record_id}) passed its deadline of "
+                                       f"{row.ended_on.isoformat()} in state {row.state}: the next step was yours; "
+                                       "the credit centre has been told."})
+        return notices
+    about = {"kind": kind, "subject_code": row.subject_code, "record_id": row.id}
+    notices = [{"party": CaseParty.SUBJECT, "recipient": row.subject_code, **about,
+                "message": f"Record {row.id} ({row.catalogue_item_code}) {_MESSAGES[step].format(day=day)}"}]
+    if step in _PROVIDER_TOLD:
+        notices.append({"party": CaseParty.PROVIDER, "recipient": row.provider_code, **about,
+                        "message": f"Record {row.id} ({row.catalogue_item_code}) of subject {row.subject_code}, "
+                                   f"which your department provided, {_PROVIDER_MESSAGES[step].format(day=day)}"})
+    return notices
+
+
+_MISSING_PARTIES = {CaseParty.PROVIDER.value, CaseParty.SUBJECT.value}  # the centre is told anyway
+_PROVIDER_TOLD = {SweepStep.ARCHIVE, SweepStep.END_RETENTION}  # its provider's records change: it is told too
+_PROVIDER_MESSAGES = {
+    SweepStep.ARCHIVE: "was archived on {day}: its disclosure period ended (HC-19); it is kept, no longer shared.",
+    SweepStep.END_RETENTION: "was deleted on {day}: its retention period ended (XZ-20).",
+}
+
+
 @contextlib.asynccontextmanager
 async def sweep_lock(engine: AsyncEngine) -> AsyncIterator[bool]:
     """Whether this process may sweep now: PostgreSQL's session advisory lock, held on its own

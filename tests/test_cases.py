@@ -15,7 +15,6 @@ import datetime as dt
 import json
 
 import httpx
-import pytest
 from sqlalchemy import func, select, text
 
 from domain.identifiers import resident_id_check_char
@@ -89,13 +88,6 @@ async def submit(client, item: dict, token: str) -> str:
     return global_id(NodeKind.RECORD, outcome["recordId"])
 
 
-async def spacer(client, serial: int) -> str:
-    """A record stored after one a test deletes, so that the deleted one is not the newest: SQLite
-    gives a new row the largest id + 1, and would give a deleted newest record's id to the next
-    one (test_a_deleted_records_id_is_never_given_to_another_record, a known defect there)."""
-    return await submit(client, penalty(org(900 + serial), 900 + serial, "2026-09-21"), SCJG)
-
-
 def payload(body: dict, name: str) -> dict:
     assert "errors" not in body or all(e["extensions"]["code"] == "PURPOSE_REQUIRED" for e in body["errors"]), body
     return body["data"][name]
@@ -123,7 +115,6 @@ async def test_a_revocation_hides_the_record_at_once_and_the_centre_deletes_its_
     subject = org(101)
     async with await on(engine, dt.date(2026, 9, 28)) as client:
         record_id = await submit(client, penalty(subject, 101, "2026-09-21"), SCJG)
-        await spacer(client, 101)
         assert (await graphql(client, RECORD, {"id": record_id}))["data"]["record"]["status"] == "ACTIVE"
         corrected = await graphql(client, CORRECT, {"i": {"id": record_id, "reason": "金额更正", "changes": {
             "content": {"fineAmount": "3500.00", "violation": "案件测试违法事实101（更正）"}}}}, token=SCJG)
@@ -367,7 +358,6 @@ async def test_a_revoked_record_under_objection_and_annotated_is_deleted_with_th
     subject = org(108)
     async with await on(engine, dt.date(2026, 9, 28)) as client:
         record_id = await submit(client, penalty(subject, 108, "2026-09-21"), SCJG)
-        await spacer(client, 108)
         number = row_number(record_id)
         async with engine.begin() as connection:
             await connection.execute(insert(Objection.__table__).values(
@@ -386,11 +376,10 @@ async def test_a_revoked_record_under_objection_and_annotated_is_deleted_with_th
     assert await count(engine, Record, Record.id == number) == 0
 
 
-async def test_a_deleted_records_id_is_never_given_to_another_record(engine, backend):
+async def test_a_deleted_records_id_is_never_given_to_another_record(engine):
     """A tombstone keeps a revoked record's id so that logs naming it stay readable (HC-30): a new
-    record must never take that id. PostgreSQL's sequences never reuse one; SQLite's rowid without
-    AUTOINCREMENT reuses the largest id once its row is deleted, until `records` is rebuilt with
-    AUTOINCREMENT (a migration: asked of the lead, issue 15 cases lane)."""
+    record must never take that id. PostgreSQL's sequences never reuse one; on SQLite `records` is an
+    AUTOINCREMENT table (migration 0009), whose rowid would otherwise follow the highest id present."""
     subject = org(109)
     async with await on(engine, dt.date(2026, 9, 28)) as client:
         record_id = await submit(client, penalty(subject, 109, "2026-09-21"), SCJG)
@@ -399,9 +388,7 @@ async def test_a_deleted_records_id_is_never_given_to_another_record(engine, bac
                        "reportRevocation")["case"]
         await graphql(client, COMPLETE, {"i": {"caseId": case["id"]}}, token=OPERATOR)
         following = await submit(client, penalty(subject, 1109, "2026-09-21"), SCJG)
-    if backend == "sqlite" and row_number(following) == row_number(record_id):
-        pytest.xfail("SQLite reused a deleted newest record's id: records needs AUTOINCREMENT (migration pending)")
-    assert row_number(following) != row_number(record_id)
+    assert row_number(following) > row_number(record_id)
 
 
 async def test_a_page_of_cases_costs_the_same_statements_for_one_case_as_for_five(engine):

@@ -31,8 +31,8 @@ MARK = """mutation($ids: [ID!]!) { markNotificationsRead(input: {ids: $ids}) {
 
 @pytest.fixture
 async def notified(backend, tmp_path):
-    """Two archived records of SUBJECT and one of OTHER (the sweeper's notices), a missed case deadline
-    (the centre's), and a notice to the provider department."""
+    """Two archived records of SUBJECT and one of OTHER (the sweeper's notices to them and to their
+    provider), a missed case deadline (the centre's and the provider's), and a notice to the provider."""
     engine = await fresh(backend, tmp_path, "notifications")
     ids = await insert_records(engine, [record_row(300, disclosure_ends_on=AS_OF - 3 * DAY, document_number="N-1"),
                                         record_row(300, disclosure_ends_on=AS_OF - 2 * DAY, document_number="N-2"),
@@ -68,9 +68,10 @@ async def test_each_recipient_reads_its_own_newest_first(notified):
 
     centre = await _mine(client, CENTRE)
     assert [e["node"]["kind"] for e in centre["edges"]] == ["DEADLINE_MISSED"]
-    officer = await _mine(client, OFFICER)
-    assert [(e["node"]["kind"], e["node"]["message"]) for e in officer["edges"]] == [
-        ("REPAIR_CERTIFIED", "你部门提供的记录已修复")]
+    officer = await _mine(client, OFFICER)  # the provider: its records archived, its missed deadline, its notice
+    assert [e["node"]["kind"] for e in officer["edges"]] == [
+        "REPAIR_CERTIFIED", "DEADLINE_MISSED", "ARCHIVED", "ARCHIVED", "ARCHIVED"]
+    assert officer["edges"][0]["node"]["message"] == "你部门提供的记录已修复"
     other = await _mine(client, make_token(user="org-301", subject=OTHER))
     assert other["totalCount"] == 1
 

@@ -15,7 +15,7 @@ from store.bootstrap import initialise
 from store.engine import create_engine
 from store.models import Notification, Record, RecordEvent, RecordTombstone, SubmissionLogEntry
 from store.sweep import SweepStep, sweep
-from tests.sweep_world import AS_OF, fresh, counts, insert_case, insert_records, record_row
+from tests.sweep_world import AS_OF, PROVIDER, fresh, counts, insert_case, insert_records, record_row
 
 PROFILE = load_profile("huancui")
 DAY = dt.timedelta(days=1)
@@ -73,11 +73,13 @@ async def test_each_date_is_applied_once_as_an_event_a_notice_and_a_log_entry(sw
     assert (deadline.case_id, deadline.record_id, deadline.effective_on) == (missed, publicity, AS_OF)
 
     assert [(n.recipient_party, n.recipient, n.kind, n.record_id) for n in notices] == [
-        ("SUBJECT", records[ended].subject_code, "ARCHIVED", ended),
+        ("SUBJECT", records[ended].subject_code, "ARCHIVED", ended), ("PROVIDER", PROVIDER, "ARCHIVED", ended),
         ("SUBJECT", records[publicity].subject_code, "PUBLICITY_ENDED", publicity),
-        ("SUBJECT", tombstones[0].subject_code, "RETENTION_ENDED", kept),
-        ("CENTRE", "XYZX", "DEADLINE_MISSED", publicity)]
-    assert notices[-1].case_id == missed and "passed its deadline" in notices[-1].message
+        ("SUBJECT", tombstones[0].subject_code, "RETENTION_ENDED", kept), ("PROVIDER", PROVIDER, "RETENTION_ENDED", kept),
+        ("CENTRE", "XYZX", "DEADLINE_MISSED", publicity), ("PROVIDER", PROVIDER, "DEADLINE_MISSED", publicity)]
+    assert {n.case_id for n in notices[-2:]} == {missed} and all("passed its deadline" in n.message
+                                                                 for n in notices[-2:])
+    assert "your department provided" in notices[1].message and "the next step was yours" in notices[-1].message
     assert [(a, d["record_ids"], d.get("case_ids"), d["as_of"]) for a, d in log] == [
         ("SWEEP_ARCHIVE", [ended], None, "2026-11-20"), ("SWEEP_PUBLICITY_ENDED", [publicity], None, "2026-11-20"),
         ("SWEEP_RETENTION_ENDED", [kept], None, "2026-11-20"), ("SWEEP_DEADLINE_MISSED", [publicity], [missed],

@@ -65,7 +65,8 @@ def run_sweep(url: str, tmp_path: Path, *, kill_after: int | None = None) -> tup
 
 
 async def check_whole_batches(url: str, acknowledged: set[int] | None) -> set[int]:
-    """Every archived record has exactly one ARCHIVED event and notice and is named in one log entry;
+    """Every archived record has exactly one ARCHIVED event, notice to its subject and notice to its
+    provider, and is named in one log entry;
     none other is;
     each `acknowledged` one (printed after its batch committed) is archived. Returns the archived ids."""
     engine = create_engine(url)
@@ -77,14 +78,15 @@ async def check_whole_batches(url: str, acknowledged: set[int] | None) -> set[in
             assert all(row.status_changed_on == row.disclosure_ends_on + dt.timedelta(days=1) for row in rows)
             events = list((await connection.execute(select(RecordEvent.record_id)
                                                     .where(RecordEvent.kind == "ARCHIVED"))).scalars())
-            notices = list((await connection.execute(select(Notification.record_id)
-                                                     .where(Notification.kind == "ARCHIVED"))).scalars())
+            notices = {party: list((await connection.execute(select(Notification.record_id).where(
+                Notification.kind == "ARCHIVED", Notification.recipient_party == party))).scalars())
+                for party in ("SUBJECT", "PROVIDER")}
             logged = [i for d in (await connection.execute(
                 select(SubmissionLogEntry.detail).where(SubmissionLogEntry.action == "SWEEP_ARCHIVE"))).scalars()
                       for i in d["record_ids"]]
     finally:
         await engine.dispose()
-    for written in (events, notices, logged):
+    for written in (events, notices["SUBJECT"], notices["PROVIDER"], logged):
         assert sorted(written) == sorted(archived)  # one each, for exactly the archived records
     assert len(archived) % BATCH == 0, "a batch was applied in part"
     if acknowledged is not None:
