@@ -15,7 +15,7 @@ import datetime as dt
 from store.models import Notification
 from tests import world
 from tests.conftest import graphql, make_token
-from tests.test_cases import (OPERATOR, SCJG, ZJJ, count, forbidden, on, payload, penalty, submit, writes)
+from tests.test_cases import (CASES, OPERATOR, SCJG, ZJJ, count, forbidden, on, payload, penalty, submit, writes)
 
 CASE = """case { id number kind state nextParty dueOn dueProvisional overdue reason objectionGround objectionChannel
   decisionReason document closedAt steps { kind effectiveOn department document } } errors { code field message }"""
@@ -25,6 +25,8 @@ FORWARD = "mutation($i: ForwardObjectionInput!) { forwardObjection(input: $i) { 
 DECIDE = "mutation($i: DecideObjectionInput!) { decideObjection(input: $i) { %s } }" % CASE
 NOTIFY = "mutation($i: NotifyObjectionResultInput!) { notifyObjectionResult(input: $i) { %s } }" % CASE
 READ = "query($id: ID!) { record(id: $id) { id status annotations { kind text } } }"
+VERSIONS = """query($id: ID!) { record(id: $id) { version details { name value }
+  versions { version change reason changedBy } } }"""
 DEPARTMENT_BASIS = {"purpose": "supervision", "basis": "ZJJ-2026-OB"}
 
 
@@ -34,6 +36,15 @@ def org(serial: int) -> str:
 
 def subject_token(serial: int) -> str:
     return make_token(user=f"ob-org{serial}", subject=org(serial))
+
+
+async def fine_and_versions(client, record_id: str) -> tuple[str, list[tuple]]:
+    """The record's fine and its versions, as its provider reads them (HC-18)."""
+    record = (await graphql(client, VERSIONS, {"id": record_id}, token=SCJG))["data"]["record"]
+    fine = next(d["value"] for d in record["details"] if d["name"] == "fineAmount")
+    versions = [(v["version"], v["change"], v["changedBy"], v["reason"]) for v in record["versions"]]
+    assert record["version"] == versions[-1][0]
+    return fine, versions
 
 
 async def filed(client, record_id: str, serial: int, **extra) -> dict:
@@ -86,12 +97,30 @@ async def test_huancui_same_then_upheld_each_step_by_its_party_only(engine):
             body = await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
                                                         "reason": "核实"}}, token=token)
             assert forbidden(body), body
+        before = await writes(engine)
+        for extra, field in (({}, "correction"), ({"correction": {"content": {"fineAmount": "abc"}}},
+                                                  "correction.content.fineAmount"),
+                             ({"correction": {"content": {"fineAmount": "2000.00"}},
+                               "revocation": {"revokedOn": "2026-10-09", "document": "撤销决定"}}, "correction")):
+            refused = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
+                                                                   "reason": "经核查金额有误", **extra}}, token=SCJG),
+                              "decideObjection")
+            assert [e["field"] for e in refused["errors"]] == [field], refused
+        assert await writes(engine) == before
+        assert await fine_and_versions(client, record_id) == ("3000", [(1, "CREATED", "cs-scjg", None)])
         decided = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
-                                                               "reason": "经核查金额有误"}}, token=SCJG),
-                          "decideObjection")["case"]
+                                                               "reason": "经核查金额有误",
+                                                               "correction": {"content": {"fineAmount": "2000.00"}}}},
+                                        token=SCJG), "decideObjection")["case"]
         assert (decided["state"], decided["nextParty"], decided["decisionReason"]) == ("UPHELD", "NONE", "经核查金额有误")
         assert decided["closedAt"] is not None
-        assert [s["kind"] for s in decided["steps"]] == ["OBJECTION_FILED", "OBJECTION_FORWARDED", "OBJECTION_UPHELD"]
+        # the provider's correction is a version like any other, in the decision's own transaction
+        assert await fine_and_versions(client, record_id) == ("2000", [
+            (1, "CREATED", "cs-scjg", None),
+            (2, "CORRECTED", "cs-scjg", f"objection case {decided['number']} (HC-29): 经核查金额有误")])
+        assert [(s["kind"], s["department"]) for s in decided["steps"]] == [
+            ("OBJECTION_FILED", None), ("OBJECTION_FORWARDED", "XYZX"), ("CORRECTED", "SCJG"),
+            ("OBJECTION_UPHELD", "SCJG")]
         record = (await graphql(client, READ, {"id": record_id}))["data"]["record"]
         assert record["annotations"] == []
         again = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
@@ -106,10 +135,29 @@ async def test_huancui_differs_closes_corrected_and_a_new_objection_may_follow(e
     async with await on(engine, dt.date(2026, 11, 2)) as client:
         record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
         case = (await filed(client, record_id, serial))["case"]
+        before = await writes(engine)
+        for extra, field in (({}, "correction"), ({"correction": {"decidedOn": "2026-11-03"}}, "correction.decidedOn"),
+                             ({"correction": {"content": {"fineAmount": "3000.00"}}}, "correction")):
+            refused = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "DIFFERS",
+                                                                    "note": "不一致", **extra}}, token=OPERATOR),
+                              "compareObjection")
+            assert [e["field"] for e in refused["errors"]] == [field], refused
+        refused = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致",
+                                                                "correction": {"content": {"fineAmount": "1.00"}}}},
+                                        token=OPERATOR), "compareObjection")
+        assert [e["field"] for e in refused["errors"]] == ["correction"]
+        assert await writes(engine) == before
         differs = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "DIFFERS",
-                                                                "note": "平台数据与报送单位不一致"}}, token=OPERATOR),
-                          "compareObjection")["case"]
+                                                                "note": "平台数据与报送单位不一致",
+                                                                "correction": {"content": {"fineAmount": "300.00"}}}},
+                                        token=OPERATOR), "compareObjection")["case"]
         assert (differs["state"], differs["nextParty"]) == ("CORRECTED", "NONE")
+        # corrected from the provider's copy: a version by the centre's operator on the provider's record
+        assert await fine_and_versions(client, record_id) == ("300", [
+            (1, "CREATED", "cs-scjg", None),
+            (2, "CORRECTED", "cs-op", f"objection case {differs['number']} (HC-29): 平台数据与报送单位不一致")])
+        assert [(s["kind"], s["department"]) for s in differs["steps"]][1:] == [
+            ("CORRECTED", "XYZX"), ("OBJECTION_CORRECTED", "XYZX")]
         assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
         second = await filed(client, record_id, serial)
         assert second["errors"] == [] and second["case"]["state"] == "FILED"
@@ -154,3 +202,32 @@ async def test_a_provider_past_its_day_loses_the_record_to_the_public_until_it_d
                                                      "reason": "记载无误"}}, token=SCJG), "decideObjection")
         record = (await graphql(client, READ, {"id": record_id}))["data"]["record"]
         assert record is not None and record["annotations"] == []
+
+
+async def test_an_upheld_objection_may_revoke_the_record_through_a_revocation_case(engine):
+    serial = 5
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        case = (await filed(client, record_id, serial))["case"]
+        payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
+                              token=OPERATOR), "compareObjection")
+        revoke = {"caseId": case["id"], "decision": "UPHELD", "reason": "处罚决定已被撤销"}
+        before = await writes(engine)
+        for revocation, field in (({"revokedOn": "2026-10-20", "document": "撤销决定"}, "revocation.revokedOn"),
+                                  ({"revokedOn": "2026-10-30", "document": " "}, "revocation.document")):
+            refused = payload(await graphql(client, DECIDE, {"i": {**revoke, "revocation": revocation}}, token=SCJG),
+                              "decideObjection")
+            assert [e["field"] for e in refused["errors"]] == [field], refused
+        refused = payload(await graphql(client, DECIDE, {"i": {**revoke, "decision": "REJECTED", "revocation": {
+            "revokedOn": "2026-10-30", "document": "撤销决定"}}}, token=SCJG), "decideObjection")
+        assert [e["field"] for e in refused["errors"]] == ["revocation"]
+        assert await writes(engine) == before
+        decided = payload(await graphql(client, DECIDE, {"i": {**revoke, "revocation": {
+            "revokedOn": "2026-10-30", "document": "环市监撤〔2026〕1号"}}}, token=SCJG), "decideObjection")["case"]
+        assert (decided["state"], decided["steps"][-1]["kind"]) == ("UPHELD", "OBJECTION_UPHELD")
+        # the record left every query at once; the revocation case waits for the centre (HC-30)
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"] is None
+        listed = (await graphql(client, CASES, {"f": {"kind": "REVOCATION", "state": "REPORTED"}},
+                                token=OPERATOR))["data"]["cases"]["edges"]
+        revocations = [e["node"] for e in listed if e["node"]["number"] > decided["number"]]
+        assert [(c["state"], c["dueOn"]) for c in revocations] == [("REPORTED", "2026-11-05")]
