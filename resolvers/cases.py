@@ -324,6 +324,9 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
         if step.actor is CaseParty.PROVIDER and case.provider_code != ctx.principal.department:
             raise Forbidden(f"case {ident} concerns a record of another department: only its provider takes the "
                             f"step {step.name!r} ({step.article})", rule=step.article)
+        if step.actor is CaseParty.SUBJECT and case.subject_code != ctx.principal.subject_code:
+            raise Forbidden(f"case {ident} concerns another subject's record: only its subject takes the step "
+                            f"{step.name!r} ({step.article})", rule=step.article)
         if input_problems:
             return None, list(input_problems)
         step = next((s for s in candidates if s.from_state == case.state), None)
@@ -342,7 +345,7 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
             if refused:
                 return case, refused
         values = dict(state=step.to_state, next_party=step.next_party.value, updated_at=ctx.now,
-                      closed_at=ctx.now if step.closes else None)
+                      closed_at=(case.closed_at or ctx.now) if step.closes else None)
         if step.deadline_working_days is not None:  # the next party's day, from today (start day not counted)
             due = (await working_day_calendar(ctx.engine)).add_working_days(ctx.today, step.deadline_working_days)
             values.update(due_on=due.due, due_provisional=due.provisional)
@@ -352,6 +355,8 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
         await _apply(ctx, connection, workflow, step, ident, record, document or case.document_ref, {})
         if kind is CaseKind.OBJECTION and step.closes:
             await objections.close_annotation(connection, ctx, record.id)
+        if step.event is RecordEventKind.OBJECTION_DISPUTED:
+            await objections.annotate(connection, ctx, workflow, record.id, ident, disputed=True)
         case = (await connection.execute(_CASE, {"case_id": ident})).one()
     return case, []
 
@@ -456,6 +461,36 @@ def _filter_clauses(case_filter: CaseFilter, today: dt.date) -> list:
     elif case_filter.overdue is False:
         clauses.append(~overdue)
     return clauses
+
+
+_OVERDUE_OBJECTIONS = select(C.c.id, C.c.next_party, C.c.provider_code, C.c.due_on).where(
+    C.c.kind == CaseKind.OBJECTION.value, C.c.closed_at.is_(None), C.c.due_on < bindparam("today")
+).order_by(C.c.due_on, C.c.id)
+MAX_OVERDUE_LISTED = 100
+
+
+@dataclass(frozen=True)
+class OverdueGroup:
+    department: str
+    party: str
+    count: int
+    oldest_due_on: dt.date
+    case_numbers: list[int]
+
+
+async def overdue_objections(ctx: RequestContext) -> list[OverdueGroup]:
+    """Open objections past their day, grouped by the department that must act (XZ-25(7)): one
+    statement, for the centre's operators and auditors (as `cases`)."""
+    require_case_reader(ctx)
+    async with ctx.engine.connect() as connection:
+        rows = (await connection.execute(_OVERDUE_OBJECTIONS, {"today": ctx.today})).all()
+    centre, groups = centre_code(ctx), {}
+    for row in rows:
+        department = centre if row.next_party == CaseParty.CENTRE.value else row.provider_code
+        groups.setdefault((department, row.next_party), []).append(row)
+    found = [OverdueGroup(department, party, len(cases), cases[0].due_on,
+                          [c.id for c in cases[:MAX_OVERDUE_LISTED]]) for (department, party), cases in groups.items()]
+    return sorted(found, key=lambda g: (-g.count, g.oldest_due_on, g.department))
 
 
 async def case_page(ctx: RequestContext, case_filter: CaseFilter, first: int, after: str | None) -> KeysetPage:

@@ -48,6 +48,9 @@ RecordEventKind = described(enums.RecordEventKind, "What happened to a record on
     "OBJECTION_UPHELD": "The provider upheld the objection (HC-29, XZ-23).",
     "OBJECTION_REJECTED": "The provider rejected the objection: the record stands (HC-29, XZ-23).",
     "OBJECTION_RESULT_NOTIFIED": "Xinzheng: the centre notified the applicant of the result in writing (XZ-23).",
+    "OBJECTION_WITHDRAWN": "The subject withdrew its objection while it was open.",
+    "OBJECTION_DISPUTED": "The subject still disputes the rejection of its objection: the record stays annotated "
+                          "(HC-29).",
 }, name="RecordEventKind")
 
 _CAMEL = re.compile(r"_([a-z])")

@@ -18,7 +18,7 @@ from domain.enums import CaseKind
 from resolvers import cases as resolvers
 from resolvers import objection_outcomes as outcomes
 from resolvers.cases import MAX_DOCUMENT, MAX_REASON, text_problem
-from schema.cases import CasePayload, payload_of
+from schema.cases import CaseParty, CasePayload, payload_of
 from schema.collection import CorrectionInput, record_changes
 from schema.enums import described
 
@@ -100,6 +100,31 @@ class NotifyObjectionResultInput:
     letter_reference: str = strawberry.field(description="The written notice's reference (1 to 200 characters).")
 
 
+@strawberry.input(description="The subject withdraws its open objection.")
+class WithdrawObjectionInput:
+    case_id: strawberry.ID = strawberry.field(description="The objection case's id.")
+
+
+@strawberry.input(description="The subject still disputes the rejection of its objection (HC-29).")
+class DisputeObjectionResultInput:
+    case_id: strawberry.ID = strawberry.field(description="The rejected objection case's id.")
+    statement: str = strawberry.field(description="Why the subject still disputes the record (1 to 2,000 "
+                                                  "characters); the centre and the provider read it, the public "
+                                                  "never.")
+
+
+@strawberry.type(description="Objections past their step's day, for one party that must act (XZ-25(7)).")
+class OverdueObjections:
+    department: str = strawberry.field(description="The department that has not acted: the credit centre (compare "
+                                                   "or forward, written notice) or the record's provider (verify).")
+    party: CaseParty = strawberry.field(description="CENTRE or PROVIDER.")
+    count: int = strawberry.field(description="How many open objections are past their day.")
+    oldest_due_on: dt.date = strawberry.field(description="The earliest missed day among them (Asia/Shanghai).")
+    case_numbers: list[int] = strawberry.field(description="Their case numbers, oldest due first (at most 100); "
+                                                           "`cases(filter: {kind: OBJECTION, overdue: true})` pages "
+                                                           "them.")
+
+
 def _problems(*found) -> list:
     return [p for p in found if p is not None]
 
@@ -150,3 +175,23 @@ async def notify_objection_result(info: Info, input: Annotated[NotifyObjectionRe
         info.context, CaseKind.OBJECTION, ("notify_upheld", "notify_rejected"), input.case_id, document=letter,
         detail={"letter": letter}, input_problems=_problems(text_problem(
             input.letter_reference, "letterReference", MAX_DOCUMENT, "the written notice's reference (XZ-23)"))))
+
+
+async def withdraw_objection(info: Info, input: Annotated[WithdrawObjectionInput, strawberry.argument(
+        description="The case.")]) -> CasePayload:
+    return payload_of(*await resolvers.advance_case(info.context, CaseKind.OBJECTION, "withdraw", input.case_id))
+
+
+async def dispute_objection_result(info: Info, input: Annotated[DisputeObjectionResultInput, strawberry.argument(
+        description="The case and why.")]) -> CasePayload:
+    return payload_of(*await resolvers.advance_case(
+        info.context, CaseKind.OBJECTION, "dispute", input.case_id,
+        detail={"dispute_statement": (input.statement or "").strip()},
+        input_problems=_problems(text_problem(input.statement, "statement", MAX_REASON,
+                                              "why you still dispute the record (HC-29)"))))
+
+
+async def overdue_objections(info: Info) -> list[OverdueObjections]:
+    rows = await resolvers.overdue_objections(info.context)
+    return [OverdueObjections(department=r.department, party=CaseParty(r.party), count=r.count,
+                              oldest_due_on=r.oldest_due_on, case_numbers=r.case_numbers) for r in rows]

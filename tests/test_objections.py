@@ -47,6 +47,15 @@ async def fine_and_versions(client, record_id: str) -> tuple[str, list[tuple]]:
     return fine, versions
 
 
+async def forwarded(client, serial: int) -> tuple[str, dict]:
+    """A record of `serial`'s subject, its objection filed and forwarded to the provider (SAME)."""
+    record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+    case = (await filed(client, record_id, serial))["case"]
+    payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
+                          token=OPERATOR), "compareObjection")
+    return record_id, case
+
+
 async def filed(client, record_id: str, serial: int, **extra) -> dict:
     body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
                                                "statement": "罚款金额记载错误", **extra}}, token=subject_token(serial))
@@ -207,10 +216,7 @@ async def test_a_provider_past_its_day_loses_the_record_to_the_public_until_it_d
 async def test_an_upheld_objection_may_revoke_the_record_through_a_revocation_case(engine):
     serial = 5
     async with await on(engine, dt.date(2026, 11, 2)) as client:
-        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
-        case = (await filed(client, record_id, serial))["case"]
-        payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
-                              token=OPERATOR), "compareObjection")
+        record_id, case = await forwarded(client, serial)
         revoke = {"caseId": case["id"], "decision": "UPHELD", "reason": "处罚决定已被撤销"}
         before = await writes(engine)
         for revocation, field in (({"revokedOn": "2026-10-20", "document": "撤销决定"}, "revocation.revokedOn"),
@@ -231,3 +237,95 @@ async def test_an_upheld_objection_may_revoke_the_record_through_a_revocation_ca
                                 token=OPERATOR))["data"]["cases"]["edges"]
         revocations = [e["node"] for e in listed if e["node"]["number"] > decided["number"]]
         assert [(c["state"], c["dueOn"]) for c in revocations] == [("REPORTED", "2026-11-05")]
+
+
+WITHDRAW = "mutation($i: WithdrawObjectionInput!) { withdrawObjection(input: $i) { %s } }" % CASE
+DISPUTE = "mutation($i: DisputeObjectionResultInput!) { disputeObjectionResult(input: $i) { %s } }" % CASE
+OVERDUE = "{ overdueObjections { department party count oldestDueOn caseNumbers } }"
+
+
+async def test_a_rejection_the_subject_disputes_stays_annotated_for_every_reader(engine):
+    serial = 6
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        case = (await filed(client, record_id, serial))["case"]
+        dispute = {"i": {"caseId": case["id"], "statement": "仍有异议"}}
+        early = payload(await graphql(client, DISPUTE, dispute, token=subject_token(serial)), "disputeObjectionResult")
+        assert early["errors"][0]["code"] == "INVALID" and "FILED" in early["errors"][0]["message"]
+        payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
+                              token=OPERATOR), "compareObjection")
+        payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
+                                                     "reason": "记载无误"}}, token=SCJG), "decideObjection")
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
+        before = await writes(engine)
+        for token in (None, OPERATOR, SCJG, subject_token(serial + 90)):
+            assert forbidden(await graphql(client, DISPUTE, dispute, token=token))
+        blank = payload(await graphql(client, DISPUTE, {"i": {"caseId": case["id"], "statement": " "}},
+                                      token=subject_token(serial)), "disputeObjectionResult")
+        assert [e["field"] for e in blank["errors"]] == ["statement"]
+        assert await writes(engine) == before
+        disputed = payload(await graphql(client, DISPUTE, dispute, token=subject_token(serial)),
+                           "disputeObjectionResult")["case"]
+        assert (disputed["state"], disputed["nextParty"], disputed["steps"][-1]["kind"]) == (
+            "DISPUTED", "NONE", "OBJECTION_DISPUTED")
+    async with await on(engine, dt.date(2027, 3, 1)) as client:  # it stays, whoever reads
+        for token in (None, SCJG, subject_token(serial)):
+            record = (await graphql(client, READ, {"id": record_id}, token=token))["data"]["record"]
+            assert [a["kind"] for a in record["annotations"]] == ["OBJECTION_DISPUTED"], record
+            assert "仍有异议" not in record["annotations"][0]["text"]
+        again = payload(await graphql(client, DISPUTE, dispute, token=subject_token(serial)), "disputeObjectionResult")
+        assert again["errors"][0]["code"] == "ALREADY_REVOKED"
+
+
+async def test_the_subject_withdraws_an_open_objection_and_a_grantee_files_one(engine):
+    from tests.test_access_matrix import GRANT, _window
+
+    serial = 7
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id, case = await forwarded(client, serial)
+        before = await writes(engine)
+        for token in (None, OPERATOR, SCJG, subject_token(serial + 90)):
+            assert forbidden(await graphql(client, WITHDRAW, {"i": {"caseId": case["id"]}}, token=token))
+        assert await writes(engine) == before
+        withdrawn = payload(await graphql(client, WITHDRAW, {"i": {"caseId": case["id"]}},
+                                          token=subject_token(serial)), "withdrawObjection")["case"]
+        assert (withdrawn["state"], withdrawn["closedAt"] is not None) == ("WITHDRAWN", True)
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
+        late = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
+                                                            "reason": "无误"}}, token=SCJG), "decideObjection")
+        assert late["errors"][0]["code"] == "ALREADY_REVOKED"
+        assert await count(engine, Notification, Notification.case_id == case["number"],
+                           Notification.kind == "OBJECTION_WITHDRAWN") == 2  # the centre and the provider
+        # a grantee whose written authorisation covers the record files for the subject (XZ-22)
+        start, end = _window()
+        granted = await graphql(client, GRANT, {"grantee": {"user": "ob-agent"}, "scope": {
+            "catalogueItems": ["HC-13-6-PENALTY"]}, "purpose": "LICENSING", "from": start, "until": end,
+            "ref": "SQ-OB-7"}, token=subject_token(serial))
+        assert granted["data"]["grantAuthorization"]["errors"] == [], granted
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
+                                                  "statement": "代为提出异议"}}, token=make_token(user="ob-agent"),
+                             purpose="licensing", basis="SQ-OB-7")
+        by_grantee = payload(body, "fileObjection")
+        assert by_grantee["errors"] == [] and by_grantee["case"]["state"] == "FILED"
+
+
+async def test_overdue_objections_are_listed_per_department_for_the_centre_and_auditors(engine):
+    from tests.test_cases import AUDITOR, AUDIT_BASIS
+
+    serial = 8
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        forwarded = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        waiting = await submit(client, penalty(org(serial + 1), 700 + serial + 1, "2026-10-21"), SCJG)
+        provider_case = (await filed(client, forwarded, serial))["case"]
+        payload(await graphql(client, COMPARE, {"i": {"caseId": provider_case["id"], "outcome": "SAME",
+                                                      "note": "一致"}}, token=OPERATOR), "compareObjection")
+        centre_case = (await filed(client, waiting, serial + 1))["case"]
+    async with await on(engine, dt.date(2026, 12, 1)) as client:
+        for token in (None, SCJG, subject_token(serial)):
+            assert forbidden(await graphql(client, OVERDUE, token=token))
+        for token, basis in ((OPERATOR, {}), (AUDITOR, AUDIT_BASIS)):
+            groups = (await graphql(client, OVERDUE, token=token, **basis))["data"]["overdueObjections"]
+            mine = {(g["department"], g["party"]): g for g in groups}
+            assert provider_case["number"] in mine["SCJG", "PROVIDER"]["caseNumbers"]
+            assert centre_case["number"] in mine["XYZX", "CENTRE"]["caseNumbers"]
+            assert mine["XYZX", "CENTRE"]["oldestDueOn"] <= "2026-11-05"
