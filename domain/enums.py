@@ -199,6 +199,8 @@ class RecordEventKind(str, enum.Enum):
     OBJECTION_REJECTED = "OBJECTION_REJECTED"  # the provider found the record right (HC-29, XZ-23)
     OBJECTION_RESULT_NOTIFIED = "OBJECTION_RESULT_NOTIFIED"  # Xinzheng: the centre's letter to the applicant (XZ-23)
     PERIODS_RECOMPUTED = "PERIODS_RECOMPUTED"  # the period rules changed: its periods computed again (SPEC 3.2)
+    OBJECTION_WITHDRAWN = "OBJECTION_WITHDRAWN"  # the subject withdrew its open objection
+    OBJECTION_DISPUTED = "OBJECTION_DISPUTED"  # the subject still disputes the rejection: annotated for good (HC-29)
 
 
 class CaseKind(str, enum.Enum):

@@ -115,6 +115,15 @@ def _objection_step(name: str, from_state: str | None, to_state: str, actor: Cas
     return Step(name, CaseKind.OBJECTION, from_state, to_state, actor, roles[actor], event, next_party, days, article)
 
 
+def _subject_steps(open_states: tuple[str, ...], article: str) -> tuple[Step, ...]:
+    """The subject's own steps, both profiles: withdrawing an open objection (from any open state),
+    and disputing a rejection, which keeps the record annotated (HC-29: 仍有异议的, 予以标注)."""
+    S, N, K = CaseParty.SUBJECT, CaseParty.NONE, RecordEventKind
+    return (*(_objection_step("withdraw", state, "WITHDRAWN", S, K.OBJECTION_WITHDRAWN, N, None, article)
+              for state in open_states),
+            _objection_step("dispute", "REJECTED", "DISPUTED", S, K.OBJECTION_DISPUTED, N, None, "HC-29"))
+
+
 def _huancui_objection(days: ObjectionDeadlines) -> Workflow:
     """HC-29: compare within `centre_compare`, the provider verifies within `provider_verify`."""
     S, C, P, N, K = CaseParty.SUBJECT, CaseParty.CENTRE, CaseParty.PROVIDER, CaseParty.NONE, RecordEventKind
@@ -124,6 +133,7 @@ def _huancui_objection(days: ObjectionDeadlines) -> Workflow:
         _objection_step("same", "FILED", "FORWARDED", C, K.OBJECTION_FORWARDED, P, days.provider_verify, "HC-29"),
         _objection_step("uphold", "FORWARDED", "UPHELD", P, K.OBJECTION_UPHELD, N, None, "HC-29"),
         _objection_step("reject", "FORWARDED", "REJECTED", P, K.OBJECTION_REJECTED, N, None, "HC-29"),
+        *_subject_steps(("FILED", "FORWARDED"), "HC-29"),
     ))
 
 
@@ -141,6 +151,7 @@ def _xinzheng_objection(days: ObjectionDeadlines) -> Workflow:
                         "XZ-23"),
         _objection_step("notify_rejected", "VERIFIED_REJECTED", "REJECTED", C, K.OBJECTION_RESULT_NOTIFIED, N, None,
                         "XZ-23"),
+        *_subject_steps(("FILED", "FORWARDED", "VERIFIED_UPHELD", "VERIFIED_REJECTED"), "XZ-22, XZ-23"),
     ))
 
 
@@ -179,6 +190,9 @@ STATE_DESCRIPTIONS = {
     "REJECTED": "The objection was unfounded: the record stands, the subject notified (HC-29, XZ-23). Closed.",
     "VERIFIED_UPHELD": "Xinzheng: the provider upheld the objection; the centre notifies the applicant in writing "
                        "within 2 working days (XZ-23).",
+    "WITHDRAWN": "The subject withdrew its objection while it was open. Closed.",
+    "DISPUTED": "The objection was rejected and the subject still disputes it: every reader sees the record "
+                "annotated OBJECTION_DISPUTED (HC-29). Closed.",
     "VERIFIED_REJECTED": "Xinzheng: the provider rejected the objection; the centre notifies the applicant in "
                          "writing within 2 working days (XZ-23).",
 }

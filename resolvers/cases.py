@@ -73,7 +73,7 @@ def workflow_for(ctx: RequestContext, kind: CaseKind) -> Workflow:
     return WORKFLOWS[kind]
 
 
-def _centre_code(ctx: RequestContext) -> str:
+def centre_code(ctx: RequestContext) -> str:
     """The credit centre's department code (the recipient of CENTRE notifications)."""
     return next((code for code, d in ctx.profile.departments.items() if d.kind is DepartmentKind.CREDIT_CENTRE),
                 "CENTRE")
@@ -240,34 +240,71 @@ async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, 
         taken = None if gone else (await connection.execute(_OPEN_OBJECTION if objection else _OPEN_CASE,
                                                             {"record_id": record_id})).first()
         if taken is not None:
-            problems.append(Problem("recordId", f"case {taken.id} ({taken.kind}) is already open on record "
-                                                f"{record_id}: it must close first", ProblemCode.DUPLICATE))
+            problems.append(_taken(taken, record_id))
         if problems:
             return None, problems
-        due = calendar.add_working_days(ctx.today, step.deadline_working_days) \
-            if step.deadline_working_days is not None else None
-        document = opening.document.strip() if opening.document else None
-        case_id = (await connection.execute(_INSERT_CASE, {
-            "kind": opening.kind.value, "record_id": record_id, "subject_code": record.subject_code,
-            "provider_code": record.provider_code, "state": step.to_state, "next_party": step.next_party.value,
-            "opened_on": ctx.today, "opened_at": ctx.now, "opened_by": ctx.principal.user,
-            "due_on": due.due if due else None, "due_provisional": due.provisional if due else False,
-            "document_ref": document, "reason": opening.reason.strip() if opening.reason else None,
-            "detail": detail, "closed_at": ctx.now if step.closes else None, "updated_at": ctx.now})).scalar_one()
-        await _apply(ctx, connection, workflow, step, case_id, record, document, {"revoked_on": opening.revoked_on})
-        if objection:
-            await objections.annotate(connection, ctx, workflow, record_id, case_id)
+        case_id = await _insert_case(ctx, connection, workflow, opening, record, detail, calendar)
         case = (await connection.execute(_CASE, {"case_id": case_id})).one()
     return case, []
 
 
+def _taken(taken: Row, record_id: int) -> Problem:
+    return Problem("recordId", f"case {taken.id} ({taken.kind}) is already open on record {record_id}: it must "
+                               "close first", ProblemCode.DUPLICATE)
+
+
+async def _insert_case(ctx: RequestContext, connection: AsyncConnection, workflow: Workflow, opening: Opening,
+                       record: Row, detail: dict, calendar) -> int:
+    """The opening step once every check has passed: the case row and what the step does."""
+    step = workflow.opening
+    due = calendar.add_working_days(ctx.today, step.deadline_working_days) \
+        if step.deadline_working_days is not None else None
+    document = opening.document.strip() if opening.document else None
+    case_id = (await connection.execute(_INSERT_CASE, {
+        "kind": opening.kind.value, "record_id": record.id, "subject_code": record.subject_code,
+        "provider_code": record.provider_code, "state": step.to_state, "next_party": step.next_party.value,
+        "opened_on": ctx.today, "opened_at": ctx.now, "opened_by": ctx.principal.user,
+        "due_on": due.due if due else None, "due_provisional": due.provisional if due else False,
+        "document_ref": document, "reason": opening.reason.strip() if opening.reason else None,
+        "detail": detail, "closed_at": ctx.now if step.closes else None, "updated_at": ctx.now})).scalar_one()
+    await _apply(ctx, connection, workflow, step, case_id, record, document, {"revoked_on": opening.revoked_on})
+    if opening.kind is CaseKind.OBJECTION:
+        await objections.annotate(connection, ctx, workflow, record.id, case_id)
+    return case_id
+
+
+async def report_revocation_in(ctx: RequestContext, connection: AsyncConnection, record: Row,
+                               document: str | None, revoked_on: dt.date | None) -> list[Problem]:
+    """The provider's revocation report (HC-30) in the caller's transaction, the record already read
+    and locked (an upheld objection revokes: XZ-23); faults named under `revocation`."""
+    opening = Opening(CaseKind.REVOCATION, record.id, document=document, revoked_on=revoked_on)
+    _, problems = _input_problems(opening, ctx.today)
+    if revoked_on is None:
+        problems.append(Problem("revokedOn", "revokedOn: the day the decision was revoked (HC-30)"))
+    problems += _record_problems(ctx, opening, record)
+    taken = (await connection.execute(_OPEN_CASE, {"record_id": record.id})).first()
+    if taken is not None and not problems:
+        problems.append(_taken(taken, record.id))
+    if problems:
+        return [Problem("revocation" if p.field == "recordId" else f"revocation.{p.field}", p.reason, p.code)
+                for p in problems]
+    detail = {"revoked_on": revoked_on.isoformat()}
+    await _insert_case(ctx, connection, WORKFLOWS[CaseKind.REVOCATION], opening, record, detail,
+                       await working_day_calendar(ctx.engine))
+    return []
+
+
 async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tuple[str, ...], case_id: object,
                        *, detail: dict | None = None, document: str | None = None,
-                       input_problems: list[Problem] = ()) -> tuple[Row | None, list[Problem]]:
+                       input_problems: list[Problem] = (), on_record=None) -> tuple[Row | None, list[Problem]]:
     """A later step (complete a revocation, delete an honour, an objection's steps) on case
     `case_id`: of `step_names` (steps of one actor), the one that starts from the case's state.
     `detail` is added to the case's; `document` is the step's own (a letter's reference);
-    `input_problems` are the input's faults, answered once the caller is known to be the step's."""
+    `input_problems` are the input's faults, answered once the caller is known to be the step's
+    (its provider's, for a provider's step);
+    `on_record(ctx, connection, step, case, record)` changes the record with the step (an
+    objection's correction or revocation: resolvers/objection_outcomes.py), its faults refusing
+    the step before anything else is written."""
     workflow = workflow_for(ctx, kind)
     names = (step_names,) if isinstance(step_names, str) else step_names
     candidates = [s for s in workflow.steps if s.name in names]
@@ -277,11 +314,9 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
                                     f"{', '.join(s.name for s in workflow.steps)}")]
     step = candidates[0]
     require_caller(ctx, step)
-    if input_problems:
-        return None, list(input_problems)
     ident = id_or_problem(case_id, "caseId", "case")
     if isinstance(ident, Problem):
-        return None, [ident]
+        return None, [ident, *input_problems]
     async with ctx.engine.begin() as connection:
         statement = _CASE_LOCKED if connection.dialect.name == "postgresql" else _CASE
         case = (await connection.execute(statement, {"case_id": ident})).one_or_none()
@@ -290,6 +325,11 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
         if step.actor is CaseParty.PROVIDER and case.provider_code != ctx.principal.department:
             raise Forbidden(f"case {ident} concerns a record of another department: only its provider takes the "
                             f"step {step.name!r} ({step.article})", rule=step.article)
+        if step.actor is CaseParty.SUBJECT and case.subject_code != ctx.principal.subject_code:
+            raise Forbidden(f"case {ident} concerns another subject's record: only its subject takes the step "
+                            f"{step.name!r} ({step.article})", rule=step.article)
+        if input_problems:
+            return None, list(input_problems)
         step = next((s for s in candidates if s.from_state == case.state), None)
         if step is None:
             step = candidates[0]
@@ -301,8 +341,12 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
         if record is None:
             return case, [Problem("caseId", f"case {ident}: record {case.record_id} is no longer stored",
                                   ProblemCode.NOT_FOUND)]
+        if on_record is not None:
+            refused = await on_record(ctx, connection, step, case, record)
+            if refused:
+                return case, refused
         values = dict(state=step.to_state, next_party=step.next_party.value, updated_at=ctx.now,
-                      closed_at=ctx.now if step.closes else None)
+                      closed_at=(case.closed_at or ctx.now) if step.closes else None)
         if step.deadline_working_days is not None:  # the next party's day, from today (start day not counted)
             due = (await working_day_calendar(ctx.engine)).add_working_days(ctx.today, step.deadline_working_days)
             values.update(due_on=due.due, due_provisional=due.provisional)
@@ -312,6 +356,8 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
         await _apply(ctx, connection, workflow, step, ident, record, document or case.document_ref, {})
         if kind is CaseKind.OBJECTION and step.closes:
             await objections.close_annotation(connection, ctx, record.id)
+        if step.event is RecordEventKind.OBJECTION_DISPUTED:
+            await objections.annotate(connection, ctx, workflow, record.id, ident, disputed=True)
         case = (await connection.execute(_CASE, {"case_id": ident})).one()
     return case, []
 
@@ -341,7 +387,7 @@ async def _apply(ctx: RequestContext, connection: AsyncConnection, workflow: Wor
         await append_event(connection, kind=step.also_closes, before=before, after=after, **event)
     else:
         await append_event(connection, kind=step.event, before=before, after=after, **event)
-    who = objections.recipients(step, record, _centre_code(ctx)) if step.kind is CaseKind.OBJECTION \
+    who = objections.recipients(step, record, centre_code(ctx)) if step.kind is CaseKind.OBJECTION \
         else _recipients(ctx, step, record)
     for party, recipient in who:
         await notify(connection, party=party, recipient=recipient, kind=step.event.value,
@@ -379,7 +425,7 @@ def _message(workflow: Workflow, step: Step, case_id: int, record: Row) -> str:
 def _recipients(ctx: RequestContext, step: Step, record: Row) -> list[tuple[CaseParty, str]]:
     """Everyone a step concerns, but the party that took it (SPEC 3.4: subject, provider, centre)."""
     everyone = [(CaseParty.SUBJECT, record.subject_code), (CaseParty.PROVIDER, record.provider_code),
-                (CaseParty.CENTRE, _centre_code(ctx))]
+                (CaseParty.CENTRE, centre_code(ctx))]
     return [(party, recipient) for party, recipient in everyone if party is not step.actor]
 
 
@@ -419,6 +465,36 @@ def _filter_clauses(case_filter: CaseFilter, today: dt.date) -> list:
     elif case_filter.overdue is False:
         clauses.append(~overdue)
     return clauses
+
+
+_OVERDUE_OBJECTIONS = select(C.c.id, C.c.next_party, C.c.provider_code, C.c.due_on).where(
+    C.c.kind == CaseKind.OBJECTION.value, C.c.closed_at.is_(None), C.c.due_on < bindparam("today")
+).order_by(C.c.due_on, C.c.id)
+MAX_OVERDUE_LISTED = 100
+
+
+@dataclass(frozen=True)
+class OverdueGroup:
+    department: str
+    party: str
+    count: int
+    oldest_due_on: dt.date
+    case_numbers: list[int]
+
+
+async def overdue_objections(ctx: RequestContext) -> list[OverdueGroup]:
+    """Open objections past their day, grouped by the department that must act (XZ-25(7)): one
+    statement, for the centre's operators and auditors (as `cases`)."""
+    require_case_reader(ctx)
+    async with ctx.engine.connect() as connection:
+        rows = (await connection.execute(_OVERDUE_OBJECTIONS, {"today": ctx.today})).all()
+    centre, groups = centre_code(ctx), {}
+    for row in rows:
+        department = centre if row.next_party == CaseParty.CENTRE.value else row.provider_code
+        groups.setdefault((department, row.next_party), []).append(row)
+    found = [OverdueGroup(department, party, len(cases), cases[0].due_on,
+                          [c.id for c in cases[:MAX_OVERDUE_LISTED]]) for (department, party), cases in groups.items()]
+    return sorted(found, key=lambda g: (-g.count, g.oldest_due_on, g.department))
 
 
 async def case_page(ctx: RequestContext, case_filter: CaseFilter, first: int, after: str | None) -> KeysetPage:

@@ -104,59 +104,78 @@ async def correct(engine: AsyncEngine, *, profile: JurisdictionProfile, calendar
     entry. Anyone but the providing department is refused (NOT_PROVIDER), the credit centre
     included; a refusal changes and logs nothing.
     """
+    async with engine.begin() as connection:
+        return await correct_in(connection, profile=profile, calendar=calendar, department=department, user=user,
+                                record_id=record_id, changes=changes, reason=reason, today=today, now=now,
+                                channel=channel)
+
+
+async def correct_in(connection: AsyncConnection, *, profile: JurisdictionProfile, calendar: WorkingDayCalendar,
+                     department: str, user: str | None, record_id: int, changes: RecordChanges, reason: str,
+                     today: dt.date, now: dt.datetime, channel: SubmissionChannel | str = SubmissionChannel.API,
+                     acting_department: str | None = None, case_id: int | None = None
+                     ) -> tuple[Row | None, list[Problem]]:
+    """`correct` in the caller's transaction (an objection's step changes the record with the case).
+
+    `department` is whose data the record is: only its provider's. `acting_department` is who
+    acts on it when that is not the provider: the credit centre correcting from the provider's
+    copy on an objection (HC-29, case `case_id`), logged and versioned as the centre's. Nothing is
+    written unless every check passes, so a caller may still refuse its own step afterwards.
+    """
     now = utc(now)
     reason_text = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason_text or len(reason_text) > MAX_REASON:
         return None, [Problem("reason", f"1 to {MAX_REASON} characters saying why the record is corrected (HC-18)")]
-    async with engine.begin() as connection:
-        statement = select(R).where(R.c.id == record_id)
-        if connection.dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        row = (await connection.execute(statement)).one_or_none()
-        if row is None:
-            return None, [Problem("id", f"no {record_named(record_id)}", ProblemCode.NOT_FOUND)]
-        if row.provider_code != department:
-            return None, [Problem("id", f"record {record_id} was provided by another department: only the providing "
-                                        "department corrects a record (HC-18); nobody else, the credit centre "
-                                        "included, changes its content", ProblemCode.NOT_PROVIDER)]
-        item = profile.items.get(row.catalogue_item_code)
-        checked = check(_merged(row, changes, item), profile=profile, department=department, channel=None,
-                         today=today)
-        if not checked.problems:
-            if checked.columns["document_number"] != row.document_number:
-                taken = (await connection.execute(select(R.c.id).where(
-                    R.c.provider_code == department, R.c.catalogue_item_code == row.catalogue_item_code,
-                    R.c.document_number == checked.columns["document_number"]))).scalar()
-                if taken is not None:
-                    checked.problems.append(Problem("documentNumber", f"record {taken} already holds document "
-                                                    f"{checked.columns['document_number']!r} of this item",
-                                                    ProblemCode.DUPLICATE))
-        if checked.problems:
-            return None, [_in_changes(p) for p in checked.problems]
-        differs = differences(checked.columns, row)
-        if not differs:
-            return None, [Problem("changes", f"nothing to correct: the changes equal version {row.version} of record "
-                                             f"{record_id}", ProblemCode.NO_CHANGE)]
-        values = await _corrected_values(connection, profile, calendar, row, item, checked)
-        version = row.version + 1
-        done = await connection.execute(update(R).where(R.c.id == record_id, R.c.version == row.version).values(
-            **values, version=version, updated_at=now))
-        if done.rowcount != 1:
-            raise Conflict(f"record {record_id} changed while it was being corrected; read it again and retry")
-        await _keep_previous_version(connection, row, user)
-        new_row = (await connection.execute(select(R).where(R.c.id == record_id))).one()
-        await connection.execute(V.insert().values(record_id=record_id, version=version, change="CORRECTED",
-                                                   reason=reason_text, snapshot=snapshot(new_row._mapping),
-                                                   changed_by=user or "", changed_at=now))
-        before, after = changed_fields(row._mapping, new_row._mapping)
-        await append_event(connection, record_id=record_id, subject_code=row.subject_code,
-                           kind=RecordEventKind.CORRECTED, effective_on=today, actor_user=user,
-                           actor_department=department, before=before, after=after,
-                           at=now)
-        await append_submission_log(connection, user=user, department=department, action="CORRECT",
-                                    channel=SubmissionChannel(channel).value, detail={
-                                        "record_id": record_id, "version": version, "changed": differs,
-                                        "reason": reason_text})
+    actor = acting_department or department
+    statement = select(R).where(R.c.id == record_id)
+    if connection.dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    row = (await connection.execute(statement)).one_or_none()
+    if row is None:
+        return None, [Problem("id", f"no {record_named(record_id)}", ProblemCode.NOT_FOUND)]
+    if row.provider_code != department:
+        return None, [Problem("id", f"record {record_id} was provided by another department: only the providing "
+                                    "department corrects a record (HC-18); nobody else, the credit centre "
+                                    "included, changes its content", ProblemCode.NOT_PROVIDER)]
+    item = profile.items.get(row.catalogue_item_code)
+    checked = check(_merged(row, changes, item), profile=profile, department=department, channel=None,
+                     today=today)
+    if not checked.problems:
+        if checked.columns["document_number"] != row.document_number:
+            taken = (await connection.execute(select(R.c.id).where(
+                R.c.provider_code == department, R.c.catalogue_item_code == row.catalogue_item_code,
+                R.c.document_number == checked.columns["document_number"]))).scalar()
+            if taken is not None:
+                checked.problems.append(Problem("documentNumber", f"record {taken} already holds document "
+                                                f"{checked.columns['document_number']!r} of this item",
+                                                ProblemCode.DUPLICATE))
+    if checked.problems:
+        return None, [_in_changes(p) for p in checked.problems]
+    differs = differences(checked.columns, row)
+    if not differs:
+        return None, [Problem("changes", f"nothing to correct: the changes equal version {row.version} of record "
+                                         f"{record_id}", ProblemCode.NO_CHANGE)]
+    values = await _corrected_values(connection, profile, calendar, row, item, checked)
+    version = row.version + 1
+    done = await connection.execute(update(R).where(R.c.id == record_id, R.c.version == row.version).values(
+        **values, version=version, updated_at=now))
+    if done.rowcount != 1:
+        raise Conflict(f"record {record_id} changed while it was being corrected; read it again and retry")
+    await _keep_previous_version(connection, row, user)
+    new_row = (await connection.execute(select(R).where(R.c.id == record_id))).one()
+    await connection.execute(V.insert().values(record_id=record_id, version=version, change="CORRECTED",
+                                               reason=reason_text, snapshot=snapshot(new_row._mapping),
+                                               changed_by=user or "", changed_at=now))
+    before, after = changed_fields(row._mapping, new_row._mapping)
+    await append_event(connection, record_id=record_id, subject_code=row.subject_code,
+                       kind=RecordEventKind.CORRECTED, effective_on=today, actor_user=user,
+                       actor_department=actor, before=before, after=after, case_id=case_id,
+                       at=now)
+    on_case = {"provider": department, "case_id": case_id} if case_id is not None else {}
+    await append_submission_log(connection, user=user, department=actor, action="CORRECT",
+                                channel=SubmissionChannel(channel).value, detail={
+                                    "record_id": record_id, "version": version, "changed": differs,
+                                    "reason": reason_text, **on_case})
     return new_row, []
 
 

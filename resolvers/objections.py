@@ -75,7 +75,7 @@ def recipients(step: Step, record: Row, centre: str) -> list[tuple[CaseParty, st
     everyone = [(CaseParty.SUBJECT, record.subject_code), (CaseParty.PROVIDER, record.provider_code),
                 (CaseParty.CENTRE, centre)]
     skip = {step.actor}
-    if step.from_state is None:
+    if step.from_state is None or (step.from_state == "FILED" and step.actor is CaseParty.SUBJECT):
         skip |= {CaseParty.PROVIDER}  # the centre compares (HC-29) or forwards (XZ-23) first
     if step.actor is CaseParty.PROVIDER and step.next_party is CaseParty.CENTRE:
         skip |= {CaseParty.SUBJECT}  # XZ-23: the centre's written notice tells the applicant
@@ -94,18 +94,23 @@ MESSAGES = {
     "OBJECTION_UPHELD": "the provider upheld the objection to record {record} (case {case}, {article})",
     "OBJECTION_REJECTED": "the provider rejected the objection to record {record}: the record stands (case {case}, "
                           "{article})",
+    "OBJECTION_WITHDRAWN": "the subject withdrew its objection to record {record} (case {case}, {article})",
+    "OBJECTION_DISPUTED": "the subject still disputes record {record} after its objection was rejected: the record "
+                          "is annotated (case {case}, HC-29)",
     "OBJECTION_RESULT_NOTIFIED": "the credit centre notified the applicant in writing of the result of the objection "
                                  "to record {record} (case {case}, {article})",
 }
 
 
 async def annotate(connection: AsyncConnection, ctx: RequestContext, workflow: Workflow, record_id: int,
-                   case_id: int) -> None:
-    """标注 (HC-29): what every reader of the record sees while the objection is open."""
-    await connection.execute(_INSERT_ANNOTATION, {
-        "record_id": record_id, "objection_id": None, "kind": AnnotationKind.OBJECTION_OPEN.value,
-        "text": f"An objection to this record is under review (case {case_id}, {workflow.article}).",
-        "created_at": ctx.now})
+                   case_id: int, disputed: bool = False) -> None:
+    """标注 (HC-29): what every reader of the record sees while the objection is open, and for good
+    once the subject disputes its rejection (仍有异议的, 予以标注)."""
+    text = f"The subject disputes this record; its objection was rejected (case {case_id}, HC-29)." if disputed \
+        else f"An objection to this record is under review (case {case_id}, {workflow.article})."
+    kind = AnnotationKind.OBJECTION_DISPUTED if disputed else AnnotationKind.OBJECTION_OPEN
+    await connection.execute(_INSERT_ANNOTATION, {"record_id": record_id, "objection_id": None, "kind": kind.value,
+                                                  "text": text, "created_at": ctx.now})
 
 
 async def close_annotation(connection: AsyncConnection, ctx: RequestContext, record_id: int) -> None:

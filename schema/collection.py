@@ -413,7 +413,7 @@ async def submit_records(info: Info, input: Annotated[SubmitRecordsInput, strawb
                   for o in outcomes]))
 
 
-def _changes(changes: CorrectionInput) -> correction.RecordChanges:
+def record_changes(changes: CorrectionInput) -> correction.RecordChanges:
     values = {name: getattr(changes, name) for name in (
         "document_number", "issuing_authority", "decided_on", "act_ended_on", "valid_from", "valid_until",
         "content", "consent_ref")}
@@ -430,7 +430,7 @@ async def correct_record(info: Info, input: Annotated[CorrectRecordInput, strawb
     row, problems = await correction.correct(
         ctx.engine, profile=ctx.profile,
         calendar=await calendar_years.working_day_calendar(ctx.engine), department=department, user=user,
-        record_id=record_id, changes=_changes(input.changes), reason=input.reason, today=ctx.today,
+        record_id=record_id, changes=record_changes(input.changes), reason=input.reason, today=ctx.today,
         now=ctx.now)
     for problem in problems:
         if problem.code is ProblemCode.NOT_PROVIDER:  # a refusal by HC-18, listed for supervisors as before

@@ -50,6 +50,9 @@ RecordEventKind = described(enums.RecordEventKind, "What happened to a record on
     "OBJECTION_RESULT_NOTIFIED": "Xinzheng: the centre notified the applicant of the result in writing (XZ-23).",
     "PERIODS_RECOMPUTED": "The platform's period rules changed (SPEC 3.2, HC-19, XZ-20): its disclosure, publicity "
                           "and retention ends computed again from its own dates; `before`/`after` say what moved.",
+    "OBJECTION_WITHDRAWN": "The subject withdrew its objection while it was open.",
+    "OBJECTION_DISPUTED": "The subject still disputes the rejection of its objection: the record stays annotated "
+                          "(HC-29).",
 }, name="RecordEventKind")
 
 _CAMEL = re.compile(r"_([a-z])")

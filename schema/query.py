@@ -180,6 +180,11 @@ class Query:
         resolver=case_fields.cases,
         description="Revocation, repair and honour deletion cases, newest first (SPEC 3.4): for the credit centre's "
                     "operators and auditors; `filter: {overdue: true}` lists the missed deadlines.")
+    overdue_objections: list[objection_fields.OverdueObjections] = strawberry.field(
+        resolver=objection_fields.overdue_objections,
+        description="Open objections past their step's day, per department that must act (the centre or the "
+                    "record's provider), most first (XZ-25(7) liability): for the credit centre's operators and "
+                    "auditors.")
     my_cases: case_fields.CaseConnection = strawberry.field(
         resolver=case_fields.my_cases,
         description="The caller's cases, newest first: a subject's own, or those on a department's records.")
@@ -283,6 +288,14 @@ class Mutation:
         description="The record's provider verifies a forwarded objection (HC-29, XZ-23): UPHELD or REJECTED, with "
                     "the reason. Huancui: the subject is notified at once and the case closes; Xinzheng: the centre "
                     "notifies the applicant in writing within 2 working days (notifyObjectionResult).")
+    withdraw_objection: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.withdraw_objection,
+        description="The subject withdraws its objection while it is open (any step before the result); the "
+                    "annotation ends and the case closes (WITHDRAWN).")
+    dispute_objection_result: case_fields.CasePayload = strawberry.mutation(
+        resolver=objection_fields.dispute_objection_result,
+        description="The subject still disputes a rejected objection (HC-29): the record is annotated "
+                    "OBJECTION_DISPUTED for every reader from now on (DISPUTED).")
     notify_objection_result: case_fields.CasePayload = strawberry.mutation(
         resolver=objection_fields.notify_objection_result,
         description="Xinzheng: the centre's operator records its written notice of the result to the applicant "

@@ -15,7 +15,7 @@ import datetime as dt
 from store.models import Notification
 from tests import world
 from tests.conftest import graphql, make_token
-from tests.test_cases import (OPERATOR, SCJG, ZJJ, count, forbidden, on, payload, penalty, submit, writes)
+from tests.test_cases import (CASES, OPERATOR, SCJG, ZJJ, count, forbidden, on, payload, penalty, submit, writes)
 
 CASE = """case { id number kind state nextParty dueOn dueProvisional overdue reason objectionGround objectionChannel
   decisionReason document closedAt steps { kind effectiveOn department document } } errors { code field message }"""
@@ -25,6 +25,8 @@ FORWARD = "mutation($i: ForwardObjectionInput!) { forwardObjection(input: $i) { 
 DECIDE = "mutation($i: DecideObjectionInput!) { decideObjection(input: $i) { %s } }" % CASE
 NOTIFY = "mutation($i: NotifyObjectionResultInput!) { notifyObjectionResult(input: $i) { %s } }" % CASE
 READ = "query($id: ID!) { record(id: $id) { id status annotations { kind text } } }"
+VERSIONS = """query($id: ID!) { record(id: $id) { version details { name value }
+  versions { version change reason changedBy } } }"""
 DEPARTMENT_BASIS = {"purpose": "supervision", "basis": "ZJJ-2026-OB"}
 
 
@@ -34,6 +36,24 @@ def org(serial: int) -> str:
 
 def subject_token(serial: int) -> str:
     return make_token(user=f"ob-org{serial}", subject=org(serial))
+
+
+async def fine_and_versions(client, record_id: str) -> tuple[str, list[tuple]]:
+    """The record's fine and its versions, as its provider reads them (HC-18)."""
+    record = (await graphql(client, VERSIONS, {"id": record_id}, token=SCJG))["data"]["record"]
+    fine = next(d["value"] for d in record["details"] if d["name"] == "fineAmount")
+    versions = [(v["version"], v["change"], v["changedBy"], v["reason"]) for v in record["versions"]]
+    assert record["version"] == versions[-1][0]
+    return fine, versions
+
+
+async def forwarded(client, serial: int) -> tuple[str, dict]:
+    """A record of `serial`'s subject, its objection filed and forwarded to the provider (SAME)."""
+    record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+    case = (await filed(client, record_id, serial))["case"]
+    payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
+                          token=OPERATOR), "compareObjection")
+    return record_id, case
 
 
 async def filed(client, record_id: str, serial: int, **extra) -> dict:
@@ -86,12 +106,30 @@ async def test_huancui_same_then_upheld_each_step_by_its_party_only(engine):
             body = await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
                                                         "reason": "核实"}}, token=token)
             assert forbidden(body), body
+        before = await writes(engine)
+        for extra, field in (({}, "correction"), ({"correction": {"content": {"fineAmount": "abc"}}},
+                                                  "correction.content.fineAmount"),
+                             ({"correction": {"content": {"fineAmount": "2000.00"}},
+                               "revocation": {"revokedOn": "2026-10-09", "document": "撤销决定"}}, "correction")):
+            refused = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
+                                                                   "reason": "经核查金额有误", **extra}}, token=SCJG),
+                              "decideObjection")
+            assert [e["field"] for e in refused["errors"]] == [field], refused
+        assert await writes(engine) == before
+        assert await fine_and_versions(client, record_id) == ("3000", [(1, "CREATED", "cs-scjg", None)])
         decided = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "UPHELD",
-                                                               "reason": "经核查金额有误"}}, token=SCJG),
-                          "decideObjection")["case"]
+                                                               "reason": "经核查金额有误",
+                                                               "correction": {"content": {"fineAmount": "2000.00"}}}},
+                                        token=SCJG), "decideObjection")["case"]
         assert (decided["state"], decided["nextParty"], decided["decisionReason"]) == ("UPHELD", "NONE", "经核查金额有误")
         assert decided["closedAt"] is not None
-        assert [s["kind"] for s in decided["steps"]] == ["OBJECTION_FILED", "OBJECTION_FORWARDED", "OBJECTION_UPHELD"]
+        # the provider's correction is a version like any other, in the decision's own transaction
+        assert await fine_and_versions(client, record_id) == ("2000", [
+            (1, "CREATED", "cs-scjg", None),
+            (2, "CORRECTED", "cs-scjg", f"objection case {decided['number']} (HC-29): 经核查金额有误")])
+        assert [(s["kind"], s["department"]) for s in decided["steps"]] == [
+            ("OBJECTION_FILED", None), ("OBJECTION_FORWARDED", "XYZX"), ("CORRECTED", "SCJG"),
+            ("OBJECTION_UPHELD", "SCJG")]
         record = (await graphql(client, READ, {"id": record_id}))["data"]["record"]
         assert record["annotations"] == []
         again = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
@@ -106,10 +144,29 @@ async def test_huancui_differs_closes_corrected_and_a_new_objection_may_follow(e
     async with await on(engine, dt.date(2026, 11, 2)) as client:
         record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
         case = (await filed(client, record_id, serial))["case"]
+        before = await writes(engine)
+        for extra, field in (({}, "correction"), ({"correction": {"decidedOn": "2026-11-03"}}, "correction.decidedOn"),
+                             ({"correction": {"content": {"fineAmount": "3000.00"}}}, "correction")):
+            refused = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "DIFFERS",
+                                                                    "note": "不一致", **extra}}, token=OPERATOR),
+                              "compareObjection")
+            assert [e["field"] for e in refused["errors"]] == [field], refused
+        refused = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致",
+                                                                "correction": {"content": {"fineAmount": "1.00"}}}},
+                                        token=OPERATOR), "compareObjection")
+        assert [e["field"] for e in refused["errors"]] == ["correction"]
+        assert await writes(engine) == before
         differs = payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "DIFFERS",
-                                                                "note": "平台数据与报送单位不一致"}}, token=OPERATOR),
-                          "compareObjection")["case"]
+                                                                "note": "平台数据与报送单位不一致",
+                                                                "correction": {"content": {"fineAmount": "300.00"}}}},
+                                        token=OPERATOR), "compareObjection")["case"]
         assert (differs["state"], differs["nextParty"]) == ("CORRECTED", "NONE")
+        # corrected from the provider's copy: a version by the centre's operator on the provider's record
+        assert await fine_and_versions(client, record_id) == ("300", [
+            (1, "CREATED", "cs-scjg", None),
+            (2, "CORRECTED", "cs-op", f"objection case {differs['number']} (HC-29): 平台数据与报送单位不一致")])
+        assert [(s["kind"], s["department"]) for s in differs["steps"]][1:] == [
+            ("CORRECTED", "XYZX"), ("OBJECTION_CORRECTED", "XYZX")]
         assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
         second = await filed(client, record_id, serial)
         assert second["errors"] == [] and second["case"]["state"] == "FILED"
@@ -154,3 +211,121 @@ async def test_a_provider_past_its_day_loses_the_record_to_the_public_until_it_d
                                                      "reason": "记载无误"}}, token=SCJG), "decideObjection")
         record = (await graphql(client, READ, {"id": record_id}))["data"]["record"]
         assert record is not None and record["annotations"] == []
+
+
+async def test_an_upheld_objection_may_revoke_the_record_through_a_revocation_case(engine):
+    serial = 5
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id, case = await forwarded(client, serial)
+        revoke = {"caseId": case["id"], "decision": "UPHELD", "reason": "处罚决定已被撤销"}
+        before = await writes(engine)
+        for revocation, field in (({"revokedOn": "2026-10-20", "document": "撤销决定"}, "revocation.revokedOn"),
+                                  ({"revokedOn": "2026-10-30", "document": " "}, "revocation.document")):
+            refused = payload(await graphql(client, DECIDE, {"i": {**revoke, "revocation": revocation}}, token=SCJG),
+                              "decideObjection")
+            assert [e["field"] for e in refused["errors"]] == [field], refused
+        refused = payload(await graphql(client, DECIDE, {"i": {**revoke, "decision": "REJECTED", "revocation": {
+            "revokedOn": "2026-10-30", "document": "撤销决定"}}}, token=SCJG), "decideObjection")
+        assert [e["field"] for e in refused["errors"]] == ["revocation"]
+        assert await writes(engine) == before
+        decided = payload(await graphql(client, DECIDE, {"i": {**revoke, "revocation": {
+            "revokedOn": "2026-10-30", "document": "环市监撤〔2026〕1号"}}}, token=SCJG), "decideObjection")["case"]
+        assert (decided["state"], decided["steps"][-1]["kind"]) == ("UPHELD", "OBJECTION_UPHELD")
+        # the record left every query at once; the revocation case waits for the centre (HC-30)
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"] is None
+        listed = (await graphql(client, CASES, {"f": {"kind": "REVOCATION", "state": "REPORTED"}},
+                                token=OPERATOR))["data"]["cases"]["edges"]
+        revocations = [e["node"] for e in listed if e["node"]["number"] > decided["number"]]
+        assert [(c["state"], c["dueOn"]) for c in revocations] == [("REPORTED", "2026-11-05")]
+
+
+WITHDRAW = "mutation($i: WithdrawObjectionInput!) { withdrawObjection(input: $i) { %s } }" % CASE
+DISPUTE = "mutation($i: DisputeObjectionResultInput!) { disputeObjectionResult(input: $i) { %s } }" % CASE
+OVERDUE = "{ overdueObjections { department party count oldestDueOn caseNumbers } }"
+
+
+async def test_a_rejection_the_subject_disputes_stays_annotated_for_every_reader(engine):
+    serial = 6
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        case = (await filed(client, record_id, serial))["case"]
+        dispute = {"i": {"caseId": case["id"], "statement": "仍有异议"}}
+        early = payload(await graphql(client, DISPUTE, dispute, token=subject_token(serial)), "disputeObjectionResult")
+        assert early["errors"][0]["code"] == "INVALID" and "FILED" in early["errors"][0]["message"]
+        payload(await graphql(client, COMPARE, {"i": {"caseId": case["id"], "outcome": "SAME", "note": "一致"}},
+                              token=OPERATOR), "compareObjection")
+        payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
+                                                     "reason": "记载无误"}}, token=SCJG), "decideObjection")
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
+        before = await writes(engine)
+        for token in (None, OPERATOR, SCJG, subject_token(serial + 90)):
+            assert forbidden(await graphql(client, DISPUTE, dispute, token=token))
+        blank = payload(await graphql(client, DISPUTE, {"i": {"caseId": case["id"], "statement": " "}},
+                                      token=subject_token(serial)), "disputeObjectionResult")
+        assert [e["field"] for e in blank["errors"]] == ["statement"]
+        assert await writes(engine) == before
+        disputed = payload(await graphql(client, DISPUTE, dispute, token=subject_token(serial)),
+                           "disputeObjectionResult")["case"]
+        assert (disputed["state"], disputed["nextParty"], disputed["steps"][-1]["kind"]) == (
+            "DISPUTED", "NONE", "OBJECTION_DISPUTED")
+    async with await on(engine, dt.date(2027, 3, 1)) as client:  # it stays, whoever reads
+        for token in (None, SCJG, subject_token(serial)):
+            record = (await graphql(client, READ, {"id": record_id}, token=token))["data"]["record"]
+            assert [a["kind"] for a in record["annotations"]] == ["OBJECTION_DISPUTED"], record
+            assert "仍有异议" not in record["annotations"][0]["text"]
+        again = payload(await graphql(client, DISPUTE, dispute, token=subject_token(serial)), "disputeObjectionResult")
+        assert again["errors"][0]["code"] == "ALREADY_REVOKED"
+
+
+async def test_the_subject_withdraws_an_open_objection_and_a_grantee_files_one(engine):
+    from tests.test_access_matrix import GRANT, _window
+
+    serial = 7
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        record_id, case = await forwarded(client, serial)
+        before = await writes(engine)
+        for token in (None, OPERATOR, SCJG, subject_token(serial + 90)):
+            assert forbidden(await graphql(client, WITHDRAW, {"i": {"caseId": case["id"]}}, token=token))
+        assert await writes(engine) == before
+        withdrawn = payload(await graphql(client, WITHDRAW, {"i": {"caseId": case["id"]}},
+                                          token=subject_token(serial)), "withdrawObjection")["case"]
+        assert (withdrawn["state"], withdrawn["closedAt"] is not None) == ("WITHDRAWN", True)
+        assert (await graphql(client, READ, {"id": record_id}))["data"]["record"]["annotations"] == []
+        late = payload(await graphql(client, DECIDE, {"i": {"caseId": case["id"], "decision": "REJECTED",
+                                                            "reason": "无误"}}, token=SCJG), "decideObjection")
+        assert late["errors"][0]["code"] == "ALREADY_REVOKED"
+        assert await count(engine, Notification, Notification.case_id == case["number"],
+                           Notification.kind == "OBJECTION_WITHDRAWN") == 2  # the centre and the provider
+        # a grantee whose written authorisation covers the record files for the subject (XZ-22)
+        start, end = _window()
+        granted = await graphql(client, GRANT, {"grantee": {"user": "ob-agent"}, "scope": {
+            "catalogueItems": ["HC-13-6-PENALTY"]}, "purpose": "LICENSING", "from": start, "until": end,
+            "ref": "SQ-OB-7"}, token=subject_token(serial))
+        assert granted["data"]["grantAuthorization"]["errors"] == [], granted
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
+                                                  "statement": "代为提出异议"}}, token=make_token(user="ob-agent"),
+                             purpose="licensing", basis="SQ-OB-7")
+        by_grantee = payload(body, "fileObjection")
+        assert by_grantee["errors"] == [] and by_grantee["case"]["state"] == "FILED"
+
+
+async def test_overdue_objections_are_listed_per_department_for_the_centre_and_auditors(engine):
+    from tests.test_cases import AUDITOR, AUDIT_BASIS
+
+    serial = 8
+    async with await on(engine, dt.date(2026, 11, 2)) as client:
+        forwarded = await submit(client, penalty(org(serial), 700 + serial, "2026-10-21"), SCJG)
+        waiting = await submit(client, penalty(org(serial + 1), 700 + serial + 1, "2026-10-21"), SCJG)
+        provider_case = (await filed(client, forwarded, serial))["case"]
+        payload(await graphql(client, COMPARE, {"i": {"caseId": provider_case["id"], "outcome": "SAME",
+                                                      "note": "一致"}}, token=OPERATOR), "compareObjection")
+        centre_case = (await filed(client, waiting, serial + 1))["case"]
+    async with await on(engine, dt.date(2026, 12, 1)) as client:
+        for token in (None, SCJG, subject_token(serial)):
+            assert forbidden(await graphql(client, OVERDUE, token=token))
+        for token, basis in ((OPERATOR, {}), (AUDITOR, AUDIT_BASIS)):
+            groups = (await graphql(client, OVERDUE, token=token, **basis))["data"]["overdueObjections"]
+            mine = {(g["department"], g["party"]): g for g in groups}
+            assert provider_case["number"] in mine["SCJG", "PROVIDER"]["caseNumbers"]
+            assert centre_case["number"] in mine["XYZX", "CENTRE"]["caseNumbers"]
+            assert mine["XYZX", "CENTRE"]["oldestDueOn"] <= "2026-11-05"
