@@ -9,6 +9,7 @@ department); what a record may contain is decided by `resolvers.collection`.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Annotated, Optional
 
@@ -30,8 +31,8 @@ from resolvers.errors import BadUserInput, Forbidden
 from schema.enums import RecordChange, SubmissionChannel, described
 from schema.mutation_errors import MutationError, errors_of
 from schema.records import CreditRecord, record_object, visible_record
-from resolvers.bounds import DEFAULT_FIRST
-from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION
+from resolvers.bounds import DEFAULT_FIRST, check_first
+from schema.relay import AFTER_DESCRIPTION, FIRST_DESCRIPTION, page_info
 from schema.types import CatalogueItemType, DepartmentType, PageInfo
 
 MAX_INPUTS = 1000
@@ -474,6 +475,49 @@ async def late_submission_summary(info: Info, from_: PeriodFrom, to: PeriodTo) -
 
 
 # -------------------------------------------------------------------------------------- versions
+
+
+@strawberry.type(description="A version in a page of a record's versions, with its cursor.")
+class RecordVersionEdge:
+    cursor: str = strawberry.field(description="This version's position: pass it as `after` for the versions "
+                                               "after it.")
+    node: RecordVersionType = strawberry.field(description="The version.")
+
+
+@strawberry.type(description="A record's versions, oldest first, a page at a time (HC-18).")
+class RecordVersionConnection:
+    total_count: int = strawberry.field(description="How many versions the record has (read with `asOf`: had "
+                                                    "that day), on every page.")
+    edges: list[RecordVersionEdge] = strawberry.field(description="This page's versions, oldest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page ends and whether more follow.")
+
+
+def _version_cursor(version: int) -> str:
+    return base64.urlsafe_b64encode(f"version:{version}".encode()).decode()
+
+
+def _after_version(after: str) -> int:
+    try:
+        kind, number = base64.urlsafe_b64decode(after.encode()).decode().split(":")
+        if kind == "version" and number.isdigit():
+            return int(number)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise BadUserInput(f"after: invalid cursor {after[:60]!r}: pass an endCursor returned by this API",
+                       argument="after")
+
+
+async def record_version_page(root: CreditRecord, info: Info, first: Optional[int],
+                              after: Optional[str]) -> RecordVersionConnection:
+    """`CreditRecord.versionHistory`: `versions` as a connection, under the same rule."""
+    size = check_first(DEFAULT_FIRST if first is None else first, info.context.max_page_size)
+    versions = await record_versions(root, info)
+    later = versions if after is None else [v for v in versions if v.row.version > _after_version(after)]
+    page = later[:size]
+    cursors = [_version_cursor(v.row.version) for v in page]
+    return RecordVersionConnection(
+        total_count=len(versions), edges=[RecordVersionEdge(cursor=c, node=v) for c, v in zip(cursors, page)],
+        page_info=page_info(cursors, len(later) > size, after))
 
 
 async def record_versions(root: CreditRecord, info: Info) -> list[RecordVersionType]:

@@ -215,12 +215,28 @@ class CreditRecord(Node):
         return self.row.version
 
     @strawberry.field(description="Every version of the record, oldest first (HC-18): as submitted, then as each "
-                                  "correction left it; read with `asOf`, those that existed that day. Protected: the provider, the subject, auditors; others get null and a FORBIDDEN error.")
+                                  "correction left it; read with `asOf`, those that existed that day. Protected: the "
+                                  "provider, the subject, auditors; others get null and a FORBIDDEN error.",
+                      deprecation_reason="A list that grows with every correction: read `versionHistory`, the same "
+                                         "versions as a connection (removed in 0.3.0).")
     async def versions(
             self, info: Info) -> Optional[list[Annotated["RecordVersionType", strawberry.lazy("schema.collection")]]]:
         from schema.collection import record_versions
 
         return await record_versions(self, info)
+
+    @strawberry.field(description="Every version of the record, oldest first, a page at a time (HC-18): as "
+                                  "submitted, then as each correction left it; read with `asOf`, those that existed "
+                                  "that day. Protected: the provider, the subject, auditors; others get null and a "
+                                  "FORBIDDEN error.")
+    async def version_history(
+            self, info: Info,
+            first: Annotated[Optional[int], strawberry.argument(description=FIRST_DESCRIPTION)] = None,
+            after: Annotated[Optional[str], strawberry.argument(description=AFTER_DESCRIPTION)] = None,
+    ) -> Optional[Annotated["RecordVersionConnection", strawberry.lazy("schema.collection")]]:
+        from schema.collection import record_version_page
+
+        return await record_version_page(self, info, first, after)
 
     @strawberry.field(description="Open annotations, e.g. an objection under review (HC-29); read with `asOf`, those "
                                   "standing that day.")

@@ -51,6 +51,10 @@ VERSIONS = """
 query($id: ID!) { record(id: $id) { id version versions {
   version change reason changedBy documentNumber decidedOn content } } }
 """
+VERSION_HISTORY = """
+query($id: ID!, $after: String) { record(id: $id) { versionHistory(first: 2, after: $after) {
+  totalCount edges { cursor node { version reason } } pageInfo { hasNextPage endCursor } } } }
+"""
 LATE = """
 query($department: ID, $from: Date!, $to: Date!, $first: Int! = 50, $after: String) {
   lateSubmissions(department: $department, from: $from, to: $to, first: $first, after: $after) {
@@ -406,6 +410,18 @@ async def test_the_provider_corrects_and_every_version_is_kept(client, engine):
     assert [v["content"]["fineAmount"] for v in versions] == [1200.5, 3000, 3000]
     assert [v["decidedOn"] for v in versions] == ["2026-09-30", "2026-09-30", "2026-10-09"]
     assert all(v["changedBy"] == "sub-scjg" for v in versions)
+    paged, after = [], None
+    for _ in range(3):  # versionHistory: the same versions, a page of two at a time
+        body = await graphql(client, VERSION_HISTORY, {"id": record_id, "after": after}, token=SCJG)
+        history = body["data"]["record"]["versionHistory"]
+        assert history["totalCount"] == 3, body
+        paged += [(e["node"]["version"], e["node"]["reason"]) for e in history["edges"]]
+        after = history["pageInfo"]["endCursor"]
+        if not history["pageInfo"]["hasNextPage"]:
+            break
+    assert paged == [(1, None), (2, "罚款金额录入错误"), (3, "决定日期更正")]
+    refused = await graphql(client, VERSION_HISTORY, {"id": record_id, "after": None})
+    assert refused["data"]["record"] is None or refused["data"]["record"]["versionHistory"] is None
     async with engine.connect() as connection:
         row = (await connection.execute(select(Record.__table__).where(Record.id == int(record_id)))).one()
     assert row.act_ended_on is None, "an act end is never made up from the decision (HC-19(3))"
