@@ -315,7 +315,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
     baseline = ended - started  # traced: slower than any mutant's run
     if rc != 0:
         raise SystemExit(f"{target['path']}: its tests fail without any mutant (exit {rc}); fix them first")
-    timeout = max(2 * baseline, baseline + 20)
+    timeout = max(3 * baseline, baseline + 30)  # a busy shared machine: a whole-list re-run may take twice as long
     recorded = json.loads(record.read_text())
     record.unlink()
     order, by_line = recorded["order"], {int(k): set(v) for k, v in recorded["lines"].items()}
@@ -329,19 +329,28 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             return None
         return [t for t in order if t in ran] or None
 
+    def the_rest(mutant: Mutant) -> list[str] | None:
+        """The module's tests that the first run of the mutant left out; None: it ran them all."""
+        ran = set(tests_for(mutant) or order)
+        return [t for t in order if t not in ran] or None
+
     # (mutant, tree, whole list): a mutant that survives the tests seen running its line gets a second
-    # run against all of the module's tests before it counts: memoised code (functools.cache, first-use
-    # set-up) runs for the first test that needs it only, so the trace names that one test alone.
+    # run against the rest of the module's tests before it counts: memoised code (functools.cache,
+    # first-use set-up) runs for the first test that needs it only, so the trace names that one test alone.
     pending = [(mutant, tree, False) for mutant, tree in mutants]
     running: dict[int, tuple[Mutant, object, bool, float]] = {}
     killed, survivors, finished, timeouts = 0, [], 0, 0
     while pending or running:
         while pending and len(running) < jobs:
             mutant, tree, whole = pending.pop(0)
-            selected = None if whole else tests_for(mutant)
+            selected = tests_for(mutant)
+            if whole:
+                selected = the_rest(mutant)
+            elif selected is None:
+                whole = True  # the first run is already the whole list
             code = compile(tree, str(path), "exec")
             running[_run_child(target, module_name, code, selected=selected)] = (
-                mutant, tree, selected is None, time.monotonic() + timeout)
+                mutant, tree, whole, time.monotonic() + timeout)
         for pid, (mutant, tree, whole, deadline) in list(running.items()):
             done, status = os.waitpid(pid, os.WNOHANG)
             if not done and time.monotonic() <= deadline:
@@ -355,7 +364,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             else:
                 rc = os.waitstatus_to_exitcode(status)
             del running[pid]
-            if rc == 0 and not whole and mutant.key not in equivalent:
+            if rc == 0 and not whole and mutant.key not in equivalent and the_rest(mutant):
                 pending.insert(0, (mutant, tree, True))
                 continue
             finished += 1

@@ -359,7 +359,7 @@ class RecordingSink:
         self.written.append((table, seq, entry_hash))
 
 
-async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards(empty_logs):
+async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards(empty_logs, caplog):
     """Mutants of LogCheckpoints.note/_sign/checkpoint_now/_newer."""
     sink = RecordingSink()
     checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=3, every_seconds=3600))
@@ -393,6 +393,10 @@ async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards
     await second.close()
     assert sorted(sink2.written) == [("query_log", rows["query_log"].seq + 5, "later"),
                                      ("submission_log", rows["submission_log"].seq, rows["submission_log"].entry_hash)]
+    seq = rows["query_log"].seq  # the database ends before what this process committed: the operator is told
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records if "chain ends at" in r.getMessage()] == [
+        ("gateway.log_checkpoints", "ERROR", f"the query_log chain ends at entry {seq} in the database, but this "
+                                             f"process committed entry {seq + 5}: entries were deleted (run verify-log)")]
     sink3 = RecordingSink()
     third = LogCheckpoints(sink3, CheckpointPolicy(every_entries=1000, every_seconds=3600))
     await third.start(empty_logs)
@@ -507,3 +511,20 @@ async def test_close_waits_for_the_signing_under_way_and_a_failed_one_does_not_s
     checkpoints.note("submission_log", 7, "h7", 1)  # its signing fails (the disk was full for a moment)
     await checkpoints.close()
     assert failing.failures == 1 and failing.written == [("submission_log", 7, "h7")]
+
+
+async def test_a_database_that_cannot_be_read_still_gets_this_processs_heads_signed(tmp_path, caplog):
+    """Mutants of checkpoint_now's fallback: the database is gone (its folder removed), so the heads
+    this process committed are signed, and the operator's log says why."""
+    from store.engine import create_engine
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'gateway.sqlite3'}")
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=1000, every_seconds=3600))
+    await checkpoints.start(engine)
+    checkpoints.note("query_log", 9, "h9", 1)
+    await checkpoints.close()
+    await engine.dispose()
+    assert sink.written == [("query_log", 9, "h9")]
+    assert [(r.name, r.levelname) for r in caplog.records if "cannot read the chains' heads" in r.getMessage()] == [
+        ("gateway.log_checkpoints", "WARNING")]
