@@ -211,12 +211,15 @@ class _LineRecorder:
     """A pytest plugin for the unmutated run: which tests execute each line of the target file.
 
     A mutant then runs only the tests that execute one of its lines (all of them for a line run at
-    import). Threads are traced too (the query log writes on a thread of its own)."""
+    import). Threads are traced too: the query log writes on a thread of its own, and checkpoints are
+    signed on the event loop's executor (threading.settrace covers the threads started after it, which
+    in the forked child are all of them; settrace_all_threads where Python has it, 3.12+). A test that
+    replaces the trace function (a tracer of its own) gets it back at the next test."""
 
     def __init__(self, filename: str) -> None:
         self.filename, self.current, self.lines = filename, IMPORT, {}
         sys.settrace(self._global)
-        threading.settrace(self._global)
+        getattr(threading, "settrace_all_threads", threading.settrace)(self._global)
 
     def _global(self, frame, event, arg):
         if frame.f_code.co_filename != self.filename:
@@ -234,6 +237,8 @@ class _LineRecorder:
 
     def pytest_runtest_protocol(self, item, nextitem):
         self.current = item.nodeid
+        if sys.gettrace() is None or getattr(sys.gettrace(), "__self__", None) is not self:
+            sys.settrace(self._global)
 
     def pytest_collection_modifyitems(self, session, config, items):
         self.order = [item.nodeid for item in items]
@@ -399,9 +404,11 @@ def _retry_on_postgresql(target: dict, module_name: str, path: Path, mutants: li
     for mutant in retry:
         selected = tests_for(mutant)  # SQLite's cases ran the line: their PostgreSQL twins, same test function
         selected = list(dict.fromkeys(t.split("[", 1)[0] for t in selected)) if selected else None
-        pid = _run_child(on_postgresql, module_name, compile(trees[mutant.index], str(path), "exec"),
-                         selected=selected)
-        rc, _ = _reap(pid, time.monotonic() + 900)
+        code = compile(trees[mutant.index], str(path), "exec")
+        rc, _ = _reap(_run_child(on_postgresql, module_name, code, selected=selected), time.monotonic() + 900)
+        if rc in (0, 5) and selected is not None:  # then all of them: a PostgreSQL-only test skips on SQLite,
+            # so the SQLite trace never names it for the line it pins
+            rc, _ = _reap(_run_child(on_postgresql, module_name, code), time.monotonic() + 900)
         if rc not in (0, 5):  # 5: no PostgreSQL case among the tests: the mutant stays a survivor
             survivors.remove(mutant)
             killed += 1

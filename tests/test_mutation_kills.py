@@ -568,3 +568,44 @@ async def test_a_configured_policy_file_seeds_an_empty_store_as_it_is(backend, t
         assert await load_lines(engine, "huancui") == ([["p", "officer", "PUBLIC", "*", "read", "always"]], 1)
     finally:
         await engine.dispose()
+
+
+def test_a_profile_without_a_policy_file_of_its_own_reads_the_shipped_default():
+    """Mutant of read_policy_file's overlay test: no profile, or a profile with no policies/<code>.csv,
+    is the shipped default.csv as it is."""
+    from policies.engine import DEFAULT_POLICY_FILE
+    from policies.storage import read_policy_file
+
+    default = parse_policy_lines(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    assert read_policy_file(None, None) == default
+    assert read_policy_file(None, "no_such_profile") == default
+    assert read_policy_file(None, "huancui") != default
+
+
+async def test_a_stored_policy_change_is_announced_to_the_workers_on_postgresql(backend, tmp_path):
+    """Mutants of store_lines' NOTIFY (dialect name, the statement dropped): on PostgreSQL the workers
+    LISTEN on the policy channel and reload at once, so each change must be announced with its version."""
+    if backend != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite workers poll the version")
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from policies.storage import NOTIFY_CHANNEL, store_lines
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from tests.conftest import scratch_url
+
+    url = await scratch_url(backend, tmp_path, "policy_notify")
+    engine = create_engine(url)
+    listener = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    heard: asyncio.Queue = asyncio.Queue()
+    try:
+        await initialise(engine, "huancui")
+        await listener.add_listener(NOTIFY_CHANNEL, lambda _c, _pid, _channel, payload: heard.put_nowait(payload))
+        version = await store_lines(engine, parse_policy_lines("p, officer, PUBLIC, *, read, always"))
+        assert await asyncio.wait_for(heard.get(), 10) == str(version)
+    finally:
+        await listener.close()
+        await engine.dispose()
