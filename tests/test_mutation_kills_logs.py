@@ -269,6 +269,9 @@ def test_the_key_files_modes_do_not_depend_on_the_umask_and_a_readable_key_is_re
         sink = CheckpointSink(tmp_path / "c" / "d" / "log-checkpoints", load_or_create_key(key_path))
         sink.write("query_log", 1, "a" * 64)
         assert oct((tmp_path / "c" / "d" / "log-checkpoints" / "query_log.jsonl").stat().st_mode & 0o777) == "0o644"
+        # the gateway restarted (or a second worker): the same folder, appended to
+        CheckpointSink(tmp_path / "c" / "d" / "log-checkpoints", sink.key).write("query_log", 2, "b" * 64)
+        assert len((tmp_path / "c" / "d" / "log-checkpoints" / "query_log.jsonl").read_text().splitlines()) == 2
     finally:
         os.umask(old)
     assert not [r for r in caplog.records if "readable by other users" in r.getMessage()]
