@@ -21,7 +21,6 @@ import base64
 import datetime as dt
 import hashlib
 import json
-import logging
 import os
 import secrets
 import threading
@@ -35,10 +34,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from domain.secret_files import create_once, warn_if_readable
 
-log = logging.getLogger("store.checkpoints")
-
-KEY_FILE = "log-checkpoint-key"
-DIRECTORY = "log-checkpoints"
 _CONTEXT = b"credit-gateway log checkpoint v1\n"  # what is signed starts with this: no other use of the key matches
 KINDS = ("head", "anchor")
 

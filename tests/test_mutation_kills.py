@@ -497,3 +497,117 @@ async def test_only_an_operator_of_the_centre_registers_or_lists_permits_not_its
     assert [e["extensions"]["code"] for e in listed["errors"]] == ["FORBIDDEN"], listed
     # the operator of the same department is let in (the test would pass for anyone refused otherwise)
     assert "errors" not in await graphql(client, "{ queryPermits { __typename } }", token=permits.CENTRE)
+
+
+# ---- policies/storage.py: seeding, numbering and logging the stored policy lines (SPEC 3.1) ------
+
+async def _policy_changes(engine) -> list[tuple]:
+    async with engine.connect() as connection:
+        return [(r.user, r.detail) for r in (await connection.execute(
+            select(SubmissionLogEntry).where(SubmissionLogEntry.action == "POLICY_CHANGE")
+            .order_by(SubmissionLogEntry.seq))).all()]
+
+
+async def test_policies_are_seeded_once_numbered_logged_and_a_superseded_shipped_file_replaced(
+        backend, tmp_path, caplog):
+    """Mutants of seed_if_empty, store_lines and load_lines: an empty store is seeded (version 1,
+    under the settings key earlier releases wrote: `policy_version`), a stored policy is left alone,
+    each change is numbered, returned and logged, and a superseded shipped file is replaced with a
+    warning and a log entry by "upgrade" naming what it replaced."""
+    from policies.storage import SUPERSEDED, fingerprint, load_lines, read_policy_file, seed_if_empty, store_lines
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from store.models import Setting
+    from tests.conftest import scratch_url
+    from tests.test_policy_profiles import OLD_DEFAULT
+
+    engine = create_engine(await scratch_url(backend, tmp_path, "policy_seed"))
+    try:
+        await initialise(engine, "huancui")
+        shipped = read_policy_file(None, "huancui")
+        assert await load_lines(engine, "huancui") == (shipped, 0)  # nothing stored: the shipped lines
+        await seed_if_empty(engine, None, "huancui")
+        assert await load_lines(engine, "huancui") == (shipped, 1)
+        async with engine.connect() as connection:
+            assert (await connection.execute(select(Setting.value).where(Setting.key == "policy_version"))).scalar() == "1"
+        assert await _policy_changes(engine) == [(None, {"version": 1, "lines": len(shipped), "source": None})]
+        await seed_if_empty(engine, None, "huancui")  # something stored: left as it is
+        assert (await load_lines(engine, "huancui"))[1] == 1 and len(await _policy_changes(engine)) == 1
+
+        mine = parse_policy_lines("p, officer, PUBLIC, *, read, always\ng, auditor, officer")
+        assert await store_lines(engine, mine, changed_by="ops", source="mine.csv") == 2
+        assert await load_lines(engine, "huancui") == (mine, 2)
+        old = parse_policy_lines(OLD_DEFAULT)
+        assert await store_lines(engine, old) == 3
+        assert SUPERSEDED.get(fingerprint(old))
+        with caplog.at_level("WARNING", logger="gateway.policies"):
+            await seed_if_empty(engine, None, "huancui")
+        assert await load_lines(engine, "huancui") == (shipped, 4)
+        assert [(r.name, r.levelname) for r in caplog.records if "stored policies were" in r.getMessage()] == [
+            ("gateway.policies", "WARNING")]
+        assert (await _policy_changes(engine))[-1] == ("upgrade", {
+            "version": 4, "lines": len(shipped),
+            "source": "replacing the shipped default.csv before issue 11 (auditors read every class with any "
+                      "basis; no query permits)"})
+        assert (await _policy_changes(engine))[1] == ("ops", {"version": 2, "lines": 2, "source": "mine.csv"})
+    finally:
+        await engine.dispose()
+
+
+async def test_a_configured_policy_file_seeds_an_empty_store_as_it_is(backend, tmp_path):
+    """seed_if_empty's `path`: the operator's file, not the shipped one."""
+    from policies.storage import load_lines, seed_if_empty
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from tests.conftest import scratch_url
+
+    path = tmp_path / "mine.csv"
+    path.write_text("p, officer, PUBLIC, *, read, always\n")
+    engine = create_engine(await scratch_url(backend, tmp_path, "policy_file_seed"))
+    try:
+        await initialise(engine, "huancui")
+        await seed_if_empty(engine, path, "huancui")
+        assert await load_lines(engine, "huancui") == ([["p", "officer", "PUBLIC", "*", "read", "always"]], 1)
+    finally:
+        await engine.dispose()
+
+
+def test_a_profile_without_a_policy_file_of_its_own_reads_the_shipped_default():
+    """Mutant of read_policy_file's overlay test: no profile, or a profile with no policies/<code>.csv,
+    is the shipped default.csv as it is."""
+    from policies.engine import DEFAULT_POLICY_FILE
+    from policies.storage import read_policy_file
+
+    default = parse_policy_lines(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    assert read_policy_file(None, None) == default
+    assert read_policy_file(None, "no_such_profile") == default
+    assert read_policy_file(None, "huancui") != default
+
+
+async def test_a_stored_policy_change_is_announced_to_the_workers_on_postgresql(backend, tmp_path):
+    """Mutants of store_lines' NOTIFY (dialect name, the statement dropped): on PostgreSQL the workers
+    LISTEN on the policy channel and reload at once, so each change must be announced with its version."""
+    if backend != "postgresql":
+        pytest.skip("NOTIFY is PostgreSQL's; SQLite workers poll the version")
+    import asyncio
+
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from policies.storage import NOTIFY_CHANNEL, store_lines
+    from store.bootstrap import initialise
+    from store.engine import create_engine
+    from tests.conftest import scratch_url
+
+    url = await scratch_url(backend, tmp_path, "policy_notify")
+    engine = create_engine(url)
+    listener = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    heard: asyncio.Queue = asyncio.Queue()
+    try:
+        await initialise(engine, "huancui")
+        await listener.add_listener(NOTIFY_CHANNEL, lambda _c, _pid, _channel, payload: heard.put_nowait(payload))
+        version = await store_lines(engine, parse_policy_lines("p, officer, PUBLIC, *, read, always"))
+        assert await asyncio.wait_for(heard.get(), 10) == str(version)
+    finally:
+        await listener.close()
+        await engine.dispose()

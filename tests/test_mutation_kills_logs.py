@@ -251,6 +251,105 @@ def test_checkpoint_lines_read_back_and_every_bad_line_is_named(tmp_path):
     assert elsewhere.table == "submission_log"
 
 
+def test_the_key_files_modes_do_not_depend_on_the_umask_and_a_readable_key_is_reported(tmp_path, caplog):
+    """Mutants of load_or_create_key and CheckpointSink: directories made as deep as needed, the
+    public half readable by verifiers (0644) even under a strict umask, the checkpoint files 0644
+    under an open one, and a key others can read named in the operator's log."""
+    import os
+
+    old = os.umask(0o077)
+    try:
+        key_path = tmp_path / "a" / "b" / "log-checkpoint-key"
+        load_or_create_key(key_path)
+        assert oct(public_key_path(key_path).stat().st_mode & 0o777) == "0o644"
+    finally:
+        os.umask(old)
+    old = os.umask(0)
+    try:
+        sink = CheckpointSink(tmp_path / "c" / "d" / "log-checkpoints", load_or_create_key(key_path))
+        sink.write("query_log", 1, "a" * 64)
+        assert oct((tmp_path / "c" / "d" / "log-checkpoints" / "query_log.jsonl").stat().st_mode & 0o777) == "0o644"
+        # the gateway restarted (or a second worker): the same folder, appended to
+        CheckpointSink(tmp_path / "c" / "d" / "log-checkpoints", sink.key).write("query_log", 2, "b" * 64)
+        assert len((tmp_path / "c" / "d" / "log-checkpoints" / "query_log.jsonl").read_text().splitlines()) == 2
+    finally:
+        os.umask(old)
+    assert not [r for r in caplog.records if "readable by other users" in r.getMessage()]
+    key_path.chmod(0o640)
+    load_or_create_key(key_path)
+    assert [r.levelname for r in caplog.records if "readable by other users" in r.getMessage()] == ["WARNING"]
+
+
+def test_an_encrypted_key_is_named_as_such(tmp_path):
+    """Mutant of the exceptions caught when reading the key: a passphrase-protected PEM raises
+    TypeError in cryptography, and must be reported like any other unusable key."""
+    from cryptography.hazmat.primitives import serialization
+
+    key_path = tmp_path / "log-checkpoint-key"
+    key_path.write_bytes(Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"secret")))
+    key_path.chmod(0o600)
+    with pytest.raises(ValueError, match="does not hold an unencrypted PEM private key"):
+        load_or_create_key(key_path)
+
+
+def test_each_checkpoint_line_is_on_disk_when_write_returns_and_no_file_is_left_open(tmp_path, monkeypatch):
+    """Mutants dropping os.fsync or os.close in CheckpointSink.write: the line is flushed to disk
+    before the writer goes on (a crash right after must not lose a signed head), and a gateway that
+    signs every 10 seconds for months does not run out of file descriptors."""
+    import os
+
+    sink = CheckpointSink(tmp_path / "log-checkpoints", Ed25519PrivateKey.generate())
+    synced = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    before = len(os.listdir("/proc/self/fd"))
+    for seq in range(1, 51):
+        sink.write("query_log", seq, "a" * 64)
+    assert len(os.listdir("/proc/self/fd")) <= before
+    assert synced == [str(tmp_path / "log-checkpoints" / "query_log.jsonl")] * 50
+
+
+def test_what_a_checkpoint_signs_is_the_format_earlier_releases_signed():
+    """A known answer: checkpoint files outlive releases, so the signed bytes (context line, sorted
+    keys, compact separators, every field) must not change, or every stored checkpoint stops verifying."""
+    checkpoint = Checkpoint("query_log", "head", 5, "a" * 64, "2026-11-20T02:00:00.000000+00:00", "0123456789abcdef")
+    assert checkpoint.signed_bytes() == (
+        b"credit-gateway log checkpoint v1\n"
+        b'{"at":"2026-11-20T02:00:00.000000+00:00","hash":"' + b"a" * 64 +
+        b'","key":"0123456789abcdef","kind":"head","seq":5,"table":"query_log"}')
+
+
+def test_malformed_unknown_kind_and_undecodable_lines_are_named_not_trusted(tmp_path):
+    """Mutants of read_checkpoints: a JSON array, an object without fields, bytes that are not
+    UTF-8, a signature with characters outside base64 (not silently dropped, which would let an
+    edited line verify) and a signed line of an unknown kind: each a bad line, named."""
+    import json
+
+    directory = tmp_path / "log-checkpoints"
+    sink = CheckpointSink(directory, Ed25519PrivateKey.generate())
+    keys = {sink.key_id: sink.key.public_key()}
+    sink.write("query_log", 1, "a" * 64)
+    sink.write("query_log", 2, "b" * 64, kind="rumour")
+    path = directory / "query_log.jsonl"
+    good_line, rumour = path.read_text().splitlines()
+    raw = json.loads(good_line)
+    padded = json.dumps({**raw, "signature": "!" + raw["signature"]})
+    path.write_bytes(b"\n".join([b"[1, 2]", b"{}", b"\xff\xfe{", padded.encode(), rumour.encode(),
+                                 good_line.encode()]) + b"\n")
+    good, bad = read_checkpoints(directory, "query_log", keys)
+    assert [c.line for c in good] == [6]
+    assert [b.line for b in bad] == [1, 2, 3, 4, 5]
+    assert [b.message.split(" ", 1)[1] for b in bad[:4]] == ["is not a checkpoint line"] * 4
+    assert bad[4].message == f"{path}:5 is a checkpoint of query_log (rumour), not of query_log"
+
+
 # ---- gateway/log_checkpoints.py: which heads are signed, and when -------------------------------
 
 class RecordingSink:
@@ -263,7 +362,7 @@ class RecordingSink:
         self.written.append((table, seq, entry_hash))
 
 
-async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards(empty_logs):
+async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards(empty_logs, caplog):
     """Mutants of LogCheckpoints.note/_sign/checkpoint_now/_newer."""
     sink = RecordingSink()
     checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=3, every_seconds=3600))
@@ -297,6 +396,10 @@ async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards
     await second.close()
     assert sorted(sink2.written) == [("query_log", rows["query_log"].seq + 5, "later"),
                                      ("submission_log", rows["submission_log"].seq, rows["submission_log"].entry_hash)]
+    seq = rows["query_log"].seq  # the database ends before what this process committed: the operator is told
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records if "chain ends at" in r.getMessage()] == [
+        ("gateway.log_checkpoints", "ERROR", f"the query_log chain ends at entry {seq} in the database, but this "
+                                             f"process committed entry {seq + 5}: entries were deleted (run verify-log)")]
     sink3 = RecordingSink()
     third = LogCheckpoints(sink3, CheckpointPolicy(every_entries=1000, every_seconds=3600))
     await third.start(empty_logs)
@@ -305,15 +408,126 @@ async def test_heads_are_signed_every_n_entries_at_most_once_and_never_backwards
                                      ("submission_log", rows["submission_log"].seq, rows["submission_log"].entry_hash)]
 
 
-async def test_the_ticker_signs_moved_heads_every_period(empty_logs):
-    sink = RecordingSink()
+class FailingOnceSink(RecordingSink):
+    """A checkpoint directory that refuses the first write (a full disk for a moment)."""
+
+    def __init__(self):
+        super().__init__()
+        self.failures = 0
+
+    def write(self, table, seq, entry_hash, kind="head", now=None):
+        if not self.failures:
+            self.failures += 1
+            raise OSError("No space left on device")
+        super().write(table, seq, entry_hash, kind, now)
+
+
+async def _until(predicate, seconds=5.0):
+    for _ in range(int(seconds / 0.01)):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("not reached in time")
+
+
+async def test_the_ticker_signs_moved_heads_every_period_retries_after_a_failure_and_stops_at_close(
+        empty_logs, caplog):
+    """Mutants of start/_tick/close: the ticker runs from start (not only the shutdown checkpoint),
+    a failed write is logged and tried again at the next tick, and after close nothing is signed."""
+    sink = FailingOnceSink()
     checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=1000, every_seconds=0.01))
     await checkpoints.start(empty_logs)
     async with empty_logs.begin() as connection:
         await append_submission_log(connection, user="u", department="FY", action="SUBMIT")
-    for _ in range(500):
-        if sink.written:
-            break
-        await asyncio.sleep(0.01)
+    await _until(lambda: sink.written)  # signed by the ticker, after its first write failed
+    assert [t for t, _, _ in sink.written] == ["submission_log"] and sink.failures == 1
+    failed = [r for r in caplog.records if "log checkpoint failed" in r.getMessage()]
+    assert failed and failed[0].name == "gateway.log_checkpoints" and failed[0].levelname == "ERROR"
     await checkpoints.close()
-    assert [t for t, _, _ in sink.written] == ["submission_log"]
+    async with empty_logs.begin() as connection:  # a head that moves after close: no ticker left to sign it
+        await append_submission_log(connection, user="u", department="FY", action="SUBMIT")
+    await asyncio.sleep(0.1)
+    assert len(sink.written) == 1
+
+
+async def test_a_head_that_went_back_raises_the_alarm_and_an_unchanged_one_does_not(empty_logs, caplog):
+    """Mutants of _sign's and _newer's comparisons (`<` / `<=`, `>` / `>=`) and of the logger's name:
+    a head at the same entry as the last one signed is no alarm; one before it is, in the operator's
+    log under gateway.log_checkpoints, and it is not signed over."""
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=1000, every_seconds=3600))
+    async with empty_logs.begin() as connection:
+        await append_submission_log(connection, user="u", department="FY", action="SUBMIT")
+        await append(connection, QUERY_LOG, [QUERY_ENTRY, QUERY_ENTRY])
+    head = (await _rows(empty_logs, QUERY_LOG))[-1]
+    await checkpoints.start(empty_logs)
+    checkpoints.note("query_log", head.seq, head.entry_hash, 2)  # what this process committed: the same head
+    await checkpoints.checkpoint_now()
+    assert ("query_log", head.seq, head.entry_hash) in sink.written
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+    # the same entry signed with another hash (the chain rewritten from there): signed, so that
+    # verify-log finds the earlier checkpoint's hash no longer in the chain; no "went back" alarm
+    await checkpoints._sign("query_log", (head.seq, "f" * 64))
+    assert sink.written[-1] == ("query_log", head.seq, "f" * 64)
+    assert [r for r in caplog.records if r.levelname == "ERROR"] == []
+    await checkpoints._sign("query_log", (head.seq - 1, "e" * 64))
+    assert sink.written[-1] == ("query_log", head.seq, "f" * 64)
+    alarms = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert [(r.name, r.getMessage()) for r in alarms] == [(
+        "gateway.log_checkpoints", f"the query_log chain's head went back from entry {head.seq} to {head.seq - 1}: "
+                                   "entries were deleted from the database (run verify-log)")]
+    await checkpoints.close()
+
+
+async def test_signing_every_n_entries_signs_at_exactly_n_and_keeps_no_finished_task():
+    """Mutants of note(): the N-th entry since the last checkpoint signs (not the N+1-th), and a
+    finished signing task is let go (a gateway running for months would otherwise keep one per
+    checkpoint)."""
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=2, every_seconds=3600))
+    checkpoints.note("query_log", 1, "h1", 1)
+    checkpoints.note("query_log", 2, "h2", 1)
+    await asyncio.gather(*checkpoints._pending)
+    assert sink.written == [("query_log", 2, "h2")]
+    for seq in range(3, 13):
+        checkpoints.note("query_log", seq, f"h{seq}", 1)
+        await asyncio.sleep(0)
+    await _until(lambda: not checkpoints._pending)
+    assert [s for _, s, _ in sink.written] == [2, 4, 6, 8, 10, 12]
+
+
+async def test_close_waits_for_the_signing_under_way_and_a_failed_one_does_not_stop_the_shutdown_checkpoint(caplog):
+    """Mutants of close(): the checkpoints already due are signed before the shutdown one (not after
+    it, where they would look like the head going back), and one that failed does not keep close
+    from signing the final heads."""
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=2, every_seconds=3600))
+    checkpoints.note("query_log", 1, "h1", 1)
+    checkpoints.note("query_log", 2, "h2", 1)  # due: signing is under way
+    checkpoints.note("query_log", 3, "h3", 1)
+    await checkpoints.close()
+    assert sink.written == [("query_log", 2, "h2"), ("query_log", 3, "h3")]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+    failing = FailingOnceSink()
+    checkpoints = LogCheckpoints(failing, CheckpointPolicy(every_entries=1, every_seconds=3600))
+    checkpoints.note("submission_log", 7, "h7", 1)  # its signing fails (the disk was full for a moment)
+    await checkpoints.close()
+    assert failing.failures == 1 and failing.written == [("submission_log", 7, "h7")]
+
+
+async def test_a_database_that_cannot_be_read_still_gets_this_processs_heads_signed(tmp_path, caplog):
+    """Mutants of checkpoint_now's fallback: the database is gone (its folder removed), so the heads
+    this process committed are signed, and the operator's log says why."""
+    from store.engine import create_engine
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'gateway.sqlite3'}")
+    sink = RecordingSink()
+    checkpoints = LogCheckpoints(sink, CheckpointPolicy(every_entries=1000, every_seconds=3600))
+    await checkpoints.start(engine)
+    checkpoints.note("query_log", 9, "h9", 1)
+    await checkpoints.close()
+    await engine.dispose()
+    assert sink.written == [("query_log", 9, "h9")]
+    assert [(r.name, r.levelname) for r in caplog.records if "cannot read the chains' heads" in r.getMessage()] == [
+        ("gateway.log_checkpoints", "WARNING")]
