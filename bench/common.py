@@ -28,37 +28,53 @@ def org_code(serial: int, series: str = "MB") -> str:
     return body + credit_code_check_char(body)
 
 
+def benchmark_items(profile) -> list:
+    """The items the benchmark records cycle through: organisations' PUBLIC and SHARED ones."""
+    return [i for i in profile.items.values() if SubjectKind.ORGANISATION in i.subject_kinds
+            and i.visibility in (Visibility.PUBLIC, Visibility.SHARED)]
+
+
+def item_content(item) -> dict:
+    """A record's content under `item`: every field filled with a valid value."""
+    return {f.name: (f.values[0] if f.type == "enum" else "2024-01-01" if f.type == "date"
+                     else "1" if f.type in ("decimal", "integer") else True if f.type == "boolean"
+                     else f.label) for f in item.fields if not f.requires_consent}
+
+
+def record_values(item, code: str, s: int, r: int) -> dict:
+    """Record `r` of subject `s` (`code`) under `item`: the same in every benchmark data set."""
+    return {
+        "subject_code": code, "catalogue_item_code": item.code, "provider_code": item.providers[0],
+        "category": item.category.value, "family": item.family.value,
+        "visibility": item.visibility.value, "document_number": f"BENCH-{s}-{r}",
+        "issuing_authority": "基准", "decided_on": dt.date(2025, 1, 1) + dt.timedelta(days=r),
+        "status": "ACTIVE", "content": item_content(item), "channel": "API", "submitted_by": "bench",
+    }
+
+
+async def register_permit(connection) -> None:
+    """The query permit the benchmarks' officer reads SHARED records under (PERMIT)."""
+    now = dt.datetime.now(dt.timezone.utc)
+    await connection.execute(QueryPermit.__table__.insert().values(
+        number=PERMIT, department_code="SCJG", scope_classes=["SHARED"], scope_items=[],
+        valid_from=now - dt.timedelta(days=1), valid_until=now + dt.timedelta(days=30),
+        document_ref="benchmark", registered_by="bench", registered_at=now))
+
+
 async def seeded_engine(url: str, subjects: int = 100, per_subject: int = 10):
     """Organisations with records alternating PUBLIC and SHARED items (what an officer reads)."""
     engine = create_engine(url)
     profile = await initialise(engine, "huancui")
-    items = [i for i in profile.items.values() if SubjectKind.ORGANISATION in i.subject_kinds
-             and i.visibility in (Visibility.PUBLIC, Visibility.SHARED)]
+    items = benchmark_items(profile)
     codes = [org_code(i) for i in range(subjects)]
     async with engine.begin() as connection:
         await connection.execute(Subject.__table__.insert(), [
             {"code": c, "kind": "ORGANISATION", "name": f"基准测试{i:04d}有限公司", "status": "ACTIVE"}
             for i, c in enumerate(codes)])
-        rows = []
-        for s, code in enumerate(codes):
-            for r in range(per_subject):
-                item = items[(s + r) % len(items)]
-                content = {f.name: (f.values[0] if f.type == "enum" else "2024-01-01" if f.type == "date"
-                                    else "1" if f.type in ("decimal", "integer") else True if f.type == "boolean"
-                                    else f.label) for f in item.fields if not f.requires_consent}
-                rows.append({
-                    "subject_code": code, "catalogue_item_code": item.code, "provider_code": item.providers[0],
-                    "category": item.category.value, "family": item.family.value,
-                    "visibility": item.visibility.value, "document_number": f"BENCH-{s}-{r}",
-                    "issuing_authority": "基准", "decided_on": dt.date(2025, 1, 1) + dt.timedelta(days=r),
-                    "status": "ACTIVE", "content": content, "channel": "API", "submitted_by": "bench",
-                })
+        rows = [record_values(items[(s + r) % len(items)], code, s, r)
+                for s, code in enumerate(codes) for r in range(per_subject)]
         await connection.execute(Record.__table__.insert(), rows)
-        now = dt.datetime.now(dt.timezone.utc)
-        await connection.execute(QueryPermit.__table__.insert().values(
-            number=PERMIT, department_code="SCJG", scope_classes=["SHARED"], scope_items=[],
-            valid_from=now - dt.timedelta(days=1), valid_until=now + dt.timedelta(days=30),
-            document_ref="benchmark", registered_by="bench", registered_at=now))
+        await register_permit(connection)
     return engine, codes
 
 

@@ -13,6 +13,7 @@ from resolvers.context import RequestContext
 from resolvers.bounds import check_first
 from resolvers.errors import BadUserInput
 from store.models import Subject
+from store.subject_search import name_contains
 
 S = Subject.__table__.c
 
@@ -86,11 +87,6 @@ async def subjects_by_codes(ctx: RequestContext, codes: list[str]) -> list[Row |
     return rows
 
 
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 @dataclass
 class SubjectPage:
     rows: list[Row]  # the subjects the reader may see, in name order
@@ -115,7 +111,7 @@ async def search_page(ctx: RequestContext, name: str, first: int, after: str | N
     if len(name) > 100:
         raise BadUserInput("name is longer than 100 characters")
     check_first(first, ctx.max_page_size)
-    statement = select(Subject.__table__).where(S.name.like(_like_pattern(name), escape="\\"))
+    statement = select(Subject.__table__).where(name_contains(ctx.engine.dialect.name, name))
     if after:
         try:
             position = await ctx.loaders.subject.load(ctx.subject_ids.code_of(after))

@@ -52,6 +52,10 @@ class Subject(Base):
     """信息主体: identified by a resident ID number or a unified social credit code (HC-7)."""
 
     __tablename__ = "subjects"
+    # substring search by name (issue 14, goal 4; migration 0010): pg_trgm serves `name LIKE '%x%'`;
+    # SQLite has an FTS5 trigram table instead (store/subject_search.py)
+    __table_args__ = (Index("ix_subjects_name_trgm", "name", postgresql_using="gin",
+                            postgresql_ops={"name": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),)
 
     code: Mapped[str] = mapped_column(String(18), primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
