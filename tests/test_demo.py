@@ -202,9 +202,10 @@ async def test_revoked_repaired_and_deleted_records_come_from_their_cases(loaded
     kinds = Counter((c["kind"], c["state"]) for c in loaded["cases"])
     assert kinds[("REVOCATION", "REVOKED")] and kinds[("HONOUR_DELETION", "DELETED")], kinds
     assert all(steps[c["id"]] >= 1 for c in loaded["cases"])
-    assert all(e["before"] == {} == e["after"] for e in loaded["events"] if e["record_id"] in tombstones)
+    deleted_events = [e for e in loaded["events"] if e["record_id"] in tombstones]
+    assert deleted_events and all(e["before"] == {} == e["after"] for e in deleted_events)
     open_honours = [c for c in loaded["cases"] if c["state"] == "REQUESTED"]
-    assert all(records[c["record_id"]]["status"] == "ACTIVE" for c in open_honours)
+    assert all(records[c["record_id"]]["status"] == "ACTIVE" for c in open_honours)  # none, in a small set, is fine
     assert {n["recipient_party"] for n in loaded["notifications"]} == {"SUBJECT", "PROVIDER", "CENTRE"}
 
 

@@ -66,7 +66,7 @@ async def submit(client, token: str, records: list[dict]) -> list[dict]:
 
 async def stored(client, token: str, records: list[dict]) -> None:
     outcomes = await submit(client, token, records)
-    assert all(o["status"] in ("STORED", "UNCHANGED") for o in outcomes), outcomes
+    assert len(outcomes) == len(records) and all(o["status"] in ("STORED", "UNCHANGED") for o in outcomes), outcomes
 
 
 async def documents(client, code: str, *, token: str | None = None, declared: dict | None = None) -> dict:

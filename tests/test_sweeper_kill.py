@@ -75,7 +75,7 @@ async def check_whole_batches(url: str, acknowledged: set[int] | None) -> set[in
             rows = (await connection.execute(select(Record.id, Record.disclosure_ends_on, Record.status_changed_on)
                                              .where(Record.status == "ARCHIVED"))).all()
             archived = {row.id for row in rows}
-            assert all(row.status_changed_on == row.disclosure_ends_on + dt.timedelta(days=1) for row in rows)
+            assert rows and all(row.status_changed_on == row.disclosure_ends_on + dt.timedelta(days=1) for row in rows)
             events = list((await connection.execute(select(RecordEvent.record_id)
                                                     .where(RecordEvent.kind == "ARCHIVED"))).scalars())
             notices = {party: list((await connection.execute(select(Notification.record_id).where(
