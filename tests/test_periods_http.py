@@ -91,6 +91,9 @@ async def test_a_penalty_leaves_public_view_when_its_publicity_ends_but_departme
     assert old["documentNumber"] not in undeclared, "an officer without purpose and basis reads as the public"
 
     assert recent["documentNumber"] in await documents(client, org(2)), "still within its publicity"
+    last_day = app_for(engine, today=dt.date(2027, 9, 30))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=last_day), base_url="http://gateway") as on_it:
+        assert recent["documentNumber"] in await documents(on_it, org(2)), "publicityEndsOn is its last public day"
     later = app_for(engine, today=dt.date(2027, 10, 1))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=later), base_url="http://gateway") as future:
         assert recent["documentNumber"] not in await documents(future, org(2)), \
