@@ -611,3 +611,31 @@ async def test_a_stored_policy_change_is_announced_to_the_workers_on_postgresql(
     finally:
         await listener.close()
         await engine.dispose()
+
+
+@pytest.mark.parametrize("basis, case", [
+    ("case:1", 1),
+    (" case:42 ", 42),
+    (f"case:{2 ** 63 - 1}", 2 ** 63 - 1),
+    (f"case:{2 ** 63}", None),  # past the id column: names no case, never an overflow
+    ("case:0", None),
+    ("global-of-case-5", 5),
+    ("global-of-record-5", None),  # another kind's id never names a case (SPEC 3.1: the basis names the case)
+    ("global-of-case-max", 2 ** 63 - 1),
+    ("global-of-case-past", None),
+    ("global-of-case-20-digits", None),
+    ("global-of-case-not-a-number", None),
+    ("objection:5", None),
+    (None, None),
+])
+def test_which_case_a_basis_names(basis, case):
+    """An operator's basis opens a subject's records only through the open case it names (SPEC 3.1):
+    `case:<number>` or the case's global id, within the id column's range, and nothing else."""
+    from resolvers.access import case_named
+
+    ids = {"global-of-case-5": global_id(NodeKind.CASE, 5), "global-of-record-5": global_id(NodeKind.RECORD, 5),
+           "global-of-case-max": global_id(NodeKind.CASE, 2 ** 63 - 1),
+           "global-of-case-past": global_id(NodeKind.CASE, 2 ** 63),
+           "global-of-case-20-digits": global_id(NodeKind.CASE, "00000000000000000005"),
+           "global-of-case-not-a-number": global_id(NodeKind.CASE, "5a")}
+    assert case_named(ids.get(basis, basis)) == case
