@@ -94,3 +94,13 @@ async def test_entries_lapse_after_their_lifetime_and_a_change_during_a_load_is_
     await cache.get(engine, "k", load)
     cache.follow(3)
     assert len(cache._entries) == 1  # the same version keeps what it holds
+
+
+async def test_one_readers_cached_grants_are_never_another_readers(client):
+    """The cache is keyed by who reads: a grant to one user opens nothing to another user of the same
+    department (here: none), however recently the first one's grants were read."""
+    holder, other = f"cache-{uuid.uuid4().hex[:10]}", f"cache-{uuid.uuid4().hex[:10]}"
+    baseline = await _visible(client, other)
+    await grant(client, holder)
+    assert await _visible(client, holder) > baseline  # the holder's grants are now cached
+    assert await _visible(client, other) == baseline
