@@ -225,6 +225,8 @@ class GraphQLEndpoint:
             subjects=sorted(context.observed.subjects) if context else [],
             record_ids=sorted(context.observed.record_ids) if context else [],
             status=answer.status, errors=errors, has_data=answer.body.get("data") is not None,
+            remote_calls=context.observed.remote_calls if context else None,
+            receipts=context.observed.receipts if context else None,
         )
         if exchange.gone and entry["outcome"] in ("OK", "PARTIAL"):  # refusals and errors stay what they were
             entry["outcome"] = "DISCONNECTED"

@@ -366,7 +366,8 @@ def operation_name(name: Any) -> str | None:
 def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, principal, client: str | None,
                 operation: Operation, purpose, basis: str | None, authorization_id: int | None,
                 subjects: list[str], record_ids: list[int], status: int, errors: list[dict],
-                has_data: bool) -> dict[str, Any]:
+                has_data: bool, remote_calls: list[dict] | None = None,
+                receipts: list[dict] | None = None) -> dict[str, Any]:
     """The entry of one request; every free-form value a JSON-safe copy, every text as wide as its
     column at most (module docstring)."""
     return {
@@ -389,6 +390,9 @@ def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, pr
         "refused": refused_fields(errors),
         "outcome": outcome_of(status, errors, has_data),
         "duration_ms": duration_ms,
+        # optional hashed columns: absent (NULL) when the request made no remote call / issued no receipt
+        "remote_calls": json_safe(remote_calls) if remote_calls else None,
+        "receipts": json_safe(receipts) if receipts else None,
     }
 
 

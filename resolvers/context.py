@@ -28,6 +28,10 @@ class Observed:
     record_ids: set[int] = field(default_factory=set)
     refused: list[dict] = field(default_factory=list)
     records_read: bool = False  # a record list or record was resolved (withheld-records notices apply)
+    # Logged in the entry's optional hashed columns (store.chain): each call made to a federated
+    # source (issue 18) and each creditCheck receipt issued (issue 17), as JSON-safe dicts.
+    remote_calls: list[dict] = field(default_factory=list)
+    receipts: list[dict] = field(default_factory=list)
 
 
 @dataclass

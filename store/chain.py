@@ -34,8 +34,10 @@ HASHED_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # Fields added after entries were first written: hashed only when they hold a value, so entries
 # written before the column existed (NULL there) keep their hashes, and setting or clearing the
-# value of any entry breaks its hash. query_log.user_name: the querier's name (HC-23, revision 0003).
-OPTIONAL_HASHED_FIELDS: dict[str, tuple[str, ...]] = {"query_log": ("user_name",), "submission_log": ()}
+# value of any entry breaks its hash. query_log.user_name: the querier's name (HC-23, revision 0003);
+# remote_calls and receipts: federated sources' calls (issue 18) and creditCheck receipts (issue 17), 0011.
+OPTIONAL_HASHED_FIELDS: dict[str, tuple[str, ...]] = {"query_log": ("user_name", "remote_calls", "receipts"),
+                                                      "submission_log": ()}
 _LOCK_KEYS = {"query_log": 7_201_701, "submission_log": 7_201_702}
 
 

@@ -280,6 +280,10 @@ class QueryLogEntry(Base):
     refused: Mapped[list[Any]] = mapped_column(JSON, default=list)
     outcome: Mapped[str] = mapped_column(String(16))
     duration_ms: Mapped[float] = mapped_column()
+    # Added by revision 0011, hashed when set (store.chain.OPTIONAL_HASHED_FIELDS): the calls made to
+    # federated sources for this request (issue 18) and the creditCheck receipts it issued (issue 17).
+    remote_calls: Mapped[list[Any] | None] = mapped_column(JSON)
+    receipts: Mapped[list[Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -504,3 +508,67 @@ class WebhookDelivery(Base):
     last_status: Mapped[int | None] = mapped_column(Integer)  # HTTP status of the last attempt
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class EvidenceFile(Base):
+    """证明材料 (HC-29, XZ-22): a file a subject uploads for an objection (`POST /evidence`). The
+    content lives in the evidence folder under its SHA-256; the row says who uploaded it, what it is
+    and which objection cites it, so that only the case's parties and auditors may read it."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(BigInteger)
+    filename: Mapped[str] = mapped_column(String(255))
+    uploaded_by: Mapped[str] = mapped_column(String(128))
+    uploaded_for: Mapped[str | None] = mapped_column(String(18))  # the subject the uploader acts for
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    objection_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"), index=True)
+
+
+class CreditCheckReceipt(Base):
+    """回执 (issue 17): where a creditCheck answer's receipt is kept. The answer's hash itself is in
+    the chained query-log entry (`query_log.receipts`); this row only finds that entry by receipt id,
+    so an insider who edits it cannot make a different answer verify."""
+
+    __tablename__ = "credit_check_receipts"
+
+    receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    log_request_id: Mapped[str] = mapped_column(String(64), index=True)
+    subject_code: Mapped[str] = mapped_column(String(18), index=True)
+    answer_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+
+
+class FederatedSource(Base):
+    """A department's live GraphQL source admitted to extend Subject (issue 18). `current_version`
+    names the admitted SDL the served schema uses; removal sets `removed_at` (history is kept)."""
+
+    __tablename__ = "federated_sources"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(500))
+    department_code: Mapped[str | None] = mapped_column(String(32))
+    signing_key: Mapped[str] = mapped_column(String(128))  # HMAC key of calls to the source, made at admission
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    admitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    admitted_by: Mapped[str | None] = mapped_column(String(128))
+    removed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class FederatedSourceVersion(Base):
+    """One admitted SDL of a source, kept whole, with the binding of each remote field to the
+    catalogue item whose class and share list govern it (issue 18)."""
+
+    __tablename__ = "federated_source_versions"
+
+    source_name: Mapped[str] = mapped_column(ForeignKey("federated_sources.name"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sdl: Mapped[str] = mapped_column(Text)
+    sdl_hash: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # remote field name -> catalogue item code
+    admitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    admitted_by: Mapped[str | None] = mapped_column(String(128))
