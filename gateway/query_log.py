@@ -43,7 +43,7 @@ from store.availability import is_database_unavailable
 from store.chain import QUERY_LOG, append_rows, logged_subject, probe_writable
 from store.engine import blocking_sqlite_engine, dialect_insert
 from store.json_safe import json_safe, safe_text, short_text
-from store.models import QueryDocument, QueryLogSubject
+from store.models import CreditCheckReceipt, QueryDocument, QueryLogSubject
 
 if TYPE_CHECKING:
     from gateway.log_checkpoints import LogCheckpoints
@@ -249,6 +249,7 @@ def _release(thread: ThreadPoolExecutor, blocking: Engine) -> None:
 
 
 _INSERT_SUBJECTS = QueryLogSubject.__table__.insert()
+_INSERT_RECEIPTS = CreditCheckReceipt.__table__.insert()
 
 
 def _settle(item: _Pending, error: Exception | None = None) -> None:
@@ -320,6 +321,12 @@ def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[s
                for (seq, _), item in zip(appended, batch) for code in sorted(set(item.subjects))]
     if touched:
         connection.execute(_INSERT_SUBJECTS, touched)
+    # each receipt the entry issued (issue 17), found again by its id; its hash is the entry's own
+    receipts = [{"receipt_id": r["receipt"], "log_seq": seq, "subject_code": r["code"], "answer_hash": r["hash"],
+                 "created_at": item.entry["at"]}
+                for (seq, _), item in zip(appended, batch) for r in item.entry.get("receipts") or []]
+    if receipts:
+        connection.execute(_INSERT_RECEIPTS, receipts)
     return appended[-1]
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from domain.subject_ids import SubjectIds
     from resolvers.access import Access
     from resolvers.reference import ReferenceData
+    from resolvers.remote_sources import RemoteFetcher
 
 
 @dataclass
@@ -64,6 +65,7 @@ class RequestContext:
     max_page_size: int = 100
     max_list_codes: int = 100
     subject_ids: "SubjectIds | None" = None  # the deployment's, for Subject.id and federation keys (SPEC 3.1)
+    remote_fetcher: "RemoteFetcher | None" = None  # calls federated sources (issue 18); None: none admitted
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)

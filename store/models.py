@@ -537,7 +537,7 @@ class CreditCheckReceipt(Base):
     __tablename__ = "credit_check_receipts"
 
     receipt_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    log_request_id: Mapped[str] = mapped_column(String(64), index=True)
+    log_seq: Mapped[int] = mapped_column(BigInteger, index=True)  # the query-log entry that holds the hash
     subject_code: Mapped[str] = mapped_column(String(18), index=True)
     answer_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)

@@ -41,14 +41,14 @@ def upgrade() -> None:
     op.create_table(
         "credit_check_receipts",
         sa.Column("receipt_id", sa.String(length=64), nullable=False),
-        sa.Column("log_request_id", sa.String(length=64), nullable=False),
+        sa.Column("log_seq", sa.BigInteger(), nullable=False),
         sa.Column("subject_code", sa.String(length=18), nullable=False),
         sa.Column("answer_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", Instant, nullable=False),
         sa.PrimaryKeyConstraint("receipt_id"),
     )
     with op.batch_alter_table("credit_check_receipts") as batch_op:
-        batch_op.create_index("ix_credit_check_receipts_log_request_id", ["log_request_id"], unique=False)
+        batch_op.create_index("ix_credit_check_receipts_log_seq", ["log_seq"], unique=False)
         batch_op.create_index("ix_credit_check_receipts_subject_code", ["subject_code"], unique=False)
 
     op.create_table(
