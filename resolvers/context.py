@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from domain.subject_ids import SubjectIds
     from resolvers.access import Access
     from resolvers.reference import ReferenceData
-    from resolvers.remote_sources import RemoteFetcher
+    from collections.abc import Mapping
+
+    from resolvers.remote_sources import RemoteFetcher, RemoteSource
 
 
 @dataclass
@@ -66,6 +68,7 @@ class RequestContext:
     max_list_codes: int = 100
     subject_ids: "SubjectIds | None" = None  # the deployment's, for Subject.id and federation keys (SPEC 3.1)
     remote_fetcher: "RemoteFetcher | None" = None  # calls federated sources (issue 18); None: none admitted
+    remote_sources: "Mapping[str, RemoteSource]" = field(default_factory=dict)  # admitted, by name (issue 18)
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)
