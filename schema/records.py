@@ -83,14 +83,34 @@ class CreditRecord(Node):
     row: strawberry.Private[Row]
     as_of: strawberry.Private[Optional[dt.date]] = None  # read with asOf: the row as it stood that day
 
+    def __post_init__(self) -> None:
+        """The fields read straight from the row are plain attributes, read without a resolver call
+        (strawberry's basic fields: a list of a hundred subjects' records resolves thousands)."""
+        row = self.row
+        self.id = strawberry.ID(global_id(NodeKind.RECORD, row.id))
+        self.category = Category(row.category)
+        self.family = RecordFamily(row.family)
+        self.visibility = Visibility(row.visibility)
+        self.severity = Severity(row.severity) if row.severity else None
+        self.document_number = row.document_number
+        self.issuing_authority = row.issuing_authority
+        self.decided_on = row.decided_on
+        self.act_ended_on = row.act_ended_on
+        self.valid_from = row.valid_from
+        self.valid_until = row.valid_until
+        self.disclosure_ends_on = row.disclosure_ends_on
+        self.publicity_ends_on = row.publicity_ends_on
+        self.retained_until = row.retained_until
+        self.channel = SubmissionChannel(row.channel)
+        self.submitted_at = row.submitted_at
+        self.version = row.version
+
     def _day(self, info: Info) -> dt.date:
         """The day date-decided statuses are decided for: asOf's, else today."""
         return self.as_of or info.context.today
 
-    @strawberry.field(description=NODE_ID_DESCRIPTION + " `record(id)`, `correctRecord` and `accessExplanation` "
+    id: strawberry.ID = strawberry.field(default=None, description=NODE_ID_DESCRIPTION + " `record(id)`, `correctRecord` and `accessExplanation` "
                                   "take it (and, deprecated until 0.3.0, the record's number 0.1.0 returned).")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(global_id(NodeKind.RECORD, self.row.id))
 
     @strawberry.field(description="The subject (信息主体) the record is about (read with `asOf`, as it stood then).")
     async def subject(self, info: Info) -> Annotated["SubjectType", strawberry.lazy("schema.types")]:
@@ -116,73 +136,47 @@ class CreditRecord(Node):
 
         return DepartmentType(row=info.context.reference.departments[self.row.provider_code])
 
-    @strawberry.field(description="信息类别 (HC-9): basic, good or bad; the catalogue item's.")
-    def category(self) -> Category:
-        return Category(self.row.category)
+    category: Category = strawberry.field(default=None, description="信息类别 (HC-9): basic, good or bad; the catalogue item's.")
 
-    @strawberry.field(description="The shape of the content: the concrete type of this record.")
-    def family(self) -> RecordFamily:
-        return RecordFamily(self.row.family)
+    family: RecordFamily = strawberry.field(default=None, description="The shape of the content: the concrete type of this record.")
 
-    @strawberry.field(description=(
+    visibility: Visibility = strawberry.field(default=None, description=(
         "公开属性 (HC-20, XZ-15) of this record: the item's class, or for a natural person the item's class for "
         "persons (persons' records are not PUBLIC unless a law requires it)."))
-    def visibility(self) -> Visibility:
-        return Visibility(self.row.visibility)
 
-    @strawberry.field(description="Grade of a bad record (credit repair measures); null for other records.")
-    def severity(self) -> Optional[Severity]:
-        return Severity(self.row.severity) if self.row.severity else None
+    severity: Optional[Severity] = strawberry.field(default=None, description="Grade of a bad record (credit repair measures); null for other records.")
 
-    @strawberry.field(description=(
+    document_number: str = strawberry.field(default=None, description=(
         "Number of the legally effective document the record rests on (文书号, HC-16); with the provider and the "
         "item it identifies the record."))
-    def document_number(self) -> str:
-        return self.row.document_number
 
-    @strawberry.field(description="The authority that issued the document (作出决定的机关).")
-    def issuing_authority(self) -> str:
-        return self.row.issuing_authority
+    issuing_authority: str = strawberry.field(default=None, description="The authority that issued the document (作出决定的机关).")
 
-    @strawberry.field(description=(
+    decided_on: dt.date = strawberry.field(default=None, description=(
         "Date of the decision the record rests on (a Beijing calendar day); the submission deadline runs from it "
         "(XZ-12)."))
-    def decided_on(self) -> dt.date:
-        return self.row.decided_on
 
-    @strawberry.field(description=(
+    act_ended_on: Optional[dt.date] = strawberry.field(default=None, description=(
         "Day the act or event ended (a Beijing calendar day): a bad record's disclosure period runs from it "
         "(HC-19(3), XZ-20)."))
-    def act_ended_on(self) -> Optional[dt.date]:
-        return self.row.act_ended_on
 
-    @strawberry.field(description="First day of the validity of a licence, rating or honour, if it has one.")
-    def valid_from(self) -> Optional[dt.date]:
-        return self.row.valid_from
+    valid_from: Optional[dt.date] = strawberry.field(default=None, description="First day of the validity of a licence, rating or honour, if it has one.")
 
-    @strawberry.field(description="Last day of the validity; a good record is disclosed until it (HC-19(2)).")
-    def valid_until(self) -> Optional[dt.date]:
-        return self.row.valid_until
+    valid_until: Optional[dt.date] = strawberry.field(default=None, description="Last day of the validity; a good record is disclosed until it (HC-19(2)).")
 
-    @strawberry.field(description=(
+    disclosure_ends_on: Optional[dt.date] = strawberry.field(default=None, description=(
         "Last day of disclosure (披露期限, HC-19, XZ-20), a Beijing calendar day, to every reader its class allows; "
         "null while open-ended (a basic record of a subject that still exists, a good record without validity, a "
         "bad record whose act is still going on: HC-19(3) counts 5 years from the day the act ended)."))
-    def disclosure_ends_on(self) -> Optional[dt.date]:
-        return self.row.disclosure_ends_on
 
-    @strawberry.field(description=(
+    publicity_ends_on: Optional[dt.date] = strawberry.field(default=None, description=(
         "Last day an administrative penalty is shown to the public (行政处罚信息公示: its grade's maximum publicity "
         "from the decision, SPEC 3.2), a Beijing calendar day; after it the public no longer sees the record and "
         "departments still read it until disclosureEndsOn. Null: shown as long as it is disclosed."))
-    def publicity_ends_on(self) -> Optional[dt.date]:
-        return self.row.publicity_ends_on
 
-    @strawberry.field(description=(
+    retained_until: Optional[dt.date] = strawberry.field(default=None, description=(
         "Last day an archived record is kept before it is deleted (保存期限: persons' bad information, 5 years "
         "once archived, XZ-20), a Beijing calendar day; null: kept (HC-19: 转为档案保存)."))
-    def retained_until(self) -> Optional[dt.date]:
-        return self.row.retained_until
 
     @strawberry.field(description=(
         "Status as of today (Beijing's day), or as of `asOf` when the record was read with it: an ACTIVE record "
@@ -195,13 +189,9 @@ class CreditRecord(Node):
         row = self.row
         return disclosure.archived_on(row.status, row.status_changed_on, row.disclosure_ends_on, self._day(info))
 
-    @strawberry.field(description="How the record came in (XZ-12).")
-    def channel(self) -> SubmissionChannel:
-        return SubmissionChannel(self.row.channel)
+    channel: SubmissionChannel = strawberry.field(default=None, description="How the record came in (XZ-12).")
 
-    @strawberry.field(description="When the provider submitted the record (UTC instant).")
-    def submitted_at(self) -> dt.datetime:
-        return self.row.submitted_at
+    submitted_at: dt.datetime = strawberry.field(default=None, description="When the provider submitted the record (UTC instant).")
 
     @strawberry.field(description="Working days (工作日, holidays and 调休 counted) past the catalogue item's "
                                   "submission deadline (XZ-12); 0 when on time. Protected: the provider, the centre, "
@@ -210,9 +200,7 @@ class CreditRecord(Node):
         info.context.access.require_field("CreditRecord.lateWorkingDays", self.row, info.path.as_list())
         return self.row.late_working_days
 
-    @strawberry.field(description="The record's current version: 1 as submitted, one more per correction (HC-18).")
-    def version(self) -> int:
-        return self.row.version
+    version: int = strawberry.field(default=None, description="The record's current version: 1 as submitted, one more per correction (HC-18).")
 
     @strawberry.field(description="Every version of the record, oldest first (HC-18): as submitted, then as each "
                                   "correction left it; read with `asOf`, those that existed that day. Protected: the "

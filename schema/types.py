@@ -28,24 +28,25 @@ from schema.records import CreditRecord, record_object
     "部门: a department of the jurisdiction profile: an information provider (信息提供主体, HC-2), the credit "
     "centre, the supervisor or a credit agency."))
 class DepartmentType(Node):
+    """Built from its reference row; its fields are plain attributes, read without a resolver call
+    (strawberry's basic fields: a record list names its provider a thousand times)."""
+
     row: strawberry.Private[Row]
+    id: strawberry.ID = strawberry.field(
+        default=None, description=NODE_ID_DESCRIPTION + " Arguments that name a department take its `code`.")
+    code: strawberry.ID = strawberry.field(default=None, description=(
+        "The department's code, e.g. SCJG: what tokens carry in `department` and the `department` arguments take."))
+    name: str = strawberry.field(default=None,
+                                 description="The department's official Chinese name, e.g. 环翠区市场监督管理局.")
+    kind: DepartmentKind = strawberry.field(
+        default=None, description="What the department is; decides whether it may provide records.")
 
-    @strawberry.field(description=NODE_ID_DESCRIPTION + " Arguments that name a department take its `code`.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(global_id(NodeKind.DEPARTMENT, self.row.code))
-
-    @strawberry.field(description="The department's code, e.g. SCJG: what tokens carry in `department` and the "
-                                  "`department` arguments take.")
-    def code(self) -> strawberry.ID:
-        return strawberry.ID(self.row.code)
-
-    @strawberry.field(description="The department's official Chinese name, e.g. 环翠区市场监督管理局.")
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field(description="What the department is; decides whether it may provide records.")
-    def kind(self) -> DepartmentKind:
-        return DepartmentKind(self.row.kind)
+    def __post_init__(self) -> None:
+        row = self.row
+        self.id = strawberry.ID(global_id(NodeKind.DEPARTMENT, row.code))
+        self.code = strawberry.ID(row.code)
+        self.name = row.name
+        self.kind = DepartmentKind(row.kind)
 
 
 @strawberry.type(description="A content field a record of this catalogue item carries, as the catalogue file "
@@ -73,38 +74,33 @@ class FieldDefinition:
 class CatalogueItemType(Node):
     row: strawberry.Private[Row]
 
-    @strawberry.field(description=NODE_ID_DESCRIPTION + " Arguments that name a catalogue item take its `code`.")
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(global_id(NodeKind.CATALOGUE_ITEM, self.row.code))
+    id: strawberry.ID = strawberry.field(
+        default=None, description=NODE_ID_DESCRIPTION + " Arguments that name a catalogue item take its `code`.")
+    code: strawberry.ID = strawberry.field(
+        default=None, description="The item's code, e.g. HC-13-6-PENALTY: regulation, article, then a name.")
+    name: str = strawberry.field(default=None, description="The item's Chinese name, as the catalogue writes it.")
+    basis: str = strawberry.field(default=None, description=(
+        "The article(s) of the regulation the item comes from, e.g. HC-13(6) or XZ-7(12)."))
+    category: Category = strawberry.field(default=None, description="信息类别 (HC-9) of its records.")
+    family: RecordFamily = strawberry.field(
+        default=None, description="The shape of its records' content: the concrete CreditRecord type.")
+    visibility: Visibility = strawberry.field(default=None, description=(
+        "公开属性 (HC-20, XZ-15) of its records about organisations; persons' records are not PUBLIC unless a law "
+        "requires it (SPEC 3.1)."))
+    severity: Optional[Severity] = strawberry.field(
+        default=None, description="The grade of its bad records (credit repair measures); null for ungraded items.")
 
-    @strawberry.field(description="The item's code, e.g. HC-13-6-PENALTY: regulation, article, then a name.")
-    def code(self) -> strawberry.ID:
-        return strawberry.ID(self.row.code)
-
-    @strawberry.field(description="The item's Chinese name, as the catalogue writes it.")
-    def name(self) -> str:
-        return self.row.name
-
-    @strawberry.field(description="The article(s) of the regulation the item comes from, e.g. HC-13(6) or XZ-7(12).")
-    def basis(self) -> str:
-        return self.row.basis
-
-    @strawberry.field(description="信息类别 (HC-9) of its records.")
-    def category(self) -> Category:
-        return Category(self.row.category)
-
-    @strawberry.field(description="The shape of its records' content: the concrete CreditRecord type.")
-    def family(self) -> RecordFamily:
-        return RecordFamily(self.row.family)
-
-    @strawberry.field(description="公开属性 (HC-20, XZ-15) of its records about organisations; persons' records are "
-                                  "not PUBLIC unless a law requires it (SPEC 3.1).")
-    def visibility(self) -> Visibility:
-        return Visibility(self.row.visibility)
-
-    @strawberry.field(description="The grade of its bad records (credit repair measures); null for ungraded items.")
-    def severity(self) -> Optional[Severity]:
-        return Severity(self.row.severity) if self.row.severity else None
+    def __post_init__(self) -> None:
+        """The plain fields, read without a resolver call (see DepartmentType)."""
+        row = self.row
+        self.id = strawberry.ID(global_id(NodeKind.CATALOGUE_ITEM, row.code))
+        self.code = strawberry.ID(row.code)
+        self.name = row.name
+        self.basis = row.basis
+        self.category = Category(row.category)
+        self.family = RecordFamily(row.family)
+        self.visibility = Visibility(row.visibility)
+        self.severity = Severity(row.severity) if row.severity else None
 
     @strawberry.field(description="The kinds of subject its records may be about.")
     def subject_kinds(self) -> list[SubjectKind]:
