@@ -68,13 +68,15 @@ def report_routes(endpoint) -> list[Route]:
 
 
 async def _report(endpoint, request: Request) -> Response:
+    # /graphql's own request, answer and log types, so the report is logged exactly as a query is;
+    # imported here because gateway.app mounts this module's route
     from gateway.app import _Answer, _Exchange, _request_id
 
     exchange = _Exchange(request_id=_request_id(request), started=dt.datetime.now(dt.timezone.utc),
                          clock=time.perf_counter())
     code = request.path_params["code"]
     exchange.operation = Operation(document=REPORT_DOCUMENT, name=REPORT_OPERATION, type="query",
-                                   variables={"code": code, **dict(request.query_params)})
+                                   variables={**dict(request.query_params), "code": code})
     page: str | None = None
     try:
         answer, page = await _answer(endpoint, request, exchange, code, _Answer)
@@ -114,9 +116,9 @@ async def _answer(endpoint, request: Request, exchange, code: str, answer_type) 
         context = await endpoint._context(exchange.principal, purpose, basis)
         exchange.context = context
         content = await credit_report(context, code)
-    except ClientError as err:
-        return answer_type.refusal(STATUS_OF.get(err.extensions["code"], 400), err.extensions["code"],
-                                   err.message), None
+    except ClientError as err:  # with all its extensions: the rule refused (logged), the code's fault
+        return answer_type(STATUS_OF.get(err.extensions["code"], 400),
+                           {"errors": [{"message": err.message, "extensions": dict(err.extensions)}]}), None
     except Exception as exc:
         if not is_database_unavailable(exc):
             raise

@@ -21,7 +21,7 @@ from gateway.query_log import QueryLogWriter
 from resolvers.node_ids import NodeKind, global_id
 from resolvers.receipts import answer_hash
 from store.engine import create_engine
-from store.models import CreditCheckReceipt, QueryLogEntry
+from store.models import Annotation, CreditCheckReceipt, QueryLogEntry, Record, Subject
 from tests import world as w
 from tests.conftest import app_for, graphql, make_token
 
@@ -97,6 +97,27 @@ async def test_the_subject_gets_its_report_with_every_record_it_may_see_and_a_re
     assert (filed.log_seq, filed.answer_hash, filed.subject_code) == (entry.seq, shown_hash, w.ORG_A)
 
 
+async def test_an_open_objection_is_printed_beside_its_record(engine, client):
+    """A subject of this module's own (series RP) with a copy of A-PUBLIC under open objection (HC-29)."""
+    code = w.org_code(1, series="RP")
+    async with engine.begin() as connection:
+        if (await connection.execute(select(Subject.code).where(Subject.code == code))).first() is None:
+            await connection.execute(Subject.__table__.insert(), [{"code": code, "kind": "ORGANISATION",
+                                                                   "name": "威海市报告测试有限公司", "status": "ACTIVE"}])
+            row = (await connection.execute(select(Record.__table__).where(
+                Record.id == w.WORLD.records["A-PUBLIC"]))).one()._asdict()
+            row.update(subject_code=code, document_number="RP〔2026〕1号")
+            del row["id"]
+            record_id = (await connection.execute(Record.__table__.insert().values(**row))).inserted_primary_key[0]
+            await connection.execute(Annotation.__table__.insert(), [{
+                "record_id": record_id, "kind": "OBJECTION_OPEN", "text": "信息主体已提出异议，正在核查中",
+                "created_at": dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)}])
+    response = await report(client, code, make_token(user="rp-annotated", subject=code))
+    [record] = [r for g in content_of(response)["categories"] for r in g["records"]]
+    assert [(a["kind"], a["text"]) for a in record["annotations"]] == [("OBJECTION_OPEN", "信息主体已提出异议，正在核查中")]
+    assert "异议处理中" in response.text and "信息主体已提出异议，正在核查中" in response.text
+
+
 async def test_the_page_escapes_what_it_shows_and_embeds_no_markup(engine, client):
     """A name with markup prints as text; the embedded content cannot close its script element."""
     response = await report(client, w.PERSON_P, make_token(user="rp-person-p", subject=w.PERSON_P,
@@ -133,13 +154,16 @@ async def test_everyone_else_is_refused_with_json_and_the_refusal_is_logged(engi
     assert error_code(response, 403) == "FORBIDDEN"
     entry = await logged(engine, response)
     assert entry.outcome == "REFUSED" and entry.receipts is None
+    assert entry.refused[0]["code"] == "FORBIDDEN" and "XZ-21" in entry.refused[0]["rule"]
     officer = make_token(user="rp-officer", department="SCJG", roles=("officer",))
     assert error_code(await report(client, w.ORG_A, officer, **{"X-Query-Purpose": "supervision",
                                                                 "X-Query-Basis": "RP-1"}), 403) == "FORBIDDEN"
     assert error_code(await report(client, w.ORG_A, None), 401) == "UNAUTHENTICATED"
     assert error_code(await report(client, w.ORG_A, "not-a-token"), 401) == "UNAUTHENTICATED"
     bad = w.ORG_A[:-1] + ("0" if w.ORG_A[-1] != "0" else "1")
-    assert error_code(await report(client, bad, make_token(user="rp-bad", subject=w.ORG_A)), 400) == "BAD_USER_INPUT"
+    response = await report(client, bad, make_token(user="rp-bad", subject=w.ORG_A))
+    assert error_code(response, 400) == "BAD_USER_INPUT"
+    assert response.json()["errors"][0]["extensions"]["fault"] == "CHECK_DIGIT"
     unknown = w.org_code(999_999, series="RP")
     assert error_code(await report(client, unknown, make_token(user="rp-new", subject=unknown)), 404) == "NOT_FOUND"
     assert error_code(await client.get(f"/reports/{w.ORG_A}?format=pdf", headers={
