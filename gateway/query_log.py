@@ -335,6 +335,8 @@ def outcome_of(status: int, errors: list[dict], has_data: bool) -> str:
     codes = {(e.get("extensions") or {}).get("code") for e in errors if isinstance(e.get("extensions") or {}, dict)}
     if status == 401:
         return "UNAUTHENTICATED"
+    if status == 403:  # a route refusing the reader outright (GET /reports): listed with the refusals (SPEC 3.6)
+        return "REFUSED"
     if status >= 500:
         return "FAILED"
     if status >= 400 and not has_data:
