@@ -85,3 +85,27 @@ async def test_an_open_objection_named_as_the_basis_opens_its_subject_to_the_ope
         assert withdrawn["errors"] == []
         counts, _, notices = await seen(client, [mine], OPERATOR, basis=f"case:{number}", **basis)
         assert counts == [0] and any("is closed" in n for n in notices)
+
+
+ANNOTATIONS = "query($id: ID!) { record(id: $id) { annotations { kind text caseId } } }"
+
+
+async def test_an_annotation_names_its_case_to_readers_and_only_its_pending_to_the_public(hc):
+    from tests.test_cases import SCJG, ZJJ
+
+    serial = 30
+    async with on(hc, dt.date(2026, 11, 2), P) as client:
+        record_id, case = await case_in(client, P, serial, "REJECTED")
+        disputed = (await take(client, "dispute", case["id"], subject_token(P, serial)))["case"]
+        again = payload(await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "PAST_ITS_PERIOD",
+                                                           "statement": "保存期限已过"}}, token=subject_token(P, serial)),
+                        "fileObjection")["case"]
+        readers = ((subject_token(P, serial), {}), (SCJG, {}),
+                   (ZJJ, {"purpose": "supervision", "basis": "ZJJ-2026-QH"}))
+        for token, declared in readers:
+            seen = (await graphql(client, ANNOTATIONS, {"id": record_id}, token=token, **declared))["data"]
+            assert [(a["kind"], a["caseId"]) for a in seen["record"]["annotations"]] == [
+                ("OBJECTION_DISPUTED", disputed["id"]), ("OBJECTION_OPEN", again["id"])], token
+        public = (await graphql(client, ANNOTATIONS, {"id": record_id}))["data"]["record"]["annotations"]
+        assert [(a["kind"], a["caseId"]) for a in public] == [("OBJECTION_DISPUTED", None), ("OBJECTION_OPEN", None)]
+        assert not any(word in a["text"] for a in public for word in ("保存期限", "仍有异议", "罚款金额"))
