@@ -109,3 +109,34 @@ async def test_an_annotation_names_its_case_to_readers_and_only_its_pending_to_t
         public = (await graphql(client, ANNOTATIONS, {"id": record_id}))["data"]["record"]["annotations"]
         assert [(a["kind"], a["caseId"]) for a in public] == [("OBJECTION_DISPUTED", None), ("OBJECTION_OPEN", None)]
         assert not any(word in a["text"] for a in public for word in ("保存期限", "仍有异议", "罚款金额"))
+
+
+LISTED = "query($c: [ID!]!) { subjects(codes: $c) { records(first: 10) { totalCount } } }"
+
+
+async def test_a_provider_past_its_day_loses_the_record_from_public_lists_until_it_upholds(hc):
+    """HC-29 中止向社会提供, in listings too (tests/test_objections.py reads the record by id and
+    releases it with a rejection): departments still list it, annotated; released by the decision."""
+    from tests.objection_steps import subject
+    from tests.test_cases import SCJG, ZJJ
+
+    serial, department = 31, {"purpose": "supervision", "basis": "ZJJ-2026-QH"}
+    code = subject(P, serial)
+    async with on(hc, dt.date(2026, 11, 2), P) as client:
+        record_id, case = await case_in(client, P, serial, "FORWARDED")
+        assert case["dueOn"] == "2026-11-23"
+
+    async def listed(client, token=None, **declared) -> int:
+        body = await graphql(client, LISTED, {"c": [code]}, token=token, **declared)
+        return body["data"]["subjects"][0]["records"]["totalCount"]
+
+    async with on(hc, dt.date(2026, 11, 23), P) as client:
+        assert await listed(client) == 1
+    async with on(hc, dt.date(2026, 11, 24), P) as client:
+        assert await listed(client) == 0
+        assert await listed(client, ZJJ, **department) == 1
+        assert await listed(client, subject_token(P, serial)) == 1
+        assert (await take(client, "uphold", case["id"], SCJG))["errors"] == []
+        assert await listed(client) == 1
+        shown = (await graphql(client, ANNOTATIONS, {"id": record_id}))["data"]["record"]
+        assert shown == {"annotations": []}
