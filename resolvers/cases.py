@@ -21,7 +21,7 @@ from domain.disclosure import is_archived, repairable_from
 from domain.enums import (CaseKind, CaseParty, Category, DepartmentKind, ObjectionChannel, ObjectionGround,
                           RecordEventKind, RecordFamily, RecordStatus)
 from domain.problems import Problem, ProblemCode
-from domain.workflows import WORKFLOWS, Step, Workflow, is_open, objection_workflow
+from domain.workflows import WORKFLOWS, Step, Workflow, is_open, workflow_of
 from resolvers import objections
 from resolvers.bounds import id_or_problem
 from resolvers.node_ids import record_named
@@ -72,9 +72,7 @@ _TOMBSTONE = select(T.c.record_id.label("id"), T.c.subject_code, T.c.provider_co
 
 def workflow_for(ctx: RequestContext, kind: CaseKind) -> Workflow:
     """The table of `kind`: objections follow the deployment's profile (HC-29 or XZ-23)."""
-    if kind is CaseKind.OBJECTION:
-        return objection_workflow(ctx.profile.code, ctx.profile.objection)
-    return WORKFLOWS[kind]
+    return workflow_of(kind, ctx.profile.code, ctx.profile.objection)
 
 
 def centre_code(ctx: RequestContext) -> str:

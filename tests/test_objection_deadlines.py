@@ -112,3 +112,30 @@ async def test_xinzheng_deadlines_into_2027_are_provisional(engines):
     async with on(engine, D(2027, 2, 9), "xinzheng") as client:
         done = (await take(client, "notify_upheld", steps[-1]["id"], OPERATOR))["case"]
         assert (done["state"], done["overdue"]) == ("UPHELD", False)
+
+
+async def test_publishing_2027_counts_the_open_cases_provisional_days_again(backend, tmp_path_factory):
+    """Adding the year's schedule (calendar-add) recounts open cases' days as it does records'; on a
+    database of its own, since the other tests here count 2027 unpublished."""
+    from resolvers.calendar_years import add_calendar_year
+    from tests.test_working_days import HYPOTHETICAL_2027  # 1-3 January off, Saturday 9 January worked
+
+    engine = await profile_engine(backend, tmp_path_factory, "objection_deadlines_2027", "xinzheng")
+    try:
+        forwarded = (await run(engine, "xinzheng", 1, [(D(2026, 12, 21), None), (D(2026, 12, 22), "forward")]))[-1]
+        verified = (await run(engine, "xinzheng", 2, [(D(2026, 12, 21), None), (D(2026, 12, 21), "forward"),
+                                                       (D(2026, 12, 31), "reject")]))[-1]
+        closed = (await run(engine, "xinzheng", 3, [(D(2026, 12, 29), None), (D(2026, 12, 29), "withdraw")]))[-1]
+        assert [due([c])[0][2:] for c in (forwarded, verified)] == [("2027-01-13", True), ("2027-01-05", True)]
+        change = await add_calendar_year(engine, HYPOTHETICAL_2027, "2027.yaml", user="ob-calendar")
+        assert change.recounted == 2  # the two open cases; the withdrawn one keeps what it had
+        async with on(engine, D(2027, 1, 4), "xinzheng") as client:
+            cases = (await graphql(client, "{ cases(first: 10) { edges { node { number dueOn dueProvisional } } } }",
+                                   token=OPERATOR))["data"]["cases"]["edges"]
+        now = {c["node"]["number"]: (c["node"]["dueOn"], c["node"]["dueProvisional"]) for c in cases}
+        # 15 working days from 22 December now count Saturday 9 January: Tuesday 12 January, certain
+        assert now[forwarded["number"]] == ("2027-01-12", False)
+        assert now[verified["number"]] == ("2027-01-05", False)
+        assert now[closed["number"]] == ("2027-01-04", True)
+    finally:
+        await engine.dispose()
