@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.disclosure import is_archived, repairable_from
@@ -62,9 +62,10 @@ _STEPS = select(E.c.id, E.c.case_id, E.c.record_id, E.c.kind, E.c.effective_on, 
                                                             ).order_by(E.c.case_id, E.c.id)
 _TOMBSTONES = select(T).where(T.c.record_id.in_(bindparam("record_ids", expanding=True)))
 # What a step that changes nothing of its record needs of one deleted since the case opened (an
-# upheld Xinzheng objection whose revocation the centre completed before its written notice, XZ-23)
-_TOMBSTONE = select(T.c.record_id.label("id"), T.c.subject_code, T.c.provider_code, T.c.reason.label("status")
-                    ).where(T.c.record_id == bindparam("record_id"))
+# upheld Xinzheng objection whose revocation the centre completed before its written notice, XZ-23;
+# an open objection on a record revoked meanwhile, which SAME, REJECTED or withdrawal still closes)
+_TOMBSTONE = select(T.c.record_id.label("id"), T.c.subject_code, T.c.provider_code, T.c.reason.label("status"),
+                    literal(True).label("deleted")).where(T.c.record_id == bindparam("record_id"))
 
 
 # ------------------------------------------------------------------------------------ who acts
@@ -340,7 +341,7 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
             return case, [Problem("caseId", f"case {ident} is {case.state}: the step {step.name!r} applies to a "
                                             f"{states} case", code)]
         record = await _record_row(connection, case.record_id)
-        if record is None and on_record is None:  # a step that only tells: the record's tombstone will do
+        if record is None:  # deleted since the case opened: a step that changes nothing goes on its tombstone
             record = (await connection.execute(_TOMBSTONE, {"record_id": case.record_id})).one_or_none()
         if record is None:
             return case, [Problem("caseId", f"case {ident}: record {case.record_id} is no longer stored",

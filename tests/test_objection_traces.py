@@ -140,3 +140,27 @@ async def test_a_provider_past_its_day_loses_the_record_from_public_lists_until_
         assert await listed(client) == 1
         shown = (await graphql(client, ANNOTATIONS, {"id": record_id}))["data"]["record"]
         assert shown == {"annotations": []}
+
+
+async def test_an_objection_on_a_record_revoked_meanwhile_still_closes_without_a_change(hc):
+    """The provider reports the decision revoked and the centre deletes the record (HC-30) while its
+    objection waits for the provider: an upholding correction is refused (nothing left to correct,
+    nothing written), a rejection closes the case on the record's tombstone and the subject is told."""
+    from tests.test_cases import COMPLETE, REPORT, SCJG, writes
+
+    serial = 32
+    async with on(hc, dt.date(2026, 11, 2), P) as client:
+        record_id, case = await case_in(client, P, serial, "FORWARDED")
+        reported = payload(await graphql(client, REPORT, {"i": {"recordId": record_id, "revokedOn": "2026-10-30",
+                                                                "document": "环市监撤〔2026〕QH32号"}}, token=SCJG),
+                           "reportRevocation")["case"]
+        assert payload(await graphql(client, COMPLETE, {"i": {"caseId": reported["id"]}}, token=OPERATOR),
+                       "completeRevocation")["case"]["state"] == "REVOKED"
+        before = await writes(hc)
+        refused = await take(client, "uphold", case["id"], SCJG)
+        assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ALREADY_REVOKED", "caseId")], refused
+        assert refused["case"]["state"] == "FORWARDED" and await writes(hc) == before
+        rejected = await take(client, "reject", case["id"], SCJG)
+        assert rejected["errors"] == [] and rejected["case"]["state"] == "REJECTED"
+    events, notes, _ = await traces(hc, case["number"])
+    assert events[-1] == "OBJECTION_REJECTED" and ("OBJECTION_REJECTED", "SUBJECT") in notes
