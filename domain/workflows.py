@@ -86,6 +86,10 @@ class Workflow:
     def closed_states(self) -> frozenset[str]:
         return frozenset(s.to_state for s in self.steps if s.closes)
 
+    def deadline_step(self, state: str) -> Step | None:
+        """The step that led to `state` and set the next party's day (None if no day runs in it)."""
+        return next((s for s in self.steps if s.to_state == state and s.deadline_working_days is not None), None)
+
 
 REVOCATION = Workflow(CaseKind.REVOCATION, "HC-30", (
     Step("report", CaseKind.REVOCATION, None, "REPORTED", CaseParty.PROVIDER, PROVIDER_ROLES,
@@ -164,6 +168,11 @@ def objection_workflow(profile_code: str, deadlines: ObjectionDeadlines) -> Work
         return _OBJECTION_FORMS[profile_code](deadlines)
     except KeyError:
         raise ValueError(f"no objection workflow for profile {profile_code!r}: HC-29 (huancui) or XZ-23 (xinzheng)")
+
+
+def workflow_of(kind: CaseKind, profile_code: str, deadlines: ObjectionDeadlines) -> Workflow:
+    """The table of `kind` in a deployment: objections follow its profile (HC-29 or XZ-23)."""
+    return objection_workflow(profile_code, deadlines) if kind is CaseKind.OBJECTION else WORKFLOWS[kind]
 
 
 # The tables' shapes, whatever the numbers (states and closed states do not depend on them).

@@ -8,16 +8,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.catalogue import JurisdictionProfile, load_profile
-from domain.enums import SubjectKind
+from domain.enums import CaseKind, SubjectKind
+from domain.workflows import workflow_of
 from domain.working_days import ScheduleError, WorkingDayCalendar, parse_schedule, read_schedule
 from resolvers.record_columns import UTC, derived_facts, submitted_day
 from store.chain import append_submission_log
 from store.engine import dialect_insert
-from store.models import CalendarYear, Record, Setting, Subject
+from store.models import CalendarYear, Case, Record, RecordEvent, Setting, Subject
 
 R = Record.__table__
 S = Subject.__table__
@@ -96,8 +97,9 @@ async def add_calendar_year(engine: AsyncEngine, schedule_yaml_text: str, source
         await connection.execute(insert.on_conflict_do_update(index_elements=["year"], set_={
             "schedule": insert.excluded.schedule, "source": insert.excluded.source,
             "added_at": insert.excluded.added_at}))
-        recounted = await _recount_provisional(connection, await deployment_profile(connection),
-                                               await _calendar(connection))
+        profile, calendar = await deployment_profile(connection), await _calendar(connection)
+        recounted = await _recount_provisional(connection, profile, calendar) \
+            + await _recount_provisional_cases(connection, profile, calendar)
         change = CalendarChange(schedule.year, len(schedule.holidays), len(schedule.working_days), replaced,
                                 recounted)
         await append_submission_log(connection, user=user, department=None, action="CALENDAR", detail={
@@ -125,4 +127,33 @@ async def _recount_provisional(connection: AsyncConnection, profile: Jurisdictio
         await connection.execute(update(R).where(R.c.id == bindparam("rid")).values(
             deadline_on=bindparam("due"), deadline_provisional=bindparam("provisional"),
             late_working_days=bindparam("late")), changes)
+    return len(changes)
+
+
+_OPEN_PROVISIONAL_CASES = select(Case.id, Case.kind, Case.state).where(Case.closed_at.is_(None),
+                                                                      Case.due_provisional.is_(True))
+_STEP_DAYS = select(RecordEvent.case_id, RecordEvent.kind, func.max(RecordEvent.effective_on).label("day")).where(
+    RecordEvent.case_id.in_(bindparam("case_ids", expanding=True))).group_by(RecordEvent.case_id, RecordEvent.kind)
+
+
+async def _recount_provisional_cases(connection: AsyncConnection, profile: JurisdictionProfile,
+                                     calendar: WorkingDayCalendar) -> int:
+    """Open cases whose next party's day was provisional, counted again from the day of the step
+    that set it (its event's), by the step's number of working days (domain/workflows.py)."""
+    rows = (await connection.execute(_OPEN_PROVISIONAL_CASES)).all()
+    if not rows:
+        return 0
+    days = {(r.case_id, r.kind): r.day
+            for r in await connection.execute(_STEP_DAYS, {"case_ids": [r.id for r in rows]})}
+    changes = []
+    for row in rows:
+        step = workflow_of(CaseKind(row.kind), profile.code, profile.objection).deadline_step(row.state)
+        day = days.get((row.id, step.event.value)) if step is not None else None
+        if day is not None:
+            due = calendar.add_working_days(day, step.deadline_working_days)
+            changes.append({"cid": row.id, "due": due.due, "provisional": due.provisional})
+    if changes:
+        table = Case.__table__
+        await connection.execute(update(table).where(table.c.id == bindparam("cid")).values(
+            due_on=bindparam("due"), due_provisional=bindparam("provisional")), changes)
     return len(changes)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Row, and_, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.disclosure import is_archived, repairable_from
 from domain.enums import (CaseKind, CaseParty, Category, DepartmentKind, ObjectionChannel, ObjectionGround,
                           RecordEventKind, RecordFamily, RecordStatus)
 from domain.problems import Problem, ProblemCode
-from domain.workflows import WORKFLOWS, Step, Workflow, is_open, objection_workflow
+from domain.workflows import WORKFLOWS, Step, Workflow, is_open, workflow_of
 from resolvers import objections
 from resolvers.bounds import id_or_problem
 from resolvers.node_ids import record_named
@@ -61,6 +61,11 @@ _STEPS = select(E.c.id, E.c.case_id, E.c.record_id, E.c.kind, E.c.effective_on, 
                 E.c.actor_department, E.c.document_ref).where(E.c.case_id.in_(bindparam("case_ids", expanding=True))
                                                             ).order_by(E.c.case_id, E.c.id)
 _TOMBSTONES = select(T).where(T.c.record_id.in_(bindparam("record_ids", expanding=True)))
+# What a step that changes nothing of its record needs of one deleted since the case opened (an
+# upheld Xinzheng objection whose revocation the centre completed before its written notice, XZ-23;
+# an open objection on a record revoked meanwhile, which SAME, REJECTED or withdrawal still closes)
+_TOMBSTONE = select(T.c.record_id.label("id"), T.c.subject_code, T.c.provider_code, T.c.reason.label("status"),
+                    literal(True).label("deleted")).where(T.c.record_id == bindparam("record_id"))
 
 
 # ------------------------------------------------------------------------------------ who acts
@@ -68,9 +73,7 @@ _TOMBSTONES = select(T).where(T.c.record_id.in_(bindparam("record_ids", expandin
 
 def workflow_for(ctx: RequestContext, kind: CaseKind) -> Workflow:
     """The table of `kind`: objections follow the deployment's profile (HC-29 or XZ-23)."""
-    if kind is CaseKind.OBJECTION:
-        return objection_workflow(ctx.profile.code, ctx.profile.objection)
-    return WORKFLOWS[kind]
+    return workflow_of(kind, ctx.profile.code, ctx.profile.objection)
 
 
 def centre_code(ctx: RequestContext) -> str:
@@ -338,6 +341,8 @@ async def advance_case(ctx: RequestContext, kind: CaseKind, step_names: str | tu
             return case, [Problem("caseId", f"case {ident} is {case.state}: the step {step.name!r} applies to a "
                                             f"{states} case", code)]
         record = await _record_row(connection, case.record_id)
+        if record is None:  # deleted since the case opened: a step that changes nothing goes on its tombstone
+            record = (await connection.execute(_TOMBSTONE, {"record_id": case.record_id})).one_or_none()
         if record is None:
             return case, [Problem("caseId", f"case {ident}: record {case.record_id} is no longer stored",
                                   ProblemCode.NOT_FOUND)]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.problems import Problem
+from domain.problems import Problem, ProblemCode
 from domain.workflows import Step
 from resolvers import correction
 from resolvers.calendar_years import working_day_calendar
@@ -72,6 +72,10 @@ async def apply(outcome: Outcome, reason: str, ctx: RequestContext, connection: 
                 case: Row, record: Row) -> list[Problem]:
     """Change the record as the step's outcome says; every fault, and nothing written, if refused
     (advance_case's `on_record`, with `outcome` and the step's `reason` bound)."""
+    if (outcome.changes is not None or outcome.revokes) and getattr(record, "deleted", False):
+        return [Problem("caseId", f"case {case.id}: record {record.id} was deleted ({record.status}); nothing of it "
+                                  "can be corrected or revoked any more: the objection closes without a change "
+                                  "(SAME or REJECTED) or by its withdrawal", ProblemCode.ALREADY_REVOKED)]
     if outcome.changes is not None:
         acting = centre_code(ctx) if step.name == "differs" else None
         reason_field = "note" if step.name == "differs" else "reason"

@@ -109,7 +109,7 @@ async def annotate(connection: AsyncConnection, ctx: RequestContext, workflow: W
     text = f"The subject disputes this record; its objection was rejected (case {case_id}, HC-29)." if disputed \
         else f"An objection to this record is under review (case {case_id}, {workflow.article})."
     kind = AnnotationKind.OBJECTION_DISPUTED if disputed else AnnotationKind.OBJECTION_OPEN
-    await connection.execute(_INSERT_ANNOTATION, {"record_id": record_id, "objection_id": None, "kind": kind.value,
+    await connection.execute(_INSERT_ANNOTATION, {"record_id": record_id, "objection_id": None, "case_id": case_id, "kind": kind.value,
                                                   "text": text, "created_at": ctx.now})
 
 

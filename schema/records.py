@@ -39,6 +39,9 @@ class RecordAnnotation:
     text: str = strawberry.field(description="The annotation as the credit centre wrote it, shown to every reader "
                                              "of the record.")
     created_at: dt.datetime = strawberry.field(description="When the annotation was made (UTC instant).")
+    case_id: Optional[strawberry.ID] = strawberry.field(default=None, description=(
+        "The global id of the objection case it stands for (readable with `node` or in `myCases` by the case's "
+        "parties); null for the public, which sees only that an objection is pending (HC-29), and for a NOTE."))
 
 
 @strawberry.type(description=(
@@ -235,7 +238,10 @@ class CreditRecord(Node):
             rows = await annotations_on(info.context, self.row.id, self.as_of)
         else:
             rows = await info.context.loaders.annotations.load(self.row.id)
-        return [RecordAnnotation(kind=AnnotationKindValue(a.kind), text=a.text, created_at=a.created_at) for a in rows]
+        public = info.context.principal.is_anonymous
+        return [RecordAnnotation(kind=AnnotationKindValue(a.kind), text=a.text, created_at=a.created_at,
+                                 case_id=None if public or a.case_id is None else
+                                 strawberry.ID(global_id(NodeKind.CASE, a.case_id))) for a in rows]
 
     @strawberry.field(description="The record's dated events, oldest first (SPEC 3.4): submission, corrections, "
                                   "the provider's reports, status changes; read with `asOf`, those effective by "

@@ -199,6 +199,7 @@ class Annotation(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
     objection_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"))
+    case_id: Mapped[int | None] = mapped_column(BigInteger)  # the objection case it stands for (0012)
     kind: Mapped[str] = mapped_column(String(32))  # OBJECTION_OPEN / OBJECTION_DISPUTED / NOTE
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
