@@ -1,0 +1,55 @@
+"""Every worker serves the admitted sources in force within a second (issue 18), like policies.
+
+The stored counter (store/sources.py) changes on each admission, refresh and removal; a worker
+that sees it change reads the sources in force, builds a new schema grown by their fields (off
+the event loop) and swaps it in whole. A request takes the schema once when it starts, so requests
+in flight finish on the schema they started with; the sources a request's fields name are those
+of its schema (`schema.remote_sources`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.policy_sync import StoredFollower
+from resolvers.remote_sources import RemoteSource
+from schema.remote_fields import ServedSource
+from store.sources import NOTIFY_CHANNEL, StoredSource, admitted, sources_version
+
+log = logging.getLogger("gateway.sources")
+
+
+def served(sources: list[StoredSource]) -> list[ServedSource]:
+    return [ServedSource(RemoteSource(name=s.name, url=s.url, version=s.version, signing_key=s.signing_key,
+                                      fields=dict(s.fields)), s.sdl) for s in sources]
+
+
+class SourceSync(StoredFollower):
+    """Rebuilds the schema with `build(sources)` and hands it to `install` when the sources change."""
+
+    channel = NOTIFY_CHANNEL
+
+    def __init__(self, engine: AsyncEngine, build: Callable[[list[ServedSource]], object],
+                 install: Callable[[object], None], poll_seconds: float = 0.5) -> None:
+        super().__init__(engine, poll_seconds)
+        self.build, self.install = build, install
+        self.fingerprint: tuple | None = None
+
+    async def refresh(self) -> None:
+        sources, version = await admitted(self.engine)
+        fingerprint = tuple((s.name, s.version, s.url, s.signing_key) for s in sources)
+        if fingerprint != self.fingerprint:
+            schema = await asyncio.to_thread(self.build, served(sources))
+            self.install(schema)
+            if self.fingerprint is not None or sources:
+                log.warning("sources in force: %s", ", ".join(f"{s.name} v{s.version}" for s in sources) or "none")
+            self.fingerprint = fingerprint
+        self.seen_version = version
+
+    async def _stored_version(self) -> int:
+        async with self.engine.connect() as connection:
+            return await sources_version(connection)
