@@ -7,8 +7,6 @@ request fetcher reports it (`health()`: source name -> status), else "unknown".
 
 from __future__ import annotations
 
-import inspect
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -16,20 +14,10 @@ from starlette.routing import Route
 
 from gateway.identity import AuthenticationError, authentication_error_response
 from gateway.responses import error_response
+from resolvers.sources import source_health
 from store.sources import admitted
 
 READERS = frozenset({"operator", "auditor"})
-
-
-async def source_health(fetcher) -> dict:
-    """The fetcher's report by source name ({} when it has none)."""
-    health = getattr(fetcher, "health", None)
-    if health is None:
-        return {}
-    report = health()
-    if inspect.isawaitable(report):
-        report = await report
-    return dict(report or {})
 
 
 def sources_route(gateway) -> Route:

@@ -39,6 +39,7 @@ from graphql import (
 from domain.source_sdl import PLUMBING_TYPES, SUBJECT
 from resolvers.remote_fields import resolve_remote
 from resolvers.remote_sources import RemoteSource
+from resolvers.sources import Reserved
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,13 @@ class ServedSource:
     sdl: str
 
 
-@dataclass(frozen=True)
-class GatewayNames:
-    """Names an SDL may not take: the gateway's own types and Subject's own fields."""
-
-    types: frozenset[str]
-    subject_fields: frozenset[str]
-
-
 @lru_cache(maxsize=1)
-def gateway_names() -> GatewayNames:
+def gateway_names() -> Reserved:
+    """The gateway's own type names and Subject's own fields, which no source may take."""
     from schema.build import build_schema
 
     schema = build_schema()._schema
-    return GatewayNames(frozenset(schema.type_map), frozenset(schema.type_map[SUBJECT].fields))
+    return Reserved(frozenset(schema.type_map), frozenset(schema.type_map[SUBJECT].fields))
 
 
 def _built(sdl: str) -> tuple[dict[str, GraphQLField], dict[str, GraphQLNamedType]]:
