@@ -441,6 +441,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     app.state.gateway = gateway
     app.state.schema = schema
     app.state.sources = sources
+    app.state.endpoint = endpoint  # its `schema` is the one served now (grown by the sources in force)
     app.state.background = background
     return app
 
@@ -452,7 +453,7 @@ def source_sync(engine: AsyncEngine, endpoint: GraphQLEndpoint, limits: dict):
     def install(schema) -> None:
         endpoint.schema = schema
 
-    return SourceSync(engine, lambda sources: build_schema(**limits, sources=sources), install)
+    return SourceSync(engine, lambda: build_schema(**limits), install)
 
 
 def _background_workers(settings: Settings, gateway: Gateway) -> list:
