@@ -63,6 +63,10 @@ class SourceSync(StoredFollower):
             self.fingerprint = fingerprint
         self.seen_version = version
 
+    async def start(self) -> None:
+        await super().start()
+        await self._spare  # the next change finds its spare ready
+
     async def stop(self) -> None:
         await super().stop()
         if self._spare is not None:
