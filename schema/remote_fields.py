@@ -59,6 +59,7 @@ def gateway_names() -> Reserved:
     return Reserved(frozenset(schema.type_map), frozenset(schema.type_map[SUBJECT].fields))
 
 
+@lru_cache(maxsize=64)
 def _built(sdl: str) -> tuple[dict[str, GraphQLField], dict[str, GraphQLNamedType]]:
     """The SDL's Subject fields and its own types, as graphql-core types (the SDL was admitted)."""
     kept, subject_fields = [], []
@@ -81,7 +82,7 @@ def _built(sdl: str) -> tuple[dict[str, GraphQLField], dict[str, GraphQLNamedTyp
     types = {name: t for name, t in built.type_map.items()
              if not name.startswith("__") and name not in (SUBJECT, "Query") and name not in
              ("String", "Int", "Float", "Boolean", "ID")}
-    return dict(built.type_map[SUBJECT].fields), types
+    return dict(built.type_map[SUBJECT].fields), types  # shared by the schemas that serve this SDL: never edited
 
 
 def selection_of(field_nodes: Sequence[FieldNode], fragments) -> str:
@@ -133,10 +134,21 @@ def _described(field: GraphQLField, source: RemoteSource, name: str) -> None:
         "asked), null with SOURCE_UNAVAILABLE, SOURCE_TIMEOUT or SOURCE_INVALID when the source fails.")
 
 
+_OWN_SDL: list[str] = []
+
+
+def _own_sdl_text(schema) -> str:
+    """The gateway's own SDL, the same for every build: printed once, from the first schema grown."""
+    if not _OWN_SDL:
+        _OWN_SDL.append(schema.as_str())
+    return _OWN_SDL[0]
+
+
 def grow(schema, sources: Sequence[ServedSource]) -> None:
-    """Graft the sources' fields and types onto this schema instance (built for this purpose)."""
+    """Graft the sources' fields and types onto this schema instance (built for this purpose, never served
+    before: requests in flight keep the schema they started on)."""
     graphql_schema = schema._schema
-    own_sdl = schema.as_str()
+    own_sdl = _own_sdl_text(schema)
     graphql_schema.type_map["_Service"].fields["sdl"].resolve = lambda *_args, **_kw: own_sdl
     subject = graphql_schema.type_map[SUBJECT]
     fields = dict(subject.fields)
@@ -144,10 +156,10 @@ def grow(schema, sources: Sequence[ServedSource]) -> None:
         remote_fields, types = _built(served.sdl)
         for name, named_type in types.items():
             graphql_schema.type_map[name] = named_type
-        for name, field in remote_fields.items():
+        for name, built in remote_fields.items():
             if name not in served.source.fields:
                 continue  # not bound: not served (admission binds every field)
-            field.resolve = _resolver(served.source.name, name)
+            field = GraphQLField(**{**built.to_kwargs(), "resolve": _resolver(served.source.name, name)})
             _described(field, served.source, name)
             fields[name] = field
     subject.fields = fields  # graphql-core's cached property, replaced on this instance
