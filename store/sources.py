@@ -14,10 +14,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.chain import append_submission_log
+from store.counters import bump_counter
 from store.models import FederatedSource, FederatedSourceVersion, Setting
 
 FS = FederatedSource.__table__
@@ -80,16 +81,7 @@ async def sources_version(connection: AsyncConnection) -> int:
 
 async def _changed(connection: AsyncConnection) -> int:
     """Bump the counter every worker follows, and wake them on PostgreSQL."""
-    current = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
-    version = int(current or 0) + 1
-    if current is None:
-        await connection.execute(Setting.__table__.insert().values(key=VERSION_KEY, value=str(version)))
-    else:
-        await connection.execute(Setting.__table__.update().where(Setting.key == VERSION_KEY)
-                                 .values(value=str(version)))
-    if connection.dialect.name == "postgresql":
-        await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, '{version}'"))
-    return version
+    return await bump_counter(connection, VERSION_KEY, NOTIFY_CHANNEL)
 
 
 class SourceNameTaken(Exception):

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Optional
 
@@ -101,32 +98,12 @@ app = Starlette(routes=[Route("/graphql", GraphQL(schema), methods=["GET", "POST
 @contextlib.contextmanager
 def running_source(timeout: float = 60):
     """Serve this module with uvicorn on a free port; yield its base URL; stop it afterwards."""
-    from tests.server import free_port
+    from tests.server import free_port, running_process
 
     port = free_port()
     root = Path(__file__).resolve().parent.parent
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "tests.source_app:app", "--port", str(port),
-                                "--log-level", "warning"], cwd=root, env={**os.environ, "PYTHONPATH": str(root)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"source exited with {process.returncode}:\n{process.stdout.read()}")
-            try:
-                if httpx.get(f"{base}/received", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the source did not start in time")
-            time.sleep(0.1)
+    with running_process([sys.executable, "-m", "uvicorn", "tests.source_app:app", "--port", str(port),
+                          "--log-level", "warning"], lambda: httpx.get(f"{base}/received", timeout=1).is_success,
+                         cwd=root, env={"PYTHONPATH": str(root)}, timeout=timeout, name="the source"):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
