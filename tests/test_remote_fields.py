@@ -163,3 +163,37 @@ async def test_the_gateway_own_schema_is_what_is_committed_and_composed(live):
     from gateway.cli import served_sdl
 
     assert "orgPublic" not in served_sdl() and "enum LicenceState" not in served_sdl()
+
+
+async def test_a_grantee_sees_the_remote_fields_its_authorisation_covers_for_that_subject_only(live):
+    from tests.test_access_matrix import grant
+
+    client, fetcher, _ = live
+    limited = w.WORLD.items["NATURAL_PERSON-LIMITED"].code
+    await grant(client, "remote-bank", {"catalogueItems": [limited]})
+    fetcher.wants.clear()
+    body = await graphql(client, "query($c: [ID!]!) { subjects(codes: $c) { personLimited personShared "
+                                 "personAuthorized } }", {"c": [w.PERSON_P, w.PERSON_Q]},
+                         token=make_token(user="remote-bank"), purpose="licensing", basis="SQ-2026-0007")
+    granted, other = body["data"]["subjects"]
+    assert granted == {"personLimited": f"personLimited:{w.PERSON_P}", "personShared": None,
+                       "personAuthorized": None}
+    assert other is None or set(other.values()) == {None}
+    assert [(want.code, want.field) for want in fetcher.wants] == [(w.PERSON_P, "personLimited")]
+
+
+async def test_the_query_log_entry_names_remote_refusals(live, engine):
+    from sqlalchemy import select
+
+    from store.models import QueryLogEntry
+
+    client, _, _ = live
+    response = await client.post("/graphql", json={"query": "query($c: ID!) { subject(code: $c) { personShared } }",
+                                                   "variables": {"c": w.PERSON_P}})
+    request_id = response.headers["x-request-id"]
+    async with engine.connect() as connection:
+        entry = (await connection.execute(select(QueryLogEntry.refused, QueryLogEntry.outcome)
+                                          .where(QueryLogEntry.request_id == request_id))).one()
+    assert entry.outcome == "REFUSED"  # as a refused stored field is logged
+    assert [(r["path"], r["code"]) for r in entry.refused] == [("subject/personShared", "FORBIDDEN")]
+    assert w.WORLD.items["NATURAL_PERSON-SHARED"].code in entry.refused[0]["rule"]
