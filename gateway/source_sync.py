@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -44,6 +45,7 @@ class SourceSync(StoredFollower):
         self.build, self.install = build, install
         self.fingerprint: tuple | None = None
         self._spare: asyncio.Future | None = None
+        self.installed_at: float | None = None  # time.monotonic() of the last change followed
 
     def _build_spare(self) -> None:
         self._spare = asyncio.ensure_future(asyncio.to_thread(self.build))
@@ -57,6 +59,7 @@ class SourceSync(StoredFollower):
             schema = await self._spare
             grow(schema, served(sources))
             self.install(schema)
+            self.installed_at = time.monotonic()
             self._build_spare()  # never grown twice: the next change grafts onto a fresh one
             if self.fingerprint is not None or sources:
                 log.warning("sources in force: %s", ", ".join(f"{s.name} v{s.version}" for s in sources) or "none")

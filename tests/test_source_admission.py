@@ -73,12 +73,18 @@ async def admit(client, name, url, items, token=OPERATOR) -> dict:
     return body
 
 
-async def eventually(check, seconds: float = 1.0) -> None:
-    """`check()` holds within `seconds` (a worker follows admissions within a second)."""
+async def eventually(check, seconds: float = 5.0) -> None:
+    """`check()` holds within `seconds` (generous: the test's own polling shares a loaded machine)."""
     deadline = time.monotonic() + seconds
     while not await check():
-        assert time.monotonic() < deadline, "not followed within a second"
+        assert time.monotonic() < deadline, f"not followed within {seconds} s"
         await asyncio.sleep(0.05)
+
+
+def followed_within_a_second(since: float, *apps) -> None:
+    """Each worker installed the change within a second of `since` (the change's answer)."""
+    for app in apps:
+        assert app.state.sources.installed_at - since < 1.0, app.state.sources.installed_at - since
 
 
 async def test_admitted_fields_grow_subject_on_every_worker_and_removal_shrinks_it(backend, tmp_path, source):
@@ -91,6 +97,7 @@ async def test_admitted_fields_grow_subject_on_every_worker_and_removal_shrinks_
         async with client_of(first) as a, client_of(second) as b:
             assert "licences" not in await subject_fields(a)
             body = await admit(a, "licensing", f"{source}/graphql", [item])
+            answered = time.monotonic()
             payload = body["data"]["admitSource"]
             assert payload["errors"] == [], payload
             assert payload["source"]["version"] == 1 and payload["source"]["health"] == "unknown"
@@ -102,6 +109,7 @@ async def test_admitted_fields_grow_subject_on_every_worker_and_removal_shrinks_
                 return {"licences", "licenceCount"} <= await subject_fields(a) & await subject_fields(b)
 
             await eventually(both_serve)
+            followed_within_a_second(answered, first, second)
             # the gateway's own subgraph SDL, which a router composes, never carries the departments' fields
             sdl = (await graphql(a, "{ _service { sdl } }"))["data"]["_service"]["sdl"]
             assert "licenceCount" not in sdl and "  licences" not in sdl and "type Subject" in sdl
@@ -112,12 +120,14 @@ async def test_admitted_fields_grow_subject_on_every_worker_and_removal_shrinks_
             assert refreshed["refreshSource"] == {"source": {"name": "licensing", "version": 1}, "changed": False,
                                                   "errors": []}
             removed = (await graphql(b, REMOVE, {"input": {"name": "licensing"}}, token=OPERATOR))["data"]
+            answered = time.monotonic()
             assert removed["removeSource"]["errors"] == []
 
             async def neither_serves() -> bool:
                 return not ({"licences", "licenceCount"} & (await subject_fields(a) | await subject_fields(b)))
 
             await eventually(neither_serves)
+            followed_within_a_second(answered, first, second)
             again = (await graphql(a, REMOVE, {"input": {"name": "licensing"}}, token=OPERATOR))["data"]
             assert again["removeSource"]["errors"][0]["code"] == "NOT_FOUND"
         async with engine.connect() as connection:
