@@ -18,7 +18,7 @@ from graphql import GraphQLError
 
 from domain.enums import SubjectKind
 from resolvers.context import RequestContext
-from resolvers.errors import Forbidden
+from resolvers.errors import BadUserInput, Forbidden
 from resolvers.remote_sources import RemoteFieldError, RemoteWant
 
 
@@ -63,8 +63,12 @@ def _refusal(context: RequestContext, field: str, item_code: str, kind: str, pat
 
 
 async def resolve_remote(context: RequestContext, source_name: str, field: str, subject_code: str, kind: str,
-                         selection: str, path: list) -> Any:
-    """The remote field's value for one subject, or null with FORBIDDEN / the source's failure code."""
+                         selection: str, path: list, as_of=None) -> Any:
+    """The remote field's value for one subject, or null with FORBIDDEN / the source's failure code.
+    A subject read `asOf` a past day gets none: a live source answers for now, never for a past day."""
+    if as_of is not None:
+        raise BadUserInput(f"Subject.{field} is live information from source {source_name}: it has no history, so "
+                           "it is not answered for a subject read with asOf; ask it without asOf")
     source = context.remote_sources.get(source_name)
     if source is None or field not in source.fields:
         raise remote_failure("SOURCE_UNAVAILABLE", f"source {source_name} is not admitted any more")

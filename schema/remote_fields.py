@@ -120,7 +120,8 @@ def _resolver(source_name: str, field: str):
     async def resolve(root, info):
         row = root.row
         return await resolve_remote(info.context, source_name, field, row.code, row.kind,
-                                    selection_of(info.field_nodes, info.fragments), info.path.as_list())
+                                    selection_of(info.field_nodes, info.fragments), info.path.as_list(),
+                                    getattr(root, "as_of", None))
 
     return resolve
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from store.chain import append_submission_log
@@ -96,6 +97,15 @@ async def store_admission(engine: AsyncEngine, *, name: str, url: str, sdl: str,
                           signing_key: str, user: str | None, department: str | None,
                           now: dt.datetime) -> StoredSource:
     """Admit a new source (or again one that was removed: its history continues with a new version)."""
+    try:
+        return await _admission(engine, name=name, url=url, sdl=sdl, fields=fields, signing_key=signing_key,
+                                user=user, department=department, now=now)
+    except IntegrityError:  # another operator admitted the same name at the same moment
+        raise SourceNameTaken(name) from None
+
+
+async def _admission(engine: AsyncEngine, *, name: str, url: str, sdl: str, fields: Mapping[str, str],
+                     signing_key: str, user: str | None, department: str | None, now: dt.datetime) -> StoredSource:
     async with engine.begin() as connection:
         existing = (await connection.execute(select(FS.c.removed_at).where(FS.c.name == name))).first()
         if existing is not None and existing.removed_at is None:

@@ -9,6 +9,8 @@ their path; a source's failure is null with its code at the path, the stored dat
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import httpx
 import pytest
 
@@ -71,7 +73,7 @@ async def live(engine):
     fetcher = RecordingFetcher()
     app.state.gateway.remote_fetcher = fetcher
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        yield client, fetcher, labels
+        yield SimpleNamespace(client=client, fetcher=fetcher, labels=labels, app=app)
 
 
 def matrix_query(labels) -> str:
@@ -82,7 +84,7 @@ def matrix_query(labels) -> str:
 @pytest.mark.parametrize("reader, claims, declared, expected, unmasked, late_ok", CELLS, ids=[c[0] for c in CELLS])
 async def test_remote_fields_follow_the_stored_record_decision(live, matrix_permits, reader, claims, declared,
                                                                expected, unmasked, late_ok):
-    client, fetcher, labels = live
+    client, fetcher, labels = live.client, live.fetcher, live.labels
     token = make_token(**claims) if claims else None
     declared = {k: v.format_map(w.WORLD.records) for k, v in declared.items()}
     fetcher.wants.clear()
@@ -112,7 +114,7 @@ async def test_remote_fields_follow_the_stored_record_decision(live, matrix_perm
 
 
 async def test_refusal_names_the_item_and_the_source_is_not_asked(live):
-    client, fetcher, labels = live
+    client, fetcher, labels = live.client, live.fetcher, live.labels
     fetcher.wants.clear()
     body = await graphql(client, "query($c: ID!) { subject(code: $c) { name personShared } }", {"c": w.PERSON_P})
     assert body["data"]["subject"]["personShared"] is None
@@ -123,7 +125,7 @@ async def test_refusal_names_the_item_and_the_source_is_not_asked(live):
 
 
 async def test_the_clients_sub_selection_is_forwarded_and_answers_typed(live):
-    client, fetcher, _ = live
+    client, fetcher = live.client, live.fetcher
     fetcher.wants.clear()
     query = """query($c: ID!) { subject(code: $c) { code
       licences { n: number ...L __typename state }
@@ -140,7 +142,7 @@ async def test_the_clients_sub_selection_is_forwarded_and_answers_typed(live):
 
 
 async def test_a_failing_source_leaves_the_stored_data_and_nulls_its_fields(live):
-    client, fetcher, _ = live
+    client, fetcher = live.client, live.fetcher
     fetcher.fail = {"licences": RemoteFieldError("SOURCE_TIMEOUT", "source licensing did not answer in 2 s"),
                     "orgPublic": RemoteFieldError("SOURCE_UNAVAILABLE", "source matrix is down")}
     try:
@@ -156,7 +158,7 @@ async def test_a_failing_source_leaves_the_stored_data_and_nulls_its_fields(live
 
 
 async def test_the_gateway_own_schema_is_what_is_committed_and_composed(live):
-    client, _, _ = live
+    client = live.client
     sdl = (await graphql(client, "{ _service { sdl } }"))["data"]["_service"]["sdl"]
     assert "licences" not in sdl.split("type Subject")[1].split("}")[0]
     assert "type Licence {" not in sdl and "enum LicenceState" not in sdl
@@ -168,7 +170,7 @@ async def test_the_gateway_own_schema_is_what_is_committed_and_composed(live):
 async def test_a_grantee_sees_the_remote_fields_its_authorisation_covers_for_that_subject_only(live):
     from tests.test_access_matrix import grant
 
-    client, fetcher, _ = live
+    client, fetcher = live.client, live.fetcher
     limited = w.WORLD.items["NATURAL_PERSON-LIMITED"].code
     await grant(client, "remote-bank", {"catalogueItems": [limited]})
     fetcher.wants.clear()
@@ -187,7 +189,7 @@ async def test_the_query_log_entry_names_remote_refusals(live, engine):
 
     from store.models import QueryLogEntry
 
-    client, _, _ = live
+    client = live.client
     response = await client.post("/graphql", json={"query": "query($c: ID!) { subject(code: $c) { personShared } }",
                                                    "variables": {"c": w.PERSON_P}})
     request_id = response.headers["x-request-id"]
@@ -197,3 +199,20 @@ async def test_the_query_log_entry_names_remote_refusals(live, engine):
     assert entry.outcome == "REFUSED"  # as a refused stored field is logged
     assert [(r["path"], r["code"]) for r in entry.refused] == [("subject/personShared", "FORBIDDEN")]
     assert w.WORLD.items["NATURAL_PERSON-SHARED"].code in entry.refused[0]["rule"]
+
+
+async def test_live_fields_are_not_answered_for_a_past_day(live, engine):
+    from domain.clock import china_today
+
+    client, fetcher = live.client, live.fetcher
+    today = app_for(engine, today=china_today())  # the world's subjects were created today, for real
+    today.state.endpoint.schema = live.app.state.endpoint.schema
+    today.state.gateway.remote_fetcher = fetcher
+    fetcher.wants.clear()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=today), base_url="http://gateway") as asker:
+        body = await graphql(asker, "query($c: ID!, $d: Date) { subject(code: $c, asOf: $d) { name orgPublic } }",
+                             {"c": w.ORG_A, "d": china_today().isoformat()})
+    assert body["data"]["subject"] and body["data"]["subject"]["orgPublic"] is None, body
+    [error] = body["errors"]
+    assert error["path"] == ["subject", "orgPublic"] and error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "no history" in error["message"] and fetcher.wants == []
