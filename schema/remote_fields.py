@@ -132,7 +132,8 @@ def _described(field: GraphQLField, source: RemoteSource, name: str) -> None:
     field.description = ((own + " ") if own else "") + (
         f"Live from source `{source.name}` (version {source.version}), governed as catalogue item {item}: null "
         f"with FORBIDDEN when the reader may not read records of that item about this subject (the source is not "
-        "asked), null with SOURCE_UNAVAILABLE, SOURCE_TIMEOUT or SOURCE_INVALID when the source fails.")
+        "asked), null with SOURCE_UNAVAILABLE, SOURCE_TIMEOUT or SOURCE_INVALID when the source fails; not "
+        "answered for a subject read asOf.")
 
 
 _OWN_SDL: list[str] = []
