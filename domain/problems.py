@@ -24,6 +24,8 @@ class ProblemCode(str, enum.Enum):
     NOT_PROVIDER = "NOT_PROVIDER"  # the caller's department does not provide the item or record (HC-16, HC-18)
     PROHIBITED = "PROHIBITED"  # prohibited information, or consent information without consent (HC-15, XZ-9)
     NO_CHANGE = "NO_CHANGE"  # a correction that changes nothing
+    UNREACHABLE = "UNREACHABLE"  # a federated source did not answer `_service { sdl }` (issue 18)
+    SDL_REFUSED = "SDL_REFUSED"  # a federated source's SDL breaks an admission rule (issue 18)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_co
     negotiate, read_params, refuse_lone_surrogates
 from gateway.settings import Settings
 from gateway.reports import report_routes
+from gateway.sources_route import sources_route
 from gateway.upload import import_job_routes, upload_route
 from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -53,6 +54,7 @@ from policies.storage import policy_engine
 from resolvers.access import build_access
 from resolvers.context import Operation, RequestContext
 from resolvers.reference import reference_data
+from resolvers.remote_sources import RemoteFetcher
 from schema.build import build_schema
 from store.availability import is_database_unavailable
 from store.json_safe import json_safe
@@ -77,6 +79,7 @@ class Gateway:
     query_log: QueryLogWriter | None
     subject_ids: SubjectIds
     imports: ImportJobs | None = None  # background imports of POST /import (ingest/import_jobs.py)
+    remote_fetcher: RemoteFetcher | None = None  # calls the admitted federated sources (issue 18)
     now: Clock = utc_now  # the current instant, UTC; tests fix it
     fixed_day: Callable[[], dt.date] | None = None  # tests that fix only "today"
 
@@ -157,6 +160,7 @@ class GraphQLEndpoint:
             except HTTPRefusal:  # the log keeps what was sent, escaped (execution would have copied it)
                 exchange.operation.variables = json_safe(params.variables)
                 raise
+            schema = self.schema  # taken once: the request finishes on it, whatever is admitted meanwhile
             try:
                 context = await self._context(exchange.principal, purpose, basis)
             except Exception as exc:
@@ -166,9 +170,10 @@ class GraphQLEndpoint:
                 return _Answer.database_unavailable(exchange.media_type)
             exchange.context = context
             context.operation = exchange.operation
+            context.remote_sources = schema.remote_sources  # the sources this schema serves (issue 18)
             allowed = (OperationType.QUERY,) if request.method == "GET" else (OperationType.QUERY, OperationType.MUTATION)
             try:
-                result = await self.schema.execute(params.query, variable_values=params.variables,
+                result = await schema.execute(params.query, variable_values=params.variables,
                                                    context_value=context, operation_name=params.operation_name,
                                                    allowed_operation_types=allowed)
             except InvalidOperationTypeError as err:
@@ -259,6 +264,7 @@ class GraphQLEndpoint:
             max_page_size=settings.max_page_size,
             max_list_codes=settings.max_list_codes,
             subject_ids=gateway.subject_ids,
+            remote_fetcher=gateway.remote_fetcher,
         )
 
     async def _principal(self, authorization: str | None) -> Principal:
@@ -325,7 +331,8 @@ class _Answer:
 def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifier: TokenVerifier | None = None,
                policies: PolicyEngine | None = None, sync_policies: bool = False, query_log: bool = True,
                on_startup: Callable | None = None, now: Clock = utc_now,
-               today: Callable[[], dt.date] | None = None, checkpoints: LogCheckpoints | None = None) -> Starlette:
+               today: Callable[[], dt.date] | None = None, checkpoints: LogCheckpoints | None = None,
+               sync_sources: bool | None = None) -> Starlette:
     """The application. Tests pass their own engine; `serve` lets it create one from settings.
 
     `now` is the clock (an aware UTC instant; tests fix it); "today" is the profile's time zone's
@@ -334,6 +341,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     With `sync_policies` the policies come from the database and follow its changes (serve);
     otherwise `policies`, or the shipped policy file, are used as they are (tests, benchmarks).
     `checkpoints` signs the log chains' heads (gateway.log_checkpoints; serve builds it from settings).
+    `sync_sources` (default: as `sync_policies`) serves the admitted federated sources and follows their
+    admissions and removals (gateway/source_sync.py); without, the schema is the gateway's own.
     """
     from gateway.startup import identity_config
 
@@ -350,9 +359,12 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     gateway.imports = ImportJobs(engine, profile, settings.import_folder, now=now)
     background = _background_workers(settings, gateway)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
-    schema = build_schema(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
-                          max_aliases=settings.max_query_aliases, max_fields=settings.max_query_fields)
+    limits = dict(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
+                  max_aliases=settings.max_query_aliases, max_fields=settings.max_query_fields)
+    schema = build_schema(**limits)
     endpoint = GraphQLEndpoint(gateway, schema)
+    sources = source_sync(engine, endpoint, limits) if (sync_policies if sync_sources is None else sync_sources) \
+        else None
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -388,6 +400,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             await checkpoints.start(engine)
         if sync is not None:
             await sync.start()
+        if sources is not None:
+            await sources.start()
         await gateway.imports.start()  # jobs a stopped server left are resumed
         for worker in background:  # the sweeper and webhook deliveries: tasks, never in a request's way
             await worker.start()
@@ -404,6 +418,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             await gateway.imports.close()  # running jobs are handed back, for the next start
             if sync is not None:
                 await sync.stop()
+            if sources is not None:
+                await sources.stop()
             if gateway.query_log is not None:
                 await gateway.query_log.close()
             if owned_engine:
@@ -419,14 +435,27 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
+            sources_route(gateway),
         ],
         lifespan=lifespan,
         middleware=[Middleware(DisconnectsLogged), *forwarded_headers_middleware(settings.trusted_proxies)],
     )
     app.state.gateway = gateway
     app.state.schema = schema
+    app.state.sources = sources
+    app.state.endpoint = endpoint  # its `schema` is the one served now (grown by the sources in force)
     app.state.background = background
     return app
+
+
+def source_sync(engine: AsyncEngine, endpoint: GraphQLEndpoint, limits: dict):
+    """The follower that keeps `endpoint` on a schema grown by the sources in force (issue 18)."""
+    from gateway.source_sync import SourceSync
+
+    def install(schema) -> None:
+        endpoint.schema = schema
+
+    return SourceSync(engine, lambda: build_schema(**limits), install)
 
 
 def _background_workers(settings: Settings, gateway: Gateway) -> list:

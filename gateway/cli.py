@@ -424,6 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_calendar_command(sub, _settings)
     add_spreadsheet_commands(sub, _settings)
+    from gateway.sources_cli import add_sources_command
+
+    add_sources_command(sub, _run, _settings)
     return parser
 
 

@@ -9,7 +9,7 @@ import hashlib
 import logging
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.catalogue import JurisdictionProfile
@@ -81,6 +81,7 @@ async def store_lines(engine: AsyncEngine, lines: list[list[str]], *, changed_by
                       source: str | None = None) -> int:
     """Replace the stored lines in one transaction, bump the version, log it, and tell the workers."""
     from store.chain import append_submission_log
+    from store.counters import bump_counter
 
     async with engine.begin() as connection:
         await connection.execute(delete(PolicyRule.__table__))
@@ -88,17 +89,9 @@ async def store_lines(engine: AsyncEngine, lines: list[list[str]], *, changed_by
             # every column named in every row: one executemany for p lines (5 values) and g lines (2)
             {"ptype": parts[0], **{f"v{i}": parts[i + 1] if i + 1 < len(parts) else None for i in range(6)}}
             for parts in lines])
-        current = (await connection.execute(select(Setting.value).where(Setting.key == VERSION_KEY))).scalar()
-        version = int(current or 0) + 1
-        if current is None:
-            await connection.execute(Setting.__table__.insert().values(key=VERSION_KEY, value=str(version)))
-        else:
-            await connection.execute(Setting.__table__.update().where(Setting.key == VERSION_KEY)
-                                     .values(value=str(version)))
+        version = await bump_counter(connection, VERSION_KEY, NOTIFY_CHANNEL)  # notified at commit
         await append_submission_log(connection, user=changed_by, department=None, action="POLICY_CHANGE",
                                     detail={"version": version, "lines": len(lines), "source": source})
-        if connection.dialect.name == "postgresql":
-            await connection.execute(text(f"NOTIFY {NOTIFY_CHANNEL}, '{version}'"))
     return version
 
 

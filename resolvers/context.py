@@ -69,6 +69,9 @@ class RequestContext:
     subject_ids: "SubjectIds | None" = None  # the deployment's, for Subject.id and federation keys (SPEC 3.1)
     remote_fetcher: "RemoteFetcher | None" = None  # calls federated sources (issue 18); None: none admitted
     remote_sources: "Mapping[str, RemoteSource]" = field(default_factory=dict)  # admitted, by name (issue 18)
+    # (catalogue item, subject kind) -> (class, whether the general pairs open it): remote fields'
+    # decisions, made once per request (resolvers/remote_fields.py)
+    remote_decisions: dict = field(default_factory=dict)
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
@@ -21,8 +23,13 @@ from schema.records import RECORD_TYPES
 from store.availability import is_database_unavailable
 from store.json_safe import json_safe
 
+if TYPE_CHECKING:
+    from schema.remote_fields import ServedSource
+
 # Errors with one of these codes were written for the client; anything else is masked.
-CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND"}
+CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND",
+                      # a federated source's failure, at the remote field's path (issue 18)
+                      "SOURCE_UNAVAILABLE", "SOURCE_TIMEOUT", "SOURCE_INVALID"}
 
 
 # Apollo Federation's fields, for a router (SPEC 4, Federation); clients need neither.
@@ -196,7 +203,9 @@ def _named_abort(error: GraphQLError) -> GraphQLError:
 
 
 def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: int = 30,
-                 max_fields: int = 1000) -> strawberry.Schema:
+                 max_fields: int = 1000, sources: Sequence["ServedSource"] = ()) -> strawberry.Schema:
+    """The gateway's schema; with `sources`, grown by their fields on Subject (schema/remote_fields.py).
+    Without, it is the gateway's own schema: what `credit-gateway schema` prints and a router composes."""
     limits = DocumentLimits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_fields)
     documents = DocumentCache()
     overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = VALIDATION_BUDGET  # process-wide, same value
@@ -215,4 +224,9 @@ def build_schema(*, max_depth: int = 12, max_tokens: int = 4000, max_aliases: in
         ],
     )
     schema.document_cache = documents
+    schema.remote_sources = {}
+    if sources:
+        from schema.remote_fields import grow
+
+        grow(schema, sources)
     return schema

@@ -31,6 +31,10 @@ _CODE_DESCRIPTIONS = {
     ProblemCode.PROHIBITED: "Prohibited information (HC-15, XZ-9), or information that needs the subject's written "
                             "consent given without its reference (XZ-9(3)).",
     ProblemCode.NO_CHANGE: "The correction changes nothing: the record already is as requested.",
+    ProblemCode.UNREACHABLE: "The federated source did not answer `_service { sdl }` at its address (README, "
+                             "Federated sources).",
+    ProblemCode.SDL_REFUSED: "The federated source's SDL breaks an admission rule; the message names the offending "
+                             "definition and its line (README, Federated sources).",
 }
 
 MutationErrorCode = strawberry.enum(

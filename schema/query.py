@@ -15,6 +15,7 @@ from resolvers import subjects as subject_resolvers
 from resolvers.bounds import DEFAULT_FIRST
 from schema import audit, authorizations, collection, connections, imports, notifications, permits, provider_events
 from schema import cases as case_fields
+from schema import sources as source_fields
 from schema import objections as objection_fields
 from schema import nodes as node_fields
 from schema import webhooks as webhook_fields
@@ -143,6 +144,11 @@ class Query:
                     "for auditors.",
         deprecation_reason="Use registeredQueryPermits, a connection with pageInfo; removed in 0.3.0.")
 
+    sources: list[source_fields.FederatedSourceType] = strawberry.field(
+        resolver=source_fields.sources,
+        description="The departments' live sources admitted to extend Subject, by name, with their fields' catalogue "
+                    "items and health (issue 18): for the credit centre's operators and for auditors.")
+
     query_log: Optional[audit.QueryLogConnection] = strawberry.field(
         resolver=audit.query_log_field,
         description="The query log, newest first (auditors; HC-35). `refusedOnly` lists refusals for supervisors.")
@@ -201,6 +207,20 @@ class Mutation:
                     "records within a scope, for a purpose and a time window (HC-22, XZ-18).")
     revoke_authorization: authorizations.RevokeAuthorizationPayload = strawberry.mutation(
         resolver=authorizations.revoke, description="Revoke one of your authorisations; holds from the next request.")
+    admit_source: source_fields.AdmitSourcePayload = strawberry.mutation(
+        resolver=source_fields.admit_source,
+        description="The credit centre admits a department's live GraphQL source: its `_service { sdl }` is fetched "
+                    "and checked (read-only, nullable fields extending Subject one hop; README, Federated sources), "
+                    "every field bound to a catalogue item. Every worker serves the fields within a second. Logged "
+                    "in the submission log.")
+    refresh_source: source_fields.RefreshSourcePayload = strawberry.mutation(
+        resolver=source_fields.refresh_source,
+        description="The credit centre fetches an admitted source's SDL again: checked again, a new version only "
+                    "when it changed. Logged in the submission log.")
+    remove_source: source_fields.RemoveSourcePayload = strawberry.mutation(
+        resolver=source_fields.remove_source,
+        description="The credit centre takes a source out of the served schema (within a second on every worker); "
+                    "its SDL versions are kept. Logged in the submission log.")
     register_query_permit: permits.RegisterQueryPermitPayload = strawberry.mutation(
         resolver=permits.register,
         description="The credit centre registers a department's approved written application (HC-23) or official "

@@ -20,6 +20,34 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
+def running_process(command: list[str], ready, *, cwd=None, env: dict[str, str] | None = None, timeout: float = 60,
+                    name: str = "the process"):
+    """Run `command` until `ready()` is true (it may raise httpx errors while starting); then yield;
+    stop it afterwards (terminate, then kill)."""
+    process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{process.stdout.read()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if ready():
+                    break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start in {timeout} s")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+@contextlib.contextmanager
 def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 120,
                     processes: list | None = None, output: list[str] | None = None, args: tuple[str, ...] = ()):
     """Start `credit-gateway serve` on a free port; yield its base URL; stop it afterwards.
