@@ -311,7 +311,8 @@ async def credit_checks(
     return results
 
 
-async def verify_credit_check(info: Info, input: VerifyCreditCheckInput) -> CreditCheckVerification:
+async def verify_credit_check(info: Info, input: Annotated[VerifyCreditCheckInput, strawberry.argument(
+        description="The receipt's id and the hash of the answer relied on.")]) -> CreditCheckVerification:
     found = await verification.verify_receipt(info.context, str(input.receipt_id), input.answer_hash)
     entry = found.entry
     if entry is None:
