@@ -316,9 +316,9 @@ def goal_6(deployment: Deployment, total: int) -> list[Row]:
 CREDIT_CHECK = ("query Check($c: ID!) { creditCheck(code: $c, purpose: LICENSING) { verdict "
                 "badRecords { record { id } category } goodRecords { record { id } } "
                 "hints { rule action records { record { id } } } withheld { visibility } receipt { id answerHash } } }")
+# what an evaluation keeps per bidder: the verdict, each rule's action, the receipt
 CREDIT_CHECKS = ("query Checks($codes: [ID!]!) { creditChecks(codes: $codes, purpose: LICENSING) { index "
-                 "error { fault } check { verdict badRecords { record { id } } hints { rule action } "
-                 "receipt { id answerHash } } } }")
+                 "error { fault } check { verdict hints { rule action } receipt { id answerHash } } } }")
 
 
 def _server_times(client: httpx.Client, payloads: list[tuple[str, dict]], headers: dict, rounds: int,

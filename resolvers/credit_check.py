@@ -26,6 +26,7 @@ from domain.identifiers import mask_resident_id
 from resolvers import history
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
+from resolvers.loaders import _OPEN_ANNOTATIONS
 from resolvers.node_ids import NodeKind, global_id
 from resolvers.receipts import Receipt, canonical_json, issue_receipt
 from resolvers.scope import live, scope_filter, status_filter
@@ -151,10 +152,16 @@ async def _subjects(ctx: RequestContext, codes: list[str], day: dt.date, today: 
             if code in known else None for code in codes}
 
 
-async def _records(ctx: RequestContext, codes: list[str], day: dt.date, today: bool) -> list:
+async def _records(ctx: RequestContext, codes: list[str], day: dt.date, today: bool) -> tuple[list, dict[int, list]]:
+    """The records a check uses, and the open annotations on them (record id -> rows)."""
     if today:
         async with ctx.engine.connect() as connection:
-            return list((await connection.execute(_live_records(ctx.scope, day), {"codes": codes})).all())
+            rows = list((await connection.execute(_live_records(ctx.scope, day), {"codes": codes})).all())
+            notes = (await connection.execute(_OPEN_ANNOTATIONS, {"ids": [r.id for r in rows]})).all() if rows else []
+        annotations: dict[int, list] = defaultdict(list)
+        for note in notes:
+            annotations[note.record_id].append(note)
+        return rows, dict(annotations)
     states = await history._replayed(ctx, day, subject_codes=codes)
     records = history._as_of_records(ctx, day, states)
     statement = (select(records).where(
@@ -163,19 +170,9 @@ async def _records(ctx: RequestContext, codes: list[str], day: dt.date, today: b
         history._pointed_at(scope_filter(ctx.scope, day), records))
         .order_by(records.c.subject_code, records.c.decided_on.desc(), records.c.id.desc()))
     async with ctx.engine.connect() as connection:
-        rows = (await connection.execute(statement)).all()
-    return [history._with_content(row, states) for row in rows]
-
-
-async def _annotations(ctx: RequestContext, ids: list[int], day: dt.date, today: bool) -> dict[int, list]:
-    if not ids:
-        return {}
-    if today:
-        found = await ctx.loaders.annotations.load_many(ids)
-    else:
-        loaders = history.history_loaders(ctx)
-        found = await loaders.annotations.load_many([(i, day) for i in ids])
-    return {i: list(rows) for i, rows in zip(ids, found) if rows}
+        rows = [history._with_content(row, states) for row in (await connection.execute(statement)).all()]
+    found = await history.history_loaders(ctx).annotations.load_many([(r.id, day) for r in rows]) if rows else []
+    return rows, {r.id: list(notes) for r, notes in zip(rows, found) if notes}
 
 
 def withheld_items(ctx: RequestContext, code: str, kind: str) -> list[tuple[str, list[str]]]:
@@ -209,8 +206,7 @@ async def _checks(ctx: RequestContext, codes: list[str], purpose: Purpose, day: 
     ctx.observed.records_read = True
     subjects = await _subjects(ctx, codes, day, today)
     shown = [code for code in codes if subjects[code] is not None]
-    rows = await _records(ctx, shown, day, today) if shown else []
-    annotations = await _annotations(ctx, [row.id for row in rows], day, today)
+    rows, annotations = await _records(ctx, shown, day, today) if shown else ([], {})
     by_subject: dict[str, list] = defaultdict(list)
     for row in rows:
         by_subject[row.subject_code].append(row)
@@ -268,7 +264,8 @@ def _answer(ctx: RequestContext, check: CheckAnswer) -> dict[str, Any]:
         "bad": [_record_answer(r) for r in check.bad], "good": [_record_answer(r) for r in check.good],
         "annotations": [{"record": global_id(NodeKind.RECORD, rid), "kind": a.kind, "since": a.created_at}
                         for rid, rows in sorted(check.annotations.items()) for a in rows],
-        "hints": [{"rule": h.rule.code, "action": h.action.value, "source": h.rule.source,
+        # each rule's reasons and source are the rules file's, which `rulesVersion` names
+        "hints": [{"rule": h.rule.code, "action": h.action.value,
                    "records": [global_id(NodeKind.RECORD, i) for i in h.record_ids],
                    "cappedByObjection": h.capped_by_objection} for h in check.hints],
         "verdict": check.verdict.value,

@@ -30,7 +30,7 @@ CreditCheckAction = described(credit_rules.HintAction, (
                "open objection where the profile suspends it (HC-29).",
     "INCENTIVE": "Good records and no bad one: priority, simplified procedure or preferential choice (守信激励).",
     "NONE": "The rule applies to the purpose and found nothing to act on.",
-})
+}, name="CreditCheckAction")
 VerificationOutcome = described(verification.VerificationOutcome, (
     "What verifying a creditCheck receipt found in the chained query log (HC-35)."), {
     "VALID": "The chained query-log entry holds this receipt with exactly this answer hash: this is what the "
@@ -96,35 +96,25 @@ class CheckedRecord:
 @strawberry.type(description="One rule's hint for the check's purpose: its action, why, its legal source and the "
                              "records that triggered it (rules are data: README, Credit checks).")
 class CreditCheckHint:
-    hint: strawberry.Private[object]
+    # plain fields (no resolvers): a batch of 500 checks has thousands of them
+    rule: str = strawberry.field(description="The rule's code in the profile's rules file, e.g. PROCUREMENT-JOINT-LISTS.")
+    action: CreditCheckAction = strawberry.field(description="What the rule tells the approver; NONE when nothing "
+                                                             "matched.")
+    reason_zh: str = strawberry.field(description="Why, in Chinese (the rule's reason; said whether or not it fired).")
+    reason_en: str = strawberry.field(description="Why, in English.")
+    source: str = strawberry.field(description="The rule's legal source (law, regulation, normative document, "
+                                               "article).")
+    capped_by_objection: bool = strawberry.field(description=(
+        "True when the rule would RESTRICT but every triggering record is under an open objection and the profile "
+        "lowers it meanwhile (Huancui HC-29: CAUTION; never under Xinzheng, XZ-24)."))
     records: list[CheckedRecord] = strawberry.field(description=(
         "The records that triggered the rule (for INCENTIVE: the good records); empty for NONE."))
 
-    @strawberry.field(description="The rule's code in the profile's rules file, e.g. PROCUREMENT-JOINT-LISTS.")
-    def rule(self) -> str:
-        return self.hint.rule.code
-
-    @strawberry.field(description="What the rule tells the approver; NONE when nothing matched.")
-    def action(self) -> CreditCheckAction:
-        return self.hint.action
-
-    @strawberry.field(description="Why, in Chinese (the rule's reason; said whether or not it fired).")
-    def reason_zh(self) -> str:
-        return self.hint.rule.reason_zh
-
-    @strawberry.field(description="Why, in English.")
-    def reason_en(self) -> str:
-        return self.hint.rule.reason_en
-
-    @strawberry.field(description="The rule's legal source (law, regulation, normative document, article).")
-    def source(self) -> str:
-        return self.hint.rule.source
-
-    @strawberry.field(description="True when the rule would RESTRICT but every triggering record is under an open "
-                                  "objection and the profile lowers it meanwhile (Huancui HC-29: CAUTION; never "
-                                  "under Xinzheng, XZ-24).")
-    def capped_by_objection(self) -> bool:
-        return self.hint.capped_by_objection
+    @classmethod
+    def of(cls, hint, records: list[CheckedRecord]) -> "CreditCheckHint":
+        rule = hint.rule
+        return cls(rule=rule.code, action=hint.action, reason_zh=rule.reason_zh, reason_en=rule.reason_en,
+                   source=rule.source, capped_by_objection=hint.capped_by_objection, records=records)
 
 
 @strawberry.type(description="A visibility class whose records of some catalogue items the reader may not use for "
@@ -144,13 +134,17 @@ class WithheldClass:
 @strawberry.type(description="The receipt of a check (回执): keep `answerJson` (or the answer) with the approval "
                              "file; `verifyCreditCheck` later proves it is what the platform answered.")
 class CreditCheckReceipt:
+    answer: strawberry.Private[checks.CheckAnswer]
     id: strawberry.ID = strawberry.field(description="The receipt id (R and 24 hexadecimal digits).")
     answer_hash: str = strawberry.field(description="SHA-256 (lowercase hex) of `answerJson`, kept in the chained "
                                                     "query-log entry of this request.")
-    answer_json: str = strawberry.field(description=(
+
+    @strawberry.field(description=(
         "The answer exactly as hashed: canonical JSON (keys sorted, no spaces, UTF-8 characters as they are) of "
         "the subject, purpose, asOf, checkedAt, rules version, records, annotations, hints, verdict and withheld "
-        "classes."))
+        "classes (each rule's reasons and source are those of the rules file `rulesVersion` names)."))
+    def answer_json(self) -> str:
+        return self.answer.answer_json
 
 
 @strawberry.type(description="A credit check of one subject for one purpose (SPEC 3.5): its active BAD and GOOD "
@@ -158,15 +152,24 @@ class CreditCheckReceipt:
                              "verdict, what was withheld, and a receipt.")
 class CreditCheck:
     answer: strawberry.Private[checks.CheckAnswer]
+    code: str = strawberry.field(description="The code checked, as the reader is shown it (a person's masked unless "
+                                             "the reader may see its personal data, SPEC 3.1).")
+    purpose: Purpose = strawberry.field(description="The purpose checked for: it chose the rules (and must equal "
+                                                    "X-Query-Purpose).")
+    as_of: dt.date = strawberry.field(description="The day answered for (Beijing day): today, or the `asOf` asked.")
+    rules_version: str = strawberry.field(description="The version of the profile's rules file applied (the first 16 "
+                                                      "hex digits of its SHA-256): part of the hashed answer.")
+    verdict: CreditCheckAction = strawberry.field(description="The strongest action among the hints (RESTRICT > "
+                                                              "CAUTION > INCENTIVE > NONE).")
+
+    @classmethod
+    def of(cls, ctx, answer: checks.CheckAnswer) -> "CreditCheck":
+        return cls(answer=answer, code=checks.shown_code(ctx, answer.code), purpose=answer.purpose, as_of=answer.as_of, rules_version=answer.rules.version,
+                   verdict=answer.verdict)
 
     def _records(self, rows) -> list[CheckedRecord]:
         as_of = None if self.answer.live else self.answer.as_of
         return [CheckedRecord(row=r, as_of=as_of, notes=self.answer.annotations.get(r.id, [])) for r in rows]
-
-    @strawberry.field(description="The code checked, as the reader is shown it (a person's masked unless the reader "
-                                  "may see its personal data, SPEC 3.1).")
-    def code(self, info: Info) -> str:
-        return checks.shown_code(info.context, self.answer.code)
 
     @strawberry.field(description="The subject as it stood on `asOf`; null when the platform does not know it (or "
                                   "it is a person none of whose records the reader may see: the same answer). A "
@@ -175,19 +178,6 @@ class CreditCheck:
         if self.answer.subject is None:
             return None
         return SubjectType(row=self.answer.subject, as_of=None if self.answer.live else self.answer.as_of)
-
-    @strawberry.field(description="The purpose checked for: it chose the rules (and must equal X-Query-Purpose).")
-    def purpose(self) -> Purpose:
-        return self.answer.purpose
-
-    @strawberry.field(description="The day answered for (Beijing day): today, or the `asOf` asked.")
-    def as_of(self) -> dt.date:
-        return self.answer.as_of
-
-    @strawberry.field(description="The version of the profile's rules file applied (the first 16 hex digits of its "
-                                  "SHA-256): part of the hashed answer.")
-    def rules_version(self) -> str:
-        return self.answer.rules.version
 
     @strawberry.field(description="Active BAD records (失信信息) the reader may use, newest decision first.")
     def bad_records(self) -> list[CheckedRecord]:
@@ -205,12 +195,7 @@ class CreditCheck:
     @strawberry.field(description="One hint per rule of the profile for this purpose, in the rules file's order.")
     def hints(self) -> list[CreditCheckHint]:
         by_id = {r.id: r for r in (*self.answer.bad, *self.answer.good)}
-        return [CreditCheckHint(hint=h, records=self._records([by_id[i] for i in h.record_ids])) for h in
-                self.answer.hints]
-
-    @strawberry.field(description="The strongest action among the hints (RESTRICT > CAUTION > INCENTIVE > NONE).")
-    def verdict(self) -> CreditCheckAction:
-        return self.answer.verdict
+        return [CreditCheckHint.of(h, self._records([by_id[i] for i in h.record_ids])) for h in self.answer.hints]
 
     @strawberry.field(description="What the check could not use (without revealing what it holds): empty when the "
                                   "reader may use every BAD and GOOD item for this subject. Non-empty means the "
@@ -221,8 +206,8 @@ class CreditCheck:
     @strawberry.field(description="The receipt: its id and the hash of this answer, kept in the chained query log.")
     def receipt(self) -> CreditCheckReceipt:
         receipt = self.answer.receipt
-        return CreditCheckReceipt(id=strawberry.ID(receipt.receipt_id), answer_hash=receipt.answer_hash,
-                                  answer_json=self.answer.answer_json)
+        return CreditCheckReceipt(answer=self.answer, id=strawberry.ID(receipt.receipt_id),
+                                  answer_hash=receipt.answer_hash)
 
 
 @strawberry.type(description="A code of a batch that is not a subject code: the rest of the batch is answered.")
@@ -288,7 +273,7 @@ async def credit_check(
         purpose: Annotated[Purpose, strawberry.argument(description=PURPOSE_DESCRIPTION)],
         as_of: Annotated[Optional[dt.date], strawberry.argument(description=AS_OF_DESCRIPTION)] = None,
 ) -> CreditCheck:
-    return CreditCheck(answer=await checks.credit_check(info.context, code, purpose, as_of))
+    return CreditCheck.of(info.context, await checks.credit_check(info.context, code, purpose, as_of))
 
 
 async def credit_checks(
@@ -307,7 +292,7 @@ async def credit_checks(
                 fault=answer.fault, message=answer.message)))
         else:
             results.append(CreditCheckResult(index=index, code=checks.shown_code(info.context, answer.code),
-                                             check=CreditCheck(answer=answer), error=None))
+                                             check=CreditCheck.of(info.context, answer), error=None))
     return results
 
 
