@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 
 from domain.catalogue import JurisdictionProfile
 from domain.credit_rules import CheckedRecord, CreditRules, Hint, HintAction, RulesFollower, evaluate, verdict

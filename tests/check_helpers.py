@@ -47,6 +47,34 @@ async def submit(client, department: str, record: dict) -> str:
     return global_id(NodeKind.RECORD, int(outcome["recordId"]))
 
 
+async def build(client, profile: JurisdictionProfile, subjects: dict, org, disputed: str = "disputed"
+                ) -> dict[str, list[str]]:
+    """Each subject's records (label -> (serial, [(item, provider, decided_on, content, extra)])) submitted by
+    their providers; the subject `disputed` objects to its first record (an open objection, HC-29, XZ-22)."""
+    records: dict[str, list[str]] = {}
+    for label, (serial, items) in subjects.items():
+        for item, provider, decided, content, extra in items:
+            record = record_input(profile, item, org(serial), serial, decided, content, **extra)
+            records.setdefault(label, []).append(await submit(client, provider, record))
+    body = await graphql(client, """mutation($i: FileObjectionInput!) { fileObjection(input: $i) {
+        errors { code message } } }""", {"i": {"recordId": records[disputed][0], "ground": "ERROR_OR_OMISSION",
+                                               "statement": "已全部履行"}},
+                         token=make_token(user=f"ck-{org(subjects[disputed][0])[-6:]}",
+                                          subject=org(subjects[disputed][0])))
+    assert body["data"]["fileObjection"]["errors"] == [], body
+    return records
+
+
+def exercised(expected: dict, rules) -> tuple[set, set, set]:
+    """(the rules some expectation fires, the rules some expectation of their purpose leaves quiet, every rule)."""
+    from domain.enums import Purpose
+
+    fires = {rule for by_label in expected.values() for found in by_label.values() for rule in found}
+    quiet = {rule.code for purpose, by_label in expected.items() for found in by_label.values()
+             for rule in rules.for_purpose(Purpose(purpose)) if rule.code not in found}
+    return fires, quiet, {r.code for r in rules.rules}
+
+
 def fired(check: dict) -> dict[str, str]:
     """Rule code -> action, for the hints that fired (action other than NONE)."""
     return {h["rule"]: h["action"] for h in check["hints"] if h["action"] != "NONE"}

@@ -23,8 +23,8 @@ from domain.credit_rules import load_rules
 from domain.enums import Purpose
 from store.models import CreditCheckReceipt, QueryLogEntry
 from tests import world
-from tests.check_helpers import CHECK, CHECKS, fired, officer, record_input, submit
-from tests.conftest import app_for, graphql, make_token
+from tests.check_helpers import CHECK, CHECKS, build, exercised, fired, officer, record_input, submit
+from tests.conftest import app_for, graphql
 from tests.history_helpers import client_on
 from tests.permits import register
 from tests.sweep_world import fresh
@@ -112,17 +112,8 @@ async def own_engine(backend, tmp_path_factory):
 @pytest.fixture(scope="module")
 async def built(own_engine):
     """The subjects above (label -> code) and their records (label -> [record id]); the objection filed."""
-    records: dict[str, list[str]] = {}
     async with client_on(own_engine, SUBMITTED) as client:
-        for label, (serial, items) in SUBJECTS.items():
-            for item, provider, decided, content, extra in items:
-                record = record_input(PROFILE, item, org(serial), serial, decided, content, **extra)
-                records.setdefault(label, []).append(await submit(client, provider, record))
-        body = await graphql(client, """mutation($i: FileObjectionInput!) { fileObjection(input: $i) {
-            errors { code message } } }""", {"i": {"recordId": records["disputed"][0], "ground": "ERROR_OR_OMISSION",
-                                                   "statement": "已全部履行"}},
-                             token=make_token(user="ck-disputed", subject=org(SUBJECTS["disputed"][0])))
-        assert body["data"]["fileObjection"]["errors"] == [], body
+        records = await build(client, PROFILE, SUBJECTS, org)
     return {label: org(serial) for label, (serial, _) in SUBJECTS.items()}, records
 
 
@@ -149,11 +140,8 @@ async def test_each_rule_fires_on_the_records_built_for_it_and_answers_none_on_o
 
 
 def test_every_shipped_rule_is_exercised_firing_and_not_firing():
-    fires = {rule for by_label in EXPECTED.values() for rules in by_label.values() for rule in rules}
-    quiet = {rule.code for purpose, by_label in EXPECTED.items() for rules in by_label.values()
-             for rule in RULES.for_purpose(Purpose(purpose))
-             if rule.code not in rules}
-    assert fires == {r.code for r in RULES.rules} == quiet
+    fires, quiet, every = exercised(EXPECTED, RULES)
+    assert fires == every == quiet
 
 
 async def test_the_answer_lists_bad_good_and_annotated_records_and_the_triggers(own_engine, built):

@@ -16,8 +16,8 @@ from domain.enums import Purpose
 from store.bootstrap import initialise
 from store.engine import create_engine
 from tests import world
-from tests.check_helpers import CHECKS, fired, officer, record_input, submit
-from tests.conftest import app_for, graphql, make_token, scratch_url
+from tests.check_helpers import CHECKS, build, exercised, fired, officer
+from tests.conftest import app_for, graphql, scratch_url
 
 PROFILE = load_profile("xinzheng")
 RULES = load_rules(PROFILE)
@@ -84,17 +84,8 @@ def client_on(engine, today: dt.date) -> httpx.AsyncClient:
 
 @pytest.fixture(scope="module")
 async def built(xz_engine):
-    records: dict[str, list[str]] = {}
     async with client_on(xz_engine, SUBMITTED) as client:
-        for label, (serial, items) in SUBJECTS.items():
-            for item, provider, decided, content, extra in items:
-                record = record_input(PROFILE, item, org(serial), serial, decided, content, **extra)
-                records.setdefault(label, []).append(await submit(client, provider, record))
-        body = await graphql(client, """mutation($i: FileObjectionInput!) { fileObjection(input: $i) {
-            errors { code message } } }""", {"i": {"recordId": records["disputed"][0], "ground": "ERROR_OR_OMISSION",
-                                                   "statement": "已全部履行"}},
-                             token=make_token(user="cx-disputed", subject=org(SUBJECTS["disputed"][0])))
-        assert body["data"]["fileObjection"]["errors"] == [], body
+        await build(client, PROFILE, SUBJECTS, org)
     return {label: org(serial) for label, (serial, _) in SUBJECTS.items()}
 
 
@@ -119,7 +110,5 @@ async def test_each_xinzheng_rule_fires_on_the_records_built_for_it_and_answers_
 
 
 def test_every_shipped_xinzheng_rule_is_exercised_firing_and_not_firing():
-    fires = {rule for by_label in EXPECTED.values() for rules in by_label.values() for rule in rules}
-    quiet = {rule.code for purpose, by_label in EXPECTED.items() for rules in by_label.values()
-             for rule in RULES.for_purpose(Purpose(purpose)) if rule.code not in rules}
-    assert fires == {r.code for r in RULES.rules} == quiet
+    fires, quiet, every = exercised(EXPECTED, RULES)
+    assert fires == every == quiet
