@@ -302,3 +302,21 @@ async def test_a_batch_as_of_a_past_day_answers_what_was_known_then(own_engine, 
                                             "asOf": (SUBMITTED - dt.timedelta(days=1)).isoformat()})
     assert [(r["check"]["subject"], r["check"]["verdict"]) for r in before["data"]["creditChecks"]] == \
         [(None, "NONE"), (None, "NONE")], "submitted on 2026-11-02: unknown the day before"
+
+
+@pytest.mark.parametrize("as_of", [None, "2026-11-10"])
+async def test_a_batch_costs_the_same_statements_for_1_50_and_500_codes(own_engine, built, as_of):
+    from tests.test_statement_count import StatementCounter
+
+    codes, _ = built
+    known = sorted(codes.values())
+    counts = {}
+    async with reader(own_engine) as client:
+        await ask(client, CHECKS, {"codes": known[:1], "purpose": "PROCUREMENT", "asOf": as_of})  # snapshots read
+        for n in (1, 50, 500):
+            asked = (known * (n // len(known) + 1))[:min(n, len(known))] + [org(1000 + i) for i in range(n - len(known))]
+            with StatementCounter(own_engine) as counter:
+                body = await ask(client, CHECKS, {"codes": asked[:n], "purpose": "PROCUREMENT", "asOf": as_of})
+            assert not unexpected(body) and len(body["data"]["creditChecks"]) == n, body
+            counts[n] = counter.count
+    assert counts[1] == counts[50] == counts[500], counts
