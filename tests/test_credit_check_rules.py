@@ -4,6 +4,7 @@ restart; a file that no longer validates is refused and the rules in use stay.""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -138,3 +139,14 @@ def test_a_deployment_with_a_bad_rules_file_refuses_to_start(engine, own_files):
                                                                "source: ''"), encoding="utf-8")
     with pytest.raises(CreditRulesError, match="GOOD-RECORD-INCENTIVE.source"):
         app_for(engine, profile=str(own_files / "huancui.yaml"))
+
+
+def test_serve_refuses_a_bad_rules_file_in_one_line(own_files):
+    from gateway.cli import _credit_rules_problem
+    from tests.conftest import test_settings
+
+    settings = test_settings()
+    assert _credit_rules_problem(settings) is None
+    (own_files / "huancui_rules.yaml").write_text(TEXT.replace("action: CAUTION", "action: MAYBE", 1), encoding="utf-8")
+    problem = _credit_rules_problem(dataclasses.replace(settings, profile=str(own_files / "huancui.yaml")))
+    assert "\n" not in problem and "rule BAD-RECORD-CAUTION.action: unknown 'MAYBE'" in problem
