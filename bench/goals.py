@@ -1,4 +1,4 @@
-"""Issue 14's goals in one table: goal, target, what this run measured, met or not.
+"""Issue 14's goals (and issue 17's, goal 7) in one table: goal, target, what this run measured, met or not.
 
 Each load goal runs a real `credit-gateway serve` (uvicorn, uvloop) on the benchmark data of
 `bench/common.py` (100 organisations x 10 records, PUBLIC and SHARED, an officer reading under a
