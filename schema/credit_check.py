@@ -97,7 +97,8 @@ class CheckedRecord:
                              "records that triggered it (rules are data: README, Credit checks).")
 class CreditCheckHint:
     # plain fields (no resolvers): a batch of 500 checks has thousands of them
-    rule: str = strawberry.field(description="The rule's code in the profile's rules file, e.g. PROCUREMENT-JOINT-LISTS.")
+    rule: str = strawberry.field(description="The rule's code in the profile's rules file, e.g. "
+                                             "PROCUREMENT-JOINT-LISTS.")
     action: CreditCheckAction = strawberry.field(description="What the rule tells the approver; NONE when nothing "
                                                              "matched.")
     reason_zh: str = strawberry.field(description="Why, in Chinese (the rule's reason; said whether or not it fired).")
@@ -164,7 +165,8 @@ class CreditCheck:
 
     @classmethod
     def of(cls, ctx, answer: checks.CheckAnswer) -> "CreditCheck":
-        return cls(answer=answer, code=checks.shown_code(ctx, answer.code), purpose=answer.purpose, as_of=answer.as_of, rules_version=answer.rules.version,
+        return cls(answer=answer, code=checks.shown_code(ctx, answer.code), purpose=answer.purpose,
+                   as_of=answer.as_of, rules_version=answer.rules.version,
                    verdict=answer.verdict)
 
     def _records(self, rows) -> list[CheckedRecord]:
@@ -246,7 +248,8 @@ class CreditCheckVerification:
     checked_at: Optional[dt.datetime] = strawberry.field(description=(
         "When the check was answered (the entry's instant, UTC); null for UNKNOWN_RECEIPT."))
     checked_by: Optional[CheckedBy] = strawberry.field(description="Who asked; null for UNKNOWN_RECEIPT.")
-    purpose: Optional[Purpose] = strawberry.field(description="The purpose the check was logged with (X-Query-Purpose).")
+    purpose: Optional[Purpose] = strawberry.field(description="The purpose the check was logged with "
+                                                              "(X-Query-Purpose).")
     subject_code: Optional[str] = strawberry.field(description=(
         "The code checked, as the log keeps it (a person's masked); null for UNKNOWN_RECEIPT."))
 

@@ -22,7 +22,8 @@ CHECK = "query($code: ID!, $purpose: Purpose!, $asOf: Date) { creditCheck(code: 
 CHECKS = "query($codes: [ID!]!, $purpose: Purpose!, $asOf: Date) { creditChecks(codes: $codes, purpose: $purpose, " \
          "asOf: $asOf) { index code error { fault message } check { %s } } }" % CHECK_FIELDS
 VERIFY = """query($i: VerifyCreditCheckInput!) { verifyCreditCheck(input: $i) {
-  outcome valid reason checkedAt checkedBy { user userName departmentCode department { code } } purpose subjectCode } }"""
+  outcome valid reason checkedAt checkedBy { user userName departmentCode department { code } }
+  purpose subjectCode } }"""
 SUBMIT = """mutation($records: [RecordInput!]!) { submitRecords(input: {records: $records, mode: ALL_OR_NOTHING}) {
   result { outcomes { recordId status errors { field message } } } errors { message } } }"""
 
