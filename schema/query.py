@@ -121,7 +121,7 @@ class Query:
                     "source, the verdict, what was withheld, and a receipt kept in the chained log.")
     credit_checks: list[check_fields.CreditCheckResult] = strawberry.field(
         resolver=check_fields.credit_checks,
-        description="creditCheck for up to 500 subjects in one round trip (every bidder of an evaluation), in the "
+        description="The creditCheck of up to 500 subjects in one round trip (every bidder of an evaluation), in the "
                     "order asked; an invalid code is answered at its position and never fails the batch.")
     verify_credit_check: check_fields.CreditCheckVerification = strawberry.field(
         resolver=check_fields.verify_credit_check,
