@@ -1,4 +1,4 @@
-"""Issue 14's goals in one table: goal, target, what this run measured, met or not.
+"""Issue 14's goals (and issue 17's, goal 7) in one table: goal, target, what this run measured, met or not.
 
 Each load goal runs a real `credit-gateway serve` (uvicorn, uvloop) on the benchmark data of
 `bench/common.py` (100 organisations x 10 records, PUBLIC and SHARED, an officer reading under a
@@ -317,13 +317,83 @@ def goal_6(deployment: Deployment, total: int) -> list[Row]:
                 f"{ratio:.2f} ({rss[1_000] / 1024:.0f} → {rss[total] / 1024:.0f} MiB)", ratio <= 1.2)]
 
 
+CREDIT_CHECK = ("query Check($c: ID!) { creditCheck(code: $c, purpose: LICENSING) { verdict "
+                "badRecords { record { id } category } goodRecords { record { id } } "
+                "hints { rule action records { record { id } } } withheld { visibility } receipt { id answerHash } } }")
+# what an evaluation keeps per bidder: the verdict, each rule's action, the receipt
+CREDIT_CHECKS = ("query Checks($codes: [ID!]!) { creditChecks(codes: $codes, purpose: LICENSING) { index "
+                 "error { fault } check { verdict hints { rule action } receipt { id answerHash } } } }")
+
+
+def _server_times(client: httpx.Client, payloads: list[tuple[str, dict]], headers: dict, rounds: int,
+                  warm: int = 20) -> dict[str, list[float]]:
+    """Round-trip times (ms) of each payload, one request at a time, the payloads interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name, _ in payloads}
+    for i in range(warm + rounds):
+        for name, payload in payloads:
+            started = time.perf_counter()
+            response = client.post("/graphql", json=payload, headers=headers)
+            if i >= warm:
+                samples[name].append((time.perf_counter() - started) * 1000)
+            body = response.json()
+            assert response.status_code == 200 and not [
+                e for e in body.get("errors", []) if e["extensions"]["code"] != "PURPOSE_REQUIRED"], response.text[:300]
+    return samples
+
+
+def goal_7(url: str, folder: Path, rounds: int = 200) -> list[Row]:
+    """Issue 17: creditCheck of one subject with five records against `subject(code)` of the same
+    subject on the same server (p50 ratio, interleaved); creditChecks of 100 demo subjects."""
+    async def five_each():
+        engine, codes = await seeded_engine(url, subjects=100, per_subject=5)
+        await engine.dispose()
+        return codes
+    codes = asyncio.run(five_each())
+    with running_gateway(folder / "data7", env=_server_env(url)) as base, \
+            httpx.Client(base_url=base, timeout=60) as client:
+        headers = officer_headers(folder / "data7")
+        times = _server_times(client, [("subject", {"query": SMALL_QUERY, "variables": {"c": codes[0]}}),
+                                       ("check", {"query": CREDIT_CHECK, "variables": {"c": codes[0]}})],
+                              headers, rounds)
+    subject_p50, check_p50 = (statistics.median(times[k]) for k in ("subject", "check"))
+    ratio = check_p50 / subject_p50
+    rows = [Row("7 creditCheck, one subject of 5 records / `subject(code)` (SQLite)", "≤ 2",
+                f"{ratio:.2f} ({check_p50:.1f} vs {subject_p50:.1f} ms p50)", ratio <= 2)]
+    demo_url = f"sqlite+aiosqlite:///{folder / 'demo.sqlite3'}"
+    with running_gateway(folder / "data7demo", env={"LOAD_DEMO_ON_EMPTY": "true", "DATABASE_URL": demo_url}) as base, \
+            httpx.Client(base_url=base, timeout=60) as client:
+        demo = asyncio.run(_organisations(demo_url, 100))
+        headers = officer_headers(folder / "data7demo")
+        batch = _server_times(client, [("checks", {"query": CREDIT_CHECKS, "variables": {"codes": demo}})], headers,
+                              rounds // 4, warm=5)["checks"]
+    p50 = statistics.median(batch)
+    rows.append(Row(f"7 creditChecks of {len(demo)} demo subjects, server time p50 (SQLite)", "≤ 50 ms",
+                    f"{p50:.1f} ms", p50 <= 50))
+    return rows
+
+
+async def _organisations(url: str, n: int) -> list[str]:
+    from sqlalchemy import select
+
+    from store.engine import create_engine
+    from store.models import Record, Subject
+
+    engine = create_engine(url)
+    async with engine.connect() as connection:  # organisations with records first, as bidders would be
+        codes = (await connection.execute(select(Subject.code).where(Subject.kind == "ORGANISATION").order_by(
+            ~select(Record.id).where(Record.subject_code == Subject.code).exists(), Subject.code).limit(n)
+        )).scalars().all()
+    await engine.dispose()
+    return list(codes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", metavar="URL", default=os.environ.get("BENCH_DATABASE_URL"),
                         help="scratch PostgreSQL database, dropped and created (default: BENCH_DATABASE_URL)")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each load run")
     parser.add_argument("--requests", type=int, default=100_000, help="goal 6: mixed requests in all")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="goals to run, e.g. 1,2")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="goals to run, e.g. 1,2")
     parser.add_argument("--scale-subjects", type=int, default=1_000_000, help="goal 4: subjects of the big set")
     parser.add_argument("--scale-records", type=int, default=10_000_000, help="goal 4: records of the big set")
     args = parser.parse_args(argv)
@@ -355,6 +425,8 @@ def main(argv: list[str] | None = None) -> int:
                             p99 <= import_jobs.GOAL_P99_MS))
         if "6" in only:
             rows += goal_6(sqlite, args.requests)
+        if "7" in only:
+            rows += goal_7(f"sqlite+aiosqlite:///{folder / 'goal7.sqlite3'}", folder)
     load_now = os.getloadavg()[0]
     print(f"\n{os.cpu_count()} cores, load {load_now:.1f}, {'wrk' if shutil.which('wrk') else 'Python client'}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}\n")

@@ -373,7 +373,7 @@ class JurisdictionProfile:
 
 def available_profiles() -> list[str]:
     """Codes of the shipped profiles (file stems in domain/profiles/)."""
-    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))
+    return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml") if not p.stem.endswith("_rules"))  # *_rules: credit_rules.py
 
 
 def load_profile(code_or_path: str | Path) -> JurisdictionProfile:

@@ -45,6 +45,7 @@ from gateway.sources_route import sources_route
 from gateway.upload import import_job_routes, upload_route
 from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
+from resolvers.credit_check import rules_follower
 from domain.roles import DepartmentRegistry
 from domain.subject_ids import SubjectIds
 from gateway.policy_sync import PolicySync
@@ -349,6 +350,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
     owned_engine = engine is None
     engine = engine or create_engine(settings.resolved_database_url, pool_size=settings.database_pool_size)
     profile = load_profile(settings.profile)
+    rules_follower(profile)  # the credit-check rules beside the catalogue: a bad file refuses to start
     # Tokens are checked against the profile's departments (SPEC 3.1), whoever built the verifier.
     verifier = (verifier or TokenVerifier(identity_config(settings))).bound_to(DepartmentRegistry.of(profile))
     policies = policies or policy_engine(profile)

@@ -94,6 +94,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     async def prepare(engine):
         loaded.append(await prepare_database(engine, settings))
 
+    problem = _credit_rules_problem(settings)
+    if problem:
+        print(f"credit-gateway: {problem}", file=sys.stderr)
+        return 2
     code = _run(prepare)
     if code:
         return code
@@ -111,6 +115,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     server = _announcing_server(config, ready)
     server.run()
     return 0 if server.started else 1
+
+
+def _credit_rules_problem(settings) -> str | None:
+    """Why the profile's credit-check rules file cannot be used (issue 17), in one line; None when it can."""
+    from domain.catalogue import CatalogueError, load_profile
+    from domain.credit_rules import CreditRulesError, load_rules
+
+    try:
+        load_rules(load_profile(settings.profile))
+    except CatalogueError:
+        return None  # the profile's own faults are reported where it is loaded
+    except CreditRulesError as exc:
+        return f"{exc.path}: the credit-check rules cannot be used: " + "; ".join(exc.problems)
+    return None
 
 
 def _announcing_server(config, message: str):

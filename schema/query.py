@@ -16,6 +16,7 @@ from resolvers.bounds import DEFAULT_FIRST
 from schema import audit, authorizations, collection, connections, imports, notifications, permits, provider_events
 from schema import cases as case_fields
 from schema import sources as source_fields
+from schema import credit_check as check_fields
 from schema import objections as objection_fields
 from schema import nodes as node_fields
 from schema import webhooks as webhook_fields
@@ -114,6 +115,20 @@ class Query:
         resolver=node_fields.nodes,
         description="Several objects by global id (at most 100), in the order asked; each null as `node(id)` "
                     "would be. One statement per kind of object, however many ids.")
+    credit_check: check_fields.CreditCheck = strawberry.field(
+        resolver=check_fields.credit_check,
+        description="An approval system's check of one subject for one purpose (SPEC 3.5; HC-24..26, XZ-21): its "
+                    "active bad and good records the reader may use, open annotations, a hint per rule with its legal "
+                    "source, the verdict, what was withheld, and a receipt kept in the chained log.")
+    credit_checks: list[check_fields.CreditCheckResult] = strawberry.field(
+        resolver=check_fields.credit_checks,
+        description="The creditCheck of up to 500 subjects in one round trip (every bidder of an evaluation), in the "
+                    "order asked; an invalid code is answered at its position and never fails the batch.")
+    verify_credit_check: check_fields.CreditCheckVerification = strawberry.field(
+        resolver=check_fields.verify_credit_check,
+        description="Whether an answer is exactly what a creditCheck answered, when and to whom, proven from the "
+                    "chained query log (never from the receipts table alone). For the user who checked, its "
+                    "department, auditors and the subject.")
     catalogue: list[CatalogueItemType] = strawberry.field(
         resolver=catalogue,
         description="The catalogue (目录) of the deployment's jurisdiction profile. A plain list: its size is the "
