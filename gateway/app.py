@@ -239,7 +239,8 @@ class GraphQLEndpoint:
             entry["outcome"] = "DISCONNECTED"
         try:
             await query_log.append(entry, exchange.operation.document,
-                                   sorted(context.observed.subjects) if context else [])
+                                   sorted(context.observed.subjects) if context else [],
+                                   {r["receipt"]: r["code"] for r in context.observed.receipts} if context else None)
         except QueryLogUnavailable:
             return _Answer.refusal(503, "QUERY_LOG_UNAVAILABLE", "the query log cannot be written, so nothing is "
                                    "answered (HC-35); try again later", media_type=answer.media_type)

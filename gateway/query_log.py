@@ -31,7 +31,7 @@ import re
 import weakref
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine
@@ -99,6 +99,7 @@ class _Pending:
     document: str | None
     subjects: list[str]
     done: asyncio.Future
+    receipt_subjects: dict[str, str] = field(default_factory=dict)  # receipt id -> the subject's whole code
 
 
 class QueryLogWriter:
@@ -136,13 +137,16 @@ class QueryLogWriter:
         if self._thread is not None:
             await asyncio.get_running_loop().run_in_executor(None, _release, self._thread, self._blocking)
 
-    async def append(self, entry: dict[str, Any], document: str | None, subjects: list[str]) -> None:
+    async def append(self, entry: dict[str, Any], document: str | None, subjects: list[str],
+                     receipt_subjects: dict[str, str] | None = None) -> None:
         """Returns once the entry is committed; raises QueryLogUnavailable if it cannot be, and
-        QueryLogEntryRefused if only a minimal entry in its place could be (module docstring)."""
+        QueryLogEntryRefused if only a minimal entry in its place could be (module docstring).
+        `receipt_subjects`: the whole subject code of each receipt the entry issued, for the
+        receipts index (the entry itself keeps residents' codes masked, like `subjects`)."""
         future = asyncio.get_running_loop().create_future()
         document = logged_document(document) if isinstance(document, str) and \
             entry.get("document_hash") not in self._known_documents else None
-        self._pending.append(_Pending(entry, document, subjects, future))
+        self._pending.append(_Pending(entry, document, subjects, future, dict(receipt_subjects or {})))
         if not self._flushing:
             self._flushing = True
             asyncio.create_task(self._flush())
@@ -322,7 +326,8 @@ def _write_rows(connection: Connection, batch: list[_Pending], documents: dict[s
     if touched:
         connection.execute(_INSERT_SUBJECTS, touched)
     # each receipt the entry issued (issue 17), found again by its id; its hash is the entry's own
-    receipts = [{"receipt_id": r["receipt"], "log_seq": seq, "subject_code": r["code"], "answer_hash": r["hash"],
+    receipts = [{"receipt_id": r["receipt"], "log_seq": seq, "answer_hash": r["hash"],
+                 "subject_code": item.receipt_subjects.get(r["receipt"], r["code"]),
                  "created_at": item.entry["at"]}
                 for (seq, _), item in zip(appended, batch) for r in item.entry.get("receipts") or []]
     if receipts:
@@ -401,7 +406,7 @@ def build_entry(*, request_id: str, started: dt.datetime, duration_ms: float, pr
         "duration_ms": duration_ms,
         # optional hashed columns: absent (NULL) when the request made no remote call / issued no receipt
         "remote_calls": json_safe(remote_calls) if remote_calls else None,
-        "receipts": json_safe(receipts) if receipts else None,
+        "receipts": [dict(json_safe(r), code=logged_subject(r["code"])) for r in receipts] if receipts else None,
     }
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput
-from store.chain import QUERY_LOG, entry_hash
+from store.chain import QUERY_LOG, entry_hash, logged_subject
 from store.models import CreditCheckReceipt
 
 Q = QUERY_LOG.c
@@ -100,14 +100,14 @@ async def verify_receipt(ctx: RequestContext, receipt_id: str, answer_hash: str)
         return Verification(VerificationOutcome.LOG_ENTRY_ALTERED if "auditor" in ctx.principal.roles
                             else VerificationOutcome.UNKNOWN_RECEIPT)
     claimed = next((r for r in entry.receipts or [] if isinstance(r, dict) and r.get("receipt") == receipt_id), None)
-    if not _may_verify(ctx, entry, (claimed or {}).get("code") or row.subject_code):
+    if not _may_verify(ctx, entry, row.subject_code):
         return Verification(VerificationOutcome.UNKNOWN_RECEIPT)
-    ctx.observed.subjects.add((claimed or {}).get("code") or row.subject_code)
+    ctx.observed.subjects.add(row.subject_code)
     mapping = dict(entry._mapping)
     if entry_hash("query_log", mapping, entry.prev_hash) != entry.entry_hash or (
             previous is not None and previous.entry_hash != entry.prev_hash):
         return Verification(VerificationOutcome.LOG_ENTRY_ALTERED, entry, claimed)
-    if claimed is None or claimed.get("hash") != row.answer_hash or claimed.get("code") != row.subject_code:
+    if claimed is None or claimed.get("hash") != row.answer_hash or claimed.get("code") != logged_subject(row.subject_code):
         return Verification(VerificationOutcome.RECEIPT_ROW_ALTERED, entry, claimed)
     if claimed.get("hash") != answer_hash:
         return Verification(VerificationOutcome.ANSWER_DIFFERS, entry, claimed)
