@@ -40,6 +40,7 @@ from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, par
 from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_code, encode, is_request_error, \
     negotiate, read_params, refuse_lone_surrogates
 from gateway.settings import Settings
+from gateway.evidence import evidence_routes
 from gateway.upload import import_job_routes, upload_route
 from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -413,6 +414,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             Route("/graphql", endpoint),  # every method: the endpoint answers others with a JSON 405
             upload_route(settings),
             *import_job_routes(),
+            *evidence_routes(settings),
             Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -143,6 +143,16 @@ async def _case(ctx: RequestContext, key: str, path: list) -> Any:
     return found
 
 
+async def _evidence_file(ctx: RequestContext, key: str, path: list) -> Any:
+    from schema.evidence import evidence_node
+
+    ident = _key(key)
+    found, exists = await evidence_node(ctx, ident) if ident is not None else (None, False)
+    if found is None and exists:
+        _refused(ctx, path, "evidence file", "HC-29: evidence is read by the parties to its objection and auditors")
+    return found
+
+
 _READERS = {
     NodeKind.SUBJECT: _subject, NodeKind.RECORD: _record, NodeKind.CATALOGUE_ITEM: _catalogue_item,
     NodeKind.DEPARTMENT: _department, NodeKind.QUERY_PERMIT: _query_permit, NodeKind.AUTHORIZATION: _authorization,
@@ -151,6 +161,7 @@ _READERS = {
     NodeKind.WEBHOOK: partial(_webhook_part, kind=NodeKind.WEBHOOK),
     NodeKind.WEBHOOK_DELIVERY: partial(_webhook_part, kind=NodeKind.WEBHOOK_DELIVERY),
     NodeKind.CASE: _case,
+    NodeKind.EVIDENCE_FILE: _evidence_file,
 }
 
 
