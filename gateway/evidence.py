@@ -233,7 +233,6 @@ def evidence_routes(settings) -> list[Route]:
             readable = False
         errors = [] if readable or row is None else [{"message": "evidence file refused", "extensions": {
             "code": "FORBIDDEN", "rule": "HC-29: evidence is read by the parties to its objection and auditors"}}]
-        status = 200 if readable else 404
         if gateway.query_log is not None:
             entry = build_entry(
                 request_id=uuid.uuid4().hex, started=started, duration_ms=(time.perf_counter() - clock) * 1000,
@@ -241,7 +240,7 @@ def evidence_routes(settings) -> list[Route]:
                 operation=Operation(name="GET /evidence", type="query", variables={"id": text[:100]}),
                 purpose=None, basis=None, authorization_id=None,
                 subjects=[row.uploaded_for] if row is not None and row.uploaded_for else [],
-                record_ids=[], status=status, errors=errors, has_data=readable)
+                record_ids=[], status=200, errors=errors, has_data=readable)  # a refusal is REFUSED, not a 4xx
             try:
                 await gateway.query_log.append(entry, None, [row.uploaded_for] if entry["subjects"] else [])
             except (QueryLogUnavailable, QueryLogEntryRefused):

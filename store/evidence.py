@@ -104,6 +104,9 @@ class Hasher:
         self.size += len(chunk)
         self.handle.write(chunk)
 
+    def flush(self) -> None:
+        self.handle.flush()
+
 
 async def insert_evidence(connection: AsyncConnection, **values) -> int:
     return (await connection.execute(_INSERT, values)).scalar_one()
