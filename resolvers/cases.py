@@ -80,9 +80,7 @@ def centre_code(ctx: RequestContext) -> str:
 
 
 def _is_centre_operator(ctx: RequestContext) -> bool:
-    principal = ctx.principal
-    department = ctx.profile.departments.get(principal.department) if principal.department else None
-    return "operator" in principal.roles and department is not None and department.kind is DepartmentKind.CREDIT_CENTRE
+    return evidence.is_centre_operator(ctx.principal, ctx.profile)
 
 
 def require_caller(ctx: RequestContext, step: Step) -> None:

@@ -61,8 +61,8 @@ def _subject_token(data_dir) -> str:
     from domain.roles import DepartmentRegistry
     from gateway.identity import load_or_create_dev_secret, mint_token
 
-    return mint_token(load_or_create_dev_secret(data_dir), user="ew-subject", subject=SUBJECT, name=None, department=None, roles=[],
-                      departments=DepartmentRegistry.of(load_profile("huancui")))
+    return mint_token(load_or_create_dev_secret(data_dir), user="ew-subject", subject=SUBJECT, name=None,
+                      department=None, roles=[], departments=DepartmentRegistry.of(load_profile("huancui")))
 
 
 def _run_in_graphiql(driver, wait, query: str, token: str, expect: str) -> dict:
