@@ -169,3 +169,37 @@ async def test_an_objection_cites_its_filers_uploads_and_the_parties_read_them(e
         node = await graphql(client, "query($id: ID!) { node(id: $id) { ... on EvidenceFile { sha256 } } }",
                              {"id": png["id"]}, token=ZJJ)
         assert node["data"]["node"] is None
+
+
+async def test_a_grantee_uploads_under_its_authorisation_and_cites_its_own_upload(engine, tmp_path):
+    from tests.test_access_matrix import GRANT, _window
+
+    serial, agent = 20, make_token(user="eb-agent")
+    basis = {"X-Query-Purpose": "licensing", "X-Query-Basis": "SQ-EB-20"}
+    async with client_for(engine, tmp_path) as client:
+        record_id = await submit(client, penalty(org(serial), 8800 + serial, "2026-10-21"), SCJG)
+        start, end = _window()
+        granted = await graphql(client, GRANT, {"grantee": {"user": "eb-agent"}, "scope": {
+            "catalogueItems": ["HC-13-6-PENALTY"]}, "purpose": "LICENSING", "from": start, "until": end,
+            "ref": "SQ-EB-20"}, token=subject_token(serial))
+        assert granted["data"]["grantAuthorization"]["errors"] == [], granted
+        refused = await upload(client, agent, subject=org(serial))  # the authorisation not declared
+        assert refused.status_code == 403, refused.text
+        assert (await upload(client, agent, subject=org(serial + 1), headers=basis)).status_code == 403
+        uploaded = await upload(client, agent, subject=org(serial), headers=basis)
+        assert uploaded.status_code == 201, uploaded.text
+        evidence = uploaded.json()
+        subjects_own = (await upload(client, subject_token(serial))).json()
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
+                                                  "statement": "代为提出异议",
+                                                  "evidenceIds": [subjects_own["id"]]}},
+                             token=agent, purpose="licensing", basis="SQ-EB-20")
+        assert [(e["field"], e["code"]) for e in payload(body, "fileObjection")["errors"]] == [
+            ("evidenceIds[0]", "NOT_FOUND")]  # the subject's own upload is not the grantee's to cite
+        body = await graphql(client, FILE, {"i": {"recordId": record_id, "ground": "ERROR_OR_OMISSION",
+                                                  "statement": "代为提出异议", "evidenceIds": [evidence["id"]]}},
+                             token=agent, purpose="licensing", basis="SQ-EB-20")
+        filed = payload(body, "fileObjection")
+        assert filed["errors"] == [] and [e["id"] for e in filed["case"]["evidence"]] == [evidence["id"]]
+        for token in (agent, subject_token(serial), SCJG):
+            assert (await client.get(evidence["url"], headers=bearer(token))).content == PDF
