@@ -67,13 +67,30 @@ def _subject_token(data_dir) -> str:
 
 def _run_in_graphiql(driver, wait, query: str, token: str, expect: str) -> dict:
     """Type `query` and the token into the open GraphiQL page, run it, and wait until the result
-    pane shows `expect`; the result as JSON."""
+    pane shows `expect`; the result as JSON. The documents are anonymous operations: GraphiQL
+    parses the editor's text after a pause and may send the previous document's operation name
+    with a new one typed in by script."""
+    from selenium.common.exceptions import TimeoutException
+
     wait.until(lambda d: d.execute_script(_JS_EDITOR_READY))
-    driver.execute_script(_JS_SET_QUERY, query)
+    before = driver.execute_script(_JS_RESULT_TEXT) or ""
+    wait.until(lambda d: d.execute_script(_JS_SET_QUERY, query) == query)
     assert driver.execute_script(_JS_SET_HEADERS, json.dumps({"Authorization": f"Bearer {token}"}))
     driver.find_element("css selector", ".graphiql-execute-button").click()
-    text = wait.until(lambda d: (t := d.execute_script(_JS_RESULT_TEXT) or "") and expect in t and t)
-    return json.loads(text)
+    shown = ""
+
+    def answered(d) -> bool:
+        nonlocal shown
+        shown = d.execute_script(_JS_RESULT_TEXT) or ""
+        return shown != before and expect in shown
+
+    try:
+        wait.until(answered)
+    except TimeoutException:
+        console = [f"{m.get('level')}: {m.get('message')}" for m in driver.get_log("browser")]
+        raise AssertionError(f"GraphiQL did not show {expect} for {query!r}: result pane {shown!r}, "
+                             f"console {console}") from None
+    return json.loads(shown)
 
 
 def _literal(value: str) -> str:
@@ -99,8 +116,8 @@ def test_a_subject_files_an_objection_with_evidence_from_graphiql_and_sees_it_up
         from resolvers.node_ids import NodeKind, global_id
         record_id = global_id(NodeKind.RECORD, outcome["recordId"])
 
-        wait = WebDriverWait(driver, 60, poll_frequency=0.1)
-        driver.set_script_timeout(60)
+        wait = WebDriverWait(driver, 120, poll_frequency=0.1)  # a loaded CI machine
+        driver.set_script_timeout(120)
         driver.get(f"{base}/graphql")
         wait.until(lambda d: d.execute_script(_JS_EDITOR_READY))
         # 1. the subject uploads its evidence from the page
@@ -110,7 +127,7 @@ def test_a_subject_files_an_objection_with_evidence_from_graphiql_and_sees_it_up
         evidence = uploaded["body"]
         assert evidence["sha256"] == hashlib.sha256(PDF).hexdigest() and evidence["mediaType"] == "application/pdf"
         # 2. and files the objection in GraphiQL, citing it
-        document = FILE.replace("mutation File($i: FileObjectionInput!)", "mutation File").replace(
+        document = FILE.replace("mutation File($i: FileObjectionInput!)", "mutation").replace(
             "fileObjection(input: $i)", "fileObjection(input: {recordId: %s, ground: ERROR_OR_OMISSION, statement: "
             "%s, evidenceIds: [%s]})" % (_literal(record_id), _literal("罚款金额应为2000元"), _literal(evidence["id"])))
         filed = _run_in_graphiql(driver, wait, document, subject, '"state"')["data"]["fileObjection"]
@@ -135,7 +152,7 @@ def test_a_subject_files_an_objection_with_evidence_from_graphiql_and_sees_it_up
         assert decided["decideObjection"]["case"]["state"] == "UPHELD", decided
 
         # 4. the subject sees the result in GraphiQL, and reads its evidence back unchanged
-        document = RESULT.replace("query Result($id: ID!)", "query Result").replace(
+        document = RESULT.replace("query Result($id: ID!)", "query").replace(
             "node(id: $id)", f"node(id: {_literal(case['id'])})")
         result = _run_in_graphiql(driver, wait, document, subject, '"UPHELD"')["data"]["node"]
         assert (result["state"], result["decisionReason"]) == ("UPHELD", "经核查罚款金额有误，已更正")
