@@ -42,6 +42,7 @@ from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_co
 from gateway.settings import Settings
 from gateway.reports import report_routes
 from gateway.sources_route import sources_route
+from gateway.evidence import evidence_routes
 from gateway.upload import import_job_routes, upload_route
 from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -434,6 +435,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             upload_route(settings),
             *import_job_routes(),
             *report_routes(endpoint),  # GET /reports/{code}: the printable credit report (XZ-21)
+            *evidence_routes(settings),
             Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),

@@ -62,6 +62,10 @@ class Settings:
     database_pool_size: int = 20
     # Where `POST /import` keeps each job's file (until it is imported) and its error report; default data_dir/imports.
     import_dir: Path | None = None
+    # Objections' evidence files (POST /evidence): where their bytes are kept (default data_dir/evidence), and the
+    # largest file taken (10 MiB).
+    evidence_dir: Path | None = None
+    max_evidence_bytes: int = 10 * 1024 * 1024
     # The sweeper inside serve (gateway/sweeper.py): seconds between rounds; 0 runs none (cron runs `sweep`).
     # Off unless configured here; from the environment (SWEEP_INTERVAL_SECONDS) it defaults to hourly.
     sweep_interval_seconds: float = 0.0
@@ -81,6 +85,10 @@ class Settings:
     @property
     def import_folder(self) -> Path:
         return self.import_dir or self.data_dir / "imports"
+
+    @property
+    def evidence_folder(self) -> Path:
+        return self.evidence_dir or self.data_dir / "evidence"
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -124,6 +132,8 @@ class Settings:
             log_checkpoint_seconds=max(0.1, float(env.get("LOG_CHECKPOINT_SECONDS", "10"))),
             database_pool_size=max(1, int(env.get("DATABASE_POOL_SIZE", "20"))),
             import_dir=Path(env["IMPORT_DIR"]) if env.get("IMPORT_DIR") else None,
+            evidence_dir=Path(env["EVIDENCE_DIR"]) if env.get("EVIDENCE_DIR") else None,
+            max_evidence_bytes=max(1, int(env.get("MAX_EVIDENCE_BYTES", str(10 * 1024 * 1024)))),
             sweep_interval_seconds=max(0.0, float(env.get("SWEEP_INTERVAL_SECONDS", "3600"))),
             webhook_delivery=_bool(env.get("WEBHOOK_DELIVERY"), True),
             webhook_max_attempts=max(1, int(env.get("WEBHOOK_MAX_ATTEMPTS", "8"))),

@@ -24,7 +24,7 @@ LAST_DAY = dt.date(2999, 12, 31)
 _KINDS = {"record": NodeKind.RECORD, "authorisation": NodeKind.AUTHORIZATION, "query permit": NodeKind.QUERY_PERMIT,
           "query log entry": NodeKind.QUERY_LOG_ENTRY, "notification": NodeKind.NOTIFICATION,
           "webhook": NodeKind.WEBHOOK, "webhook delivery": NodeKind.WEBHOOK_DELIVERY,
-          "case": NodeKind.CASE}
+          "case": NodeKind.CASE, "evidence file": NodeKind.EVIDENCE_FILE}
 
 
 def parse_id(value: object, argument: str, what: str = "record") -> int:

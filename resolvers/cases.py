@@ -21,8 +21,8 @@ from domain.disclosure import is_archived, repairable_from
 from domain.enums import (CaseKind, CaseParty, Category, DepartmentKind, ObjectionChannel, ObjectionGround,
                           RecordEventKind, RecordFamily, RecordStatus)
 from domain.problems import Problem, ProblemCode
-from domain.workflows import WORKFLOWS, Step, Workflow, is_open, workflow_of
-from resolvers import objections
+from domain.workflows import WORKFLOWS, Step, Workflow, is_open, objection_workflow, workflow_of
+from resolvers import evidence, objections
 from resolvers.bounds import id_or_problem
 from resolvers.node_ids import record_named
 from resolvers.calendar_years import working_day_calendar
@@ -83,9 +83,7 @@ def centre_code(ctx: RequestContext) -> str:
 
 
 def _is_centre_operator(ctx: RequestContext) -> bool:
-    principal = ctx.principal
-    department = ctx.profile.departments.get(principal.department) if principal.department else None
-    return "operator" in principal.roles and department is not None and department.kind is DepartmentKind.CREDIT_CENTRE
+    return evidence.is_centre_operator(ctx.principal, ctx.profile)
 
 
 def require_caller(ctx: RequestContext, step: Step) -> None:
@@ -129,7 +127,7 @@ def text_problem(value: str | None, field: str, maximum: int, what: str) -> Prob
 class Opening:
     """What opens a case: the record, the written document (provider steps; an objection's written
     application), the subject's reason (an objection's statement), the day the decision was revoked
-    (revocation), an objection's ground and channel."""
+    (revocation), an objection's ground, channel and evidence files."""
 
     kind: CaseKind
     record_id: object
@@ -138,6 +136,7 @@ class Opening:
     revoked_on: dt.date | None = None
     ground: ObjectionGround | None = None
     channel: ObjectionChannel = ObjectionChannel.ONLINE
+    evidence_ids: tuple = ()  # an objection's evidence files (resolvers/evidence.py)
 
 
 def _input_problems(opening: Opening, today: dt.date) -> tuple[int | None, list[Problem]]:
@@ -235,6 +234,9 @@ async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, 
         if objection:
             filer = objections.filed_as(ctx, record, workflow.article, _is_centre_operator(ctx))
             problems += objections.filing_problems(opening.channel, opening.document, filer)
+            cited, evidence_problems = await evidence.citing_problems(connection, ctx, list(opening.evidence_ids),
+                                                                      record.subject_code)
+            problems += evidence_problems
             detail = {"ground": opening.ground.value, "channel": opening.channel.value, "filed_as": filer}
         else:
             _require_party_of(ctx, step, record)
@@ -247,6 +249,8 @@ async def open_case(ctx: RequestContext, opening: Opening) -> tuple[Row | None, 
         if problems:
             return None, problems
         case_id = await _insert_case(ctx, connection, workflow, opening, record, detail, calendar)
+        if objection:
+            await evidence.cite(connection, ctx, case_id, cited)
         case = (await connection.execute(_CASE, {"case_id": case_id})).one()
     return case, []
 

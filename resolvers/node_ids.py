@@ -34,11 +34,12 @@ class NodeKind(str, enum.Enum):
     WEBHOOK = "Webhook"
     WEBHOOK_DELIVERY = "WebhookDelivery"
     CASE = "Case"  # a revocation, repair or honour-deletion case (domain/workflows.py)
+    EVIDENCE_FILE = "EvidenceFile"  # an objection's evidence (POST /evidence, GET /evidence/{id})
 
 
 _ENCODED = {NodeKind.RECORD, NodeKind.CATALOGUE_ITEM, NodeKind.DEPARTMENT, NodeKind.QUERY_PERMIT,
             NodeKind.AUTHORIZATION, NodeKind.QUERY_LOG_ENTRY, NodeKind.NOTIFICATION, NodeKind.WEBHOOK,
-            NodeKind.WEBHOOK_DELIVERY, NodeKind.CASE}
+            NodeKind.WEBHOOK_DELIVERY, NodeKind.CASE, NodeKind.EVIDENCE_FILE}
 _BY_NAME = {kind.value: kind for kind in _ENCODED}
 SUBJECT_ID_PREFIX = "sj1_"  # domain/subject_ids.PREFIX: a subject's id is recognised by it
 IMPORT_JOB_ID = re.compile(r"[0-9a-f]{32}", re.ASCII)  # ingest/import_jobs.py: uuid4().hex

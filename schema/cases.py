@@ -233,6 +233,14 @@ class CaseType(Node):
     async def steps(self, info: Info) -> list[CaseStep]:
         return [CaseStep(row=r) for r in await _loaders(info.context)["steps"].load(self.row.id)]
 
+    @strawberry.field(description="An objection's evidence files (fileObjection's `evidenceIds`) that the reader may "
+                                  "read: the subject, the filer, the credit centre, the record's provider and "
+                                  "auditors; empty for other kinds.")
+    async def evidence(self, info: Info) -> list[Annotated["EvidenceFileType", strawberry.lazy("schema.evidence")]]:
+        from schema.evidence import evidence_of_case
+
+        return await evidence_of_case(info.context, self.row)
+
 
 async def case_node(ctx: RequestContext, ident: int) -> tuple[Optional["CaseType"], bool]:
     """`node(id)` for a case, and whether it exists: null when it does not or the reader may not read it

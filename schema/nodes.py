@@ -30,6 +30,7 @@ from schema.audit import QueryLogEntry
 from schema.authorizations import AuthorizationType
 from schema.imports import ImportJob
 from schema.cases import case_node
+from schema.evidence import evidence_node
 from schema.permits import QueryPermitType
 from schema.records import record_object
 from schema.relay import Node
@@ -135,12 +136,20 @@ async def _webhook_part(ctx: RequestContext, key: str, path: list, kind: NodeKin
         return None
 
 
-async def _case(ctx: RequestContext, key: str, path: list) -> Any:
+async def _numbered(ctx: RequestContext, key: str, path: list, *, read, what: str, rule: str) -> Any:
+    """A row read by number with `read(ctx, ident)` -> (object or None, whether it exists): an existing
+    one the reader may not read is null and logged as a refusal."""
     ident = _key(key)
-    found, exists = await case_node(ctx, ident) if ident is not None else (None, False)
+    found, exists = await read(ctx, ident) if ident is not None else (None, False)
     if found is None and exists:
-        _refused(ctx, path, "case", "SPEC 3.4: a case is read by the centre, auditors, its subject and its provider")
+        _refused(ctx, path, what, rule)
     return found
+
+
+_case = partial(_numbered, read=case_node, what="case",
+                rule="SPEC 3.4: a case is read by the centre, auditors, its subject and its provider")
+_evidence_file = partial(_numbered, read=evidence_node, what="evidence file",
+                         rule="HC-29: evidence is read by the parties to its objection and auditors")
 
 
 _READERS = {
@@ -151,6 +160,7 @@ _READERS = {
     NodeKind.WEBHOOK: partial(_webhook_part, kind=NodeKind.WEBHOOK),
     NodeKind.WEBHOOK_DELIVERY: partial(_webhook_part, kind=NodeKind.WEBHOOK_DELIVERY),
     NodeKind.CASE: _case,
+    NodeKind.EVIDENCE_FILE: _evidence_file,
 }
 
 

@@ -52,6 +52,10 @@ class FileObjectionInput:
         "ONLINE (the subject or its grantee) or WRITTEN (the centre's operator, from a written application)."))
     application_reference: Optional[str] = strawberry.field(default=None, description=(
         "The written application's reference (1 to 200 characters); required with WRITTEN."))
+    evidence_ids: Optional[list[strawberry.ID]] = strawberry.field(default=None, description=(
+        "Evidence (证明材料, HC-29, XZ-22): ids of files you uploaded with `POST /evidence` for this record's "
+        "subject and no other objection cites, at most 20. An unknown id, or another's upload, is NOT_FOUND; one "
+        "already cited is DUPLICATE; either way nothing is filed."))
 
 
 @strawberry.input(description="The centre's comparison of its copy with the provider's (Huancui, HC-29).")
@@ -134,7 +138,7 @@ async def file_objection(info: Info, input: Annotated[FileObjectionInput, strawb
     return payload_of(*await resolvers.open_case(info.context, resolvers.Opening(
         CaseKind.OBJECTION, input.record_id, document=input.application_reference, reason=input.statement,
         ground=domain_enums.ObjectionGround(input.ground.value),
-        channel=domain_enums.ObjectionChannel(input.channel.value))))
+        channel=domain_enums.ObjectionChannel(input.channel.value), evidence_ids=tuple(input.evidence_ids or ()))))
 
 
 async def compare_objection(info: Info, input: Annotated[CompareObjectionInput, strawberry.argument(

@@ -514,7 +514,7 @@ class WebhookDelivery(Base):
 class EvidenceFile(Base):
     """证明材料 (HC-29, XZ-22): a file a subject uploads for an objection (`POST /evidence`). The
     content lives in the evidence folder under its SHA-256; the row says who uploaded it, what it is
-    and which objection cites it, so that only the case's parties and auditors may read it."""
+    and which objection case cites it, so that only the case's parties and auditors may read it."""
 
     __tablename__ = "evidence_files"
     __table_args__ = {"sqlite_autoincrement": True}
@@ -527,7 +527,10 @@ class EvidenceFile(Base):
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_for: Mapped[str | None] = mapped_column(String(18))  # the subject the uploader acts for
     uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=_now)
+    # 0011 pointed at the older `objections` table, no longer written: objections are cases (0013)
     objection_id: Mapped[int | None] = mapped_column(ForeignKey("objections.id"), index=True)
+    # the objection case that cites it (fileObjection's evidenceIds); null until then
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", name="fk_evidence_files_case_id"), index=True)
 
 
 class CreditCheckReceipt(Base):
