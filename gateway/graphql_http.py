@@ -37,6 +37,7 @@ class GraphQLParams:
     operation_name: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     extensions: dict[str, Any] = field(default_factory=dict)
+    body: bytes = b""  # a POST's body as sent: what a router's signature covers (domain/source_signing.py)
 
 
 def negotiate(accept: str | None) -> str:
@@ -142,6 +143,9 @@ async def read_params(request: Request, limit: int) -> GraphQLParams:
         if not isinstance(values, dict):
             raise HTTPRefusal(400, "BAD_REQUEST", f'the body is a JSON {_json_type(values)}; send an object '
                                                   f'{{"query": "...", "variables": {{...}}}}')
+        params = _checked(values)
+        params.body = body
+        return params
     return _checked(values)
 
 

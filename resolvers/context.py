@@ -69,6 +69,10 @@ class RequestContext:
     subject_ids: "SubjectIds | None" = None  # the deployment's, for Subject.id and federation keys (SPEC 3.1)
     remote_fetcher: "RemoteFetcher | None" = None  # calls federated sources (issue 18); None: none admitted
     remote_sources: "Mapping[str, RemoteSource]" = field(default_factory=dict)  # admitted, by name (issue 18)
+    request_id: str | None = None  # the request's X-Request-Id, as its query-log entry keeps it; sent to sources
+    # Why this request may not call `_entities`: set when the deployment has a router secret and the
+    # call is not signed with it (schema/entities.py refuses then); None when it may.
+    router_refusal: str | None = None
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)
