@@ -9,6 +9,7 @@ no lone surrogate (which no database can store and no log can hash).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -143,9 +144,7 @@ async def read_params(request: Request, limit: int) -> GraphQLParams:
         if not isinstance(values, dict):
             raise HTTPRefusal(400, "BAD_REQUEST", f'the body is a JSON {_json_type(values)}; send an object '
                                                   f'{{"query": "...", "variables": {{...}}}}')
-        params = _checked(values)
-        params.body = body
-        return params
+        return dataclasses.replace(_checked(values), body=body)
     return _checked(values)
 
 

@@ -22,7 +22,8 @@ from store.availability import is_database_unavailable
 from store.json_safe import json_safe
 
 # Errors with one of these codes were written for the client; anything else is masked.
-CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND"}
+CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND",
+                      "UNAUTHENTICATED"}  # an unsigned router call to _entities (schema/entities.py)
 
 
 # Apollo Federation's fields, for a router (SPEC 4, Federation); clients need neither.
