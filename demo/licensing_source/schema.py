@@ -68,8 +68,8 @@ def _china_today() -> dt.date:
     return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
 
 
-@strawberry.federation.type(keys=["code"], extend=True,
-                            description="信息主体, the credit gateway's entity, keyed by its code.")
+# 信息主体, the credit gateway's entity, keyed by its code. No description: a type extension has none in GraphQL.
+@strawberry.federation.type(keys=["code"], extend=True)
 class Subject:
     code: strawberry.ID = strawberry.field(
         description="Resident ID number or unified social credit code, as the gateway sends it.")
