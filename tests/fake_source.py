@@ -24,7 +24,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 
 import httpx
@@ -165,32 +164,17 @@ class FakeSource:
 @contextlib.contextmanager
 def running_source(module: str, args: list[str], *, timeout: float = 30):
     """Run `python -m module --port N …` until it listens; yield its base URL; stop it afterwards."""
-    from tests.server import free_port
+    from tests.server import free_port, stop, wait_until_ready
 
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", module, "--port", str(port), *args],
                                env={**os.environ}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{module} exited with {process.returncode}:\n{process.stdout.read()}")
-            try:
-                httpx.get(base + "/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{module} did not listen in {timeout} s") from None
-                time.sleep(0.1)
+        wait_until_ready(process, lambda: httpx.get(base + "/", timeout=1) is not None, module, timeout)  # any answer
         yield base
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)
 
 
 @contextlib.contextmanager

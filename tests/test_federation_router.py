@@ -18,7 +18,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pytest
 from gateway.identity import load_or_create_dev_secret, mint_token
 from tests.peers import PEERS, missing
 from tests.permits import register_served
-from tests.server import free_port, running_gateway
+from tests.server import free_port, running_gateway, stop, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 
@@ -51,26 +50,11 @@ def running_node(node: str, script: str, env: dict[str, str], timeout: float = 6
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{script} exited with {process.returncode}:\n{process.stdout.read()}")
-            try:
-                if httpx.post(url, json={"query": "{ __typename }"}, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{script} did not answer in {timeout} s")
-            time.sleep(0.2)
+        wait_until_ready(process, lambda: httpx.post(url, json={"query": "{ __typename }"}, timeout=2).status_code == 200,
+                         script, timeout)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop(process)
 
 
 @dataclass
