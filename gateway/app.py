@@ -42,6 +42,7 @@ from gateway.graphql_http import GRAPHQL_RESPONSE, JSON, HTTPRefusal, default_co
     negotiate, read_params, refuse_lone_surrogates
 from gateway.settings import Settings
 from gateway.source_client import SourceClient, SourceLimits
+from gateway.source_health import source_health_route
 from gateway.upload import import_job_routes, upload_route
 from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -439,6 +440,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             Mount("/static/graphiql", app=static_files_app(), name="graphiql-static"),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            source_health_route(),
             Route("/metrics", metrics),
         ],
         lifespan=lifespan,
