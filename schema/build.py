@@ -23,7 +23,9 @@ from store.json_safe import json_safe
 
 # Errors with one of these codes were written for the client; anything else is masked.
 CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND",
-                      "UNAUTHENTICATED"}  # an unsigned router call to _entities (schema/entities.py)
+                      "UNAUTHENTICATED",  # an unsigned router call to _entities (schema/entities.py)
+                      # a remote field its source could not give (resolvers/remote_sources.py): shown, not masked
+                      "SOURCE_UNAVAILABLE", "SOURCE_TIMEOUT", "SOURCE_INVALID"}
 
 
 # Apollo Federation's fields, for a router (SPEC 4, Federation); clients need neither.
