@@ -207,6 +207,7 @@ class SourceClient:
             return [RemoteFieldError(failed.code, f"the source {source.name} {failed.reason}") for _ in wants]
         except BaseException:  # cancelled with its request: a half-open trial must not stay in flight forever
             breaker.trial_in_flight = False
+            call["status"] = "CANCELLED"
             raise
         call["latencyMs"] = round((self._clock() - started) * 1000, 1)
         self._settle(breaker, None, call["latencyMs"])

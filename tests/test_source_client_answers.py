@@ -156,6 +156,7 @@ async def test_a_cancelled_trial_call_does_not_hold_the_circuit_half_open():
     with pytest.raises(asyncio.CancelledError):
         await task
     assert client.health()["court"]["state"] == "half-open"
+    assert context.observed.remote_calls[-1]["status"] == "CANCELLED"
     client._http = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=entities())))
     values = await client.fetch(SOURCE, wants(), context)  # the next call is the trial, and closes the circuit
     assert codes_of(values) == ["ok"] * 4 and client.health()["court"]["state"] == "closed"
