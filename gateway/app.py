@@ -30,6 +30,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types.graphql import OperationType
 
 from domain.clock import Clock, jurisdiction_day, utc_now
+from domain.source_signing import SignatureRefused, verify as verify_signature
 from domain.principal import Principal
 from gateway.disconnects import DisconnectsLogged, client_gone, log_gone
 from gateway.graphiql import graphiql_response, static_files_app
@@ -43,6 +44,7 @@ from gateway.settings import Settings
 from gateway.reports import report_routes
 from gateway.sources_route import sources_route
 from gateway.evidence import evidence_routes
+from gateway.source_client import SourceClient, SourceLimits
 from gateway.upload import import_job_routes, upload_route
 from ingest.import_jobs import ImportJobs
 from domain.catalogue import JurisdictionProfile, load_profile
@@ -81,7 +83,8 @@ class Gateway:
     query_log: QueryLogWriter | None
     subject_ids: SubjectIds
     imports: ImportJobs | None = None  # background imports of POST /import (ingest/import_jobs.py)
-    remote_fetcher: RemoteFetcher | None = None  # calls the admitted federated sources (issue 18)
+    # calls the admitted federated sources (issue 18): the worker's SourceClient, made at start-up
+    remote_fetcher: RemoteFetcher | None = None
     now: Clock = utc_now  # the current instant, UTC; tests fix it
     fixed_day: Callable[[], dt.date] | None = None  # tests that fix only "today"
 
@@ -165,6 +168,8 @@ class GraphQLEndpoint:
             schema = self.schema  # taken once: the request finishes on it, whatever is admitted meanwhile
             try:
                 context = await self._context(exchange.principal, purpose, basis)
+                context.request_id = exchange.request_id
+                context.router_refusal = self._router_refusal(request, params.body)
             except Exception as exc:
                 if not is_database_unavailable(exc):
                     raise
@@ -248,6 +253,20 @@ class GraphQLEndpoint:
         except QueryLogEntryRefused as refused:  # logged as a minimal entry: this request only
             return _Answer.refusal(400, "UNLOGGABLE_REQUEST", str(refused), media_type=answer.media_type)
         return answer
+
+    def _router_refusal(self, request: Request, body: bytes) -> str | None:
+        """Why this call may not use `_entities`: not signed with the deployment's router secret (when it has one)."""
+        secret = self.gateway.settings.router_secret
+        if secret is None:
+            return None
+        path = request.url.path
+        if request.url.query:
+            path += "?" + request.url.query
+        try:
+            verify_signature(secret, time.time(), request.method, path, body, request.headers)
+        except SignatureRefused as refused:
+            return str(refused)
+        return None
 
     async def _context(self, principal: Principal, purpose, basis) -> RequestContext:
         gateway, settings = self.gateway, self.gateway.settings
@@ -361,6 +380,7 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
                       subject_ids=SubjectIds.for_deployment(settings.subject_id_key, settings.data_dir),
                       now=now, fixed_day=today)
     gateway.imports = ImportJobs(engine, profile, settings.import_folder, now=now)
+    gateway.remote_fetcher = _source_client(settings)  # replaced at each start-up, closed at shutdown
     background = _background_workers(settings, gateway)
     sync = PolicySync(engine, policies, profile, settings.policy_file) if sync_policies else None
     limits = dict(max_depth=settings.max_query_depth, max_tokens=settings.max_query_tokens,
@@ -407,6 +427,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
         if sources is not None:
             await sources.start()
         await gateway.imports.start()  # jobs a stopped server left are resumed
+        if isinstance(gateway.remote_fetcher, SourceClient):  # not a fetcher a test put in its place
+            gateway.remote_fetcher = _source_client(settings)
         for worker in background:  # the sweeper and webhook deliveries: tasks, never in a request's way
             await worker.start()
         # What start-up built (schema, policies, profile, modules) lives as long as the process: frozen,
@@ -420,6 +442,8 @@ def create_app(settings: Settings, *, engine: AsyncEngine | None = None, verifie
             for worker in background:
                 await worker.close()
             await gateway.imports.close()  # running jobs are handed back, for the next start
+            if isinstance(gateway.remote_fetcher, SourceClient):
+                await gateway.remote_fetcher.aclose()
             if sync is not None:
                 await sync.stop()
             if sources is not None:
@@ -461,6 +485,11 @@ def source_sync(engine: AsyncEngine, endpoint: GraphQLEndpoint, limits: dict):
         endpoint.schema = schema
 
     return SourceSync(engine, lambda: build_schema(**limits), install)
+def _source_client(settings: Settings) -> SourceClient:
+    """The worker's client of federated sources: pooled connections, a deadline and circuit per source."""
+    return SourceClient(SourceLimits(deadline_seconds=settings.source_deadline_seconds,
+                                     failures_to_open=settings.source_failures_to_open,
+                                     cool_down_seconds=settings.source_cool_down_seconds))
 
 
 def _background_workers(settings: Settings, gateway: Gateway) -> list:

@@ -9,6 +9,7 @@ no lone surrogate (which no database can store and no log can hash).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ class GraphQLParams:
     operation_name: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     extensions: dict[str, Any] = field(default_factory=dict)
+    body: bytes = b""  # a POST's body as sent: what a router's signature covers (domain/source_signing.py)
 
 
 def negotiate(accept: str | None) -> str:
@@ -142,6 +144,7 @@ async def read_params(request: Request, limit: int) -> GraphQLParams:
         if not isinstance(values, dict):
             raise HTTPRefusal(400, "BAD_REQUEST", f'the body is a JSON {_json_type(values)}; send an object '
                                                   f'{{"query": "...", "variables": {{...}}}}')
+        return dataclasses.replace(_checked(values), body=body)
     return _checked(values)
 
 

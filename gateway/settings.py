@@ -74,6 +74,13 @@ class Settings:
     webhook_delivery: bool = False
     webhook_max_attempts: int = 8
     webhook_retry_seconds: float = 30.0
+    # Federated sources (issue 18, gateway/source_client.py): each call's deadline (well under a client's),
+    # the consecutive failures that open a source's circuit, and the cool-down before a trial call.
+    source_deadline_seconds: float = 2.0
+    source_failures_to_open: int = 5
+    source_cool_down_seconds: float = 30.0
+    # When set, `_entities` answers only calls a router signed with it (domain/source_signing.py).
+    router_secret: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -138,4 +145,8 @@ class Settings:
             webhook_delivery=_bool(env.get("WEBHOOK_DELIVERY"), True),
             webhook_max_attempts=max(1, int(env.get("WEBHOOK_MAX_ATTEMPTS", "8"))),
             webhook_retry_seconds=max(0.1, float(env.get("WEBHOOK_RETRY_SECONDS", "30"))),
+            source_deadline_seconds=max(0.05, float(env.get("SOURCE_DEADLINE_SECONDS", "2"))),
+            source_failures_to_open=max(1, int(env.get("SOURCE_FAILURES_TO_OPEN", "5"))),
+            source_cool_down_seconds=max(0.1, float(env.get("SOURCE_COOL_DOWN_SECONDS", "30"))),
+            router_secret=env.get("CREDIT_GATEWAY_ROUTER_SECRET") or None,
         )

@@ -72,6 +72,10 @@ class RequestContext:
     # (catalogue item, subject kind) -> (class, whether the general pairs open it): remote fields'
     # decisions, made once per request (resolvers/remote_fields.py)
     remote_decisions: dict = field(default_factory=dict)
+    request_id: str | None = None  # the request's X-Request-Id, as its query-log entry keeps it; sent to sources
+    # Why this request may not call `_entities`: set when the deployment has a router secret and the
+    # call is not signed with it (schema/entities.py refuses then); None when it may.
+    router_refusal: str | None = None
     loaders: "Loaders" = None  # type: ignore[assignment]
     observed: Observed = field(default_factory=Observed)
     operation: Operation = field(default_factory=Operation)

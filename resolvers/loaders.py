@@ -164,6 +164,8 @@ class Loaders:
         # ids asked for by record(id) that exist but are outside the reader's scope: the query log
         # records them as refusals (SPEC 3.1), the answer shows them as not found
         self.refused_record_ids: set[int] = set()
+        # one loader per federated source the request asks (resolvers/remote_loader.py), by source name
+        self.remote: dict[str, DataLoader] = {}
 
     async def _fetch(self, statement, parameters: dict | None = None) -> Sequence[Row]:
         async with self.ctx.engine.connect() as connection:

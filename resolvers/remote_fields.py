@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from domain.enums import SubjectKind
 from resolvers.context import RequestContext
 from resolvers.errors import BadUserInput, Forbidden
+from resolvers.remote_loader import load_remote
 from resolvers.remote_sources import RemoteFieldError, RemoteWant
 
 
@@ -78,7 +79,7 @@ async def resolve_remote(context: RequestContext, source_name: str, field: str, 
     context.observed.subjects.add(subject_code)
     want = RemoteWant(source=source_name, code=subject_code, field=field, selection=selection)
     try:
-        return await _load(context, want)
+        return await load_remote(context, want)  # one call per source per request (resolvers/remote_loader.py)
     except RemoteFieldError as failure:
         raise remote_failure(failure.code, str(failure)) from None
 
@@ -86,19 +87,3 @@ async def resolve_remote(context: RequestContext, source_name: str, field: str, 
 def remote_failure(code: str, message: str) -> GraphQLError:
     """A source's failure as the client sees it: null at the field's path, with the code (issue 18)."""
     return GraphQLError(message, extensions={"code": code})
-
-
-async def _load(context: RequestContext, want: RemoteWant) -> Any:
-    """Through the fetch lane's batching loader (resolvers/remote_loader.py: one call per source per
-    request). Until that lane is merged, the request's fetcher is asked directly, one want a call."""
-    try:
-        from resolvers.remote_loader import load_remote  # type: ignore[import-not-found]
-    except ImportError:  # the fedfetch lane's module is not merged yet (coordinator: drop this fallback)
-        fetcher = context.remote_fetcher
-        if fetcher is None:
-            raise RemoteFieldError("SOURCE_UNAVAILABLE", f"no fetcher for source {want.source}") from None
-        [value] = await fetcher.fetch(context.remote_sources[want.source], [want], context)
-        if isinstance(value, RemoteFieldError):
-            raise value
-        return value
-    return await load_remote(context, want)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # Errors with one of these codes were written for the client; anything else is masked.
 CLIENT_ERROR_CODES = {"BAD_USER_INPUT", "FORBIDDEN", "PURPOSE_REQUIRED", "BAD_REQUEST", "NOT_FOUND",
+                      "UNAUTHENTICATED",  # an unsigned router call to _entities (schema/entities.py)
                       # a federated source's failure, at the remote field's path (issue 18)
                       "SOURCE_UNAVAILABLE", "SOURCE_TIMEOUT", "SOURCE_INVALID"}
 

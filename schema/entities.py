@@ -19,7 +19,7 @@ from strawberry.federation.schema_directives import Key
 from strawberry.types import Info
 
 from resolvers.entities import Reference, located, references
-from resolvers.errors import BadUserInput
+from resolvers.errors import BadUserInput, ClientError
 from schema.types import SubjectType
 
 ENTITY_TYPES = (SubjectType,)
@@ -44,10 +44,19 @@ async def _resolved(info: Info, reference: Reference) -> Any:
         raise located(reference.index, error) from None
 
 
+class RouterUnsigned(ClientError):
+    """A deployment with a router secret answers `_entities` only to calls its router signed."""
+
+    code = "UNAUTHENTICATED"
+
+
 class FederationEntities:
     """Mixed into the federation schema class: its `_entities` resolver, replacing strawberry's."""
 
     def entities_resolver(self, info: Info, representations: list[FederationAny]) -> list[FederationAny]:
+        if info.context.router_refusal is not None:  # CREDIT_GATEWAY_ROUTER_SECRET is set (gateway/app.py)
+            raise RouterUnsigned(f"_entities answers only calls signed by this deployment's router: "
+                                 f"{info.context.router_refusal}")
         resolved: list[Awaitable | Exception] = [
             _resolved(info, r) if isinstance(r, Reference) else r
             for r in references(info.context, representations, ENTITY_KEYS)

@@ -13,6 +13,34 @@ from pathlib import Path
 import httpx
 
 
+def stop(process: subprocess.Popen) -> str:
+    """Stop a server the test started (terminate, then kill after 10 s); what it printed."""
+    process.terminate()
+    try:
+        printed, _ = process.communicate(timeout=10)  # waits, and closes its output pipe
+    except subprocess.TimeoutExpired:
+        process.kill()
+        printed, _ = process.communicate()
+    return printed or ""
+
+
+def wait_until_ready(process: subprocess.Popen, ready, name: str, timeout: float) -> None:
+    """Poll `ready()` (an HTTP probe; its HTTP errors mean not yet) until it is true; raise, with what the
+    server printed, if it exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{process.stdout.read()}")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not answer in {timeout} s")
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,14 +109,9 @@ def running_gateway(data_dir: Path, *, env: dict[str, str] | None = None, timeou
             raise RuntimeError("gateway did not become ready in time")
         yield base
     finally:
-        process.terminate()
-        try:
-            printed, _ = process.communicate(timeout=10)  # waits, and closes its output pipe
-        except subprocess.TimeoutExpired:
-            process.kill()
-            printed, _ = process.communicate()
+        printed = stop(process)
         if output is not None:
-            output.append(printed or "")
+            output.append(printed)
 
 
 def served_token(data_dir: Path, *, user: str, department: str | None, roles: tuple[str, ...]) -> str:

@@ -1,0 +1,1 @@
+"""Demonstration companions of the gateway: a department's live source (licensing_source)."""
