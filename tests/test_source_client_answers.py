@@ -161,27 +161,3 @@ async def test_a_cancelled_trial_call_does_not_hold_the_circuit_half_open():
     values = await client.fetch(SOURCE, wants(), context)  # the next call is the trial, and closes the circuit
     assert codes_of(values) == ["ok"] * 4 and client.health()["court"]["state"] == "closed"
     await client.aclose()
-
-
-async def test_operators_see_each_sources_health_at_sources(engine):
-    """GET /sources: the worker's circuits, for the credit centre's operators only; /readyz is unaffected."""
-    from tests.conftest import app_for, make_token
-
-    app = app_for(engine)
-    gateway = app.state.gateway
-    gateway.source_client = SourceClient(SourceLimits(failures_to_open=1),
-                                         transport=httpx.MockTransport(lambda r: httpx.Response(503)))
-    await gateway.source_client.fetch(SOURCE, wants(), RequestContext(engine=None))  # type: ignore[arg-type]
-    operator = make_token(user="op", department="XYZX", roles=["operator"])
-    officer = make_token(user="of", department="FY", roles=["officer"])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway") as client:
-        answer = await client.get("/sources", headers={"Authorization": f"Bearer {operator}"})
-        assert answer.status_code == 200
-        health = answer.json()["sources"]["court"]
-        assert health["state"] == "open" and health["lastError"] == "answered HTTP 503"
-        assert isinstance(health["lastLatencyMs"], float)
-        refused = await client.get("/sources", headers={"Authorization": f"Bearer {officer}"})
-        assert refused.status_code == 403 and refused.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-        assert (await client.get("/sources")).status_code == 401
-        assert (await client.get("/readyz")).status_code == 200
-    await gateway.source_client.aclose()
