@@ -62,3 +62,15 @@ async def test_a_class_grantee_files_on_every_record_of_the_class(engine):
         await _grant(client, subject, "ge-agent-class", {"classes": ["SHARED"]}, "SQ-GE-2")
         by_grantee = payload(await _file(client, honoured, "ge-agent-class", "SQ-GE-2"), "fileObjection")
         assert by_grantee["errors"] == [] and by_grantee["case"]["state"] == "FILED"
+
+
+async def test_a_grantee_of_a_class_and_an_item_files_on_that_items_records_of_another_class(engine):
+    """The item's records of the granted class are covered by the class; its records of other classes
+    by the item (a person's penalty is SHARED, an organisation's PUBLIC)."""
+    serial = 3
+    async with await on(engine, DAY) as client:
+        fined = await submit(client, penalty(_org(serial), 900 + serial, "2026-10-21"), SCJG)
+        await _grant(client, _org(serial), "ge-agent-both", {"classes": ["SHARED"],
+                                                             "catalogueItems": ["HC-13-6-PENALTY"]}, "SQ-GE-3")
+        by_grantee = payload(await _file(client, fined, "ge-agent-both", "SQ-GE-3"), "fileObjection")
+        assert by_grantee["errors"] == [] and by_grantee["case"]["state"] == "FILED"
