@@ -664,3 +664,32 @@ def test_which_case_a_basis_names(basis, case):
            "global-of-case-20-digits": global_id(NodeKind.CASE, "00000000000000000005"),
            "global-of-case-not-a-number": global_id(NodeKind.CASE, "5a")}
     assert case_named(ids.get(basis, basis)) == case
+
+
+async def test_a_users_cached_grants_are_those_of_its_department_of_the_moment(client):
+    """Mutant access.py: the grant cache's key without the department. A grant to a department opens
+    records to its officers; the same user name under another department's token gets none of it,
+    however recently the first token's grants were cached."""
+    from tests.test_authorization_reasons import P_SELF, REVOKE
+
+    records = "query($c: ID!){ subject(code: $c){ records(first: 100){ totalCount } } }"
+    user = "k-moved-officer"
+
+    async def visible(department: str) -> int:
+        body = await graphql(client, records, {"c": w.PERSON_P}, purpose="licensing", basis="SQ-K-MOVED",
+                             token=make_token(user=user, department=department, roles=["officer"]))
+        assert "errors" not in body or all(e["extensions"]["code"] == "PURPOSE_REQUIRED" for e in body["errors"]), body
+        return body["data"]["subject"]["records"]["totalCount"] if body["data"]["subject"] else 0
+
+    before = {d: await visible(d) for d in ("SCJG", "GAJ")}
+    start, end = _window()
+    body = await graphql(client, GRANT, {"grantee": {"department": "SCJG"}, "scope": {"classes": ["AUTHORIZED"]},
+                                         "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-MOVED"},
+                         token=P_SELF)
+    granted = body["data"]["grantAuthorization"]["authorization"]["id"]
+    try:
+        assert await visible("SCJG") > before["SCJG"]  # the department's grants, now cached
+        assert await visible("GAJ") == before["GAJ"]
+    finally:
+        revoked = await graphql(client, REVOKE, {"id": granted}, token=P_SELF)
+        assert revoked["data"]["revokeAuthorization"]["errors"] == [], revoked
