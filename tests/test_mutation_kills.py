@@ -667,9 +667,10 @@ def test_which_case_a_basis_names(basis, case):
 
 
 async def test_a_users_cached_grants_are_those_of_its_department_of_the_moment(client):
-    """Mutant access.py: the grant cache's key without the department. A grant to a department opens
-    records to its officers; the same user name under another department's token gets none of it,
-    however recently the first token's grants were cached."""
+    """A grant to a department opens records to its officers; the same user name under another
+    department's token gets none of it, however recently the first token's grants were cached. (Meant
+    for the mutant that drops the department from the grant cache's key, access.py:227, which it does
+    not kill yet: tests/MUTATION.md, fourth session.)"""
     from tests.test_authorization_reasons import P_SELF, REVOKE
 
     records = "query($c: ID!){ subject(code: $c){ records(first: 100){ totalCount } } }"
