@@ -54,10 +54,55 @@ class Mutant:
     line: int
     change: str  # "before -> after", as the survivor list and MUTATION.md show it
     end_line: int = 0  # the changed node's last line (test selection)
+    code: str = ""  # the text of the changed node's first line, stripped: what an equivalent is keyed by
+    nth: int = 1  # which line of the module with that text (identical lines: `return not_found(record_id)`)
 
     @property
     def key(self) -> str:
         return f"{self.line}: {self.change}"
+
+    def entry(self) -> str:
+        """This mutant as an `equivalent` entry of tests/mutation_targets.toml (a TOML inline table;
+        JSON's string escapes are TOML's basic-string escapes)."""
+        nth = f", nth = {self.nth}" if self.nth > 1 else ""
+        return (f"{{ line = {self.line}, code = {json.dumps(self.code, ensure_ascii=False)}{nth}, "
+                f"change = {json.dumps(self.change, ensure_ascii=False)}, why = \"\" }}")
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A survivor judged equivalent. Keyed by what does not move when lines are added above it: the
+    source line's text (the `nth` line with that text, for identical lines) and the change; `line` is
+    where it was when judged, for the reader and the stale-entry message only."""
+
+    code: str
+    change: str
+    line: int
+    nth: int = 1
+    why: str = ""
+
+    @classmethod
+    def parse(cls, module: str, entry) -> "Equivalent":
+        if not isinstance(entry, dict) or not {"code", "change", "line"} <= entry.keys():
+            raise SystemExit(f"{module}: equivalent entry {entry!r} must be a table with code, change and line "
+                             "(print them with --list); entries keyed by line alone went stale when lines moved")
+        return cls(" ".join(entry["code"].split()), entry["change"], int(entry["line"]), int(entry.get("nth", 1)),
+                   entry.get("why", ""))
+
+
+def judged(mutants: list[Mutant], entries: list[Equivalent]) -> tuple[dict[int, Equivalent], list[Equivalent]]:
+    """({mutant index: its equivalent entry}, entries that match no mutant). An entry matches every mutant
+    with its change on the nth line with its text (a line may hold the same change twice, e.g. two
+    `False`s), wherever that line has moved. A stale entry is reported, never silently dropped: the
+    code it judged has changed, so it must be judged again."""
+    matched: dict[int, Equivalent] = {}
+    stale = []
+    for entry in entries:
+        hits = [m for m in mutants if (m.code, m.nth, m.change) == (entry.code, entry.nth, entry.change)]
+        matched.update((m.index, entry) for m in hits)
+        if not hits:
+            stale.append(entry)
+    return matched, stale
 
 
 def _snippet(node: ast.AST) -> str:
@@ -161,6 +206,7 @@ def _sites(tree: ast.Module):
 def mutants_of(source: str) -> list[tuple[Mutant, ast.Module]]:
     """Every mutant of a module's source, each with its mutated tree (locations kept for tracebacks)."""
     tree = ast.parse(source)
+    lines = source.splitlines()
     found = []
     for parent, field, index, node in _sites(tree):
         for replacement in _mutations(node):
@@ -181,7 +227,10 @@ def mutants_of(source: str) -> list[tuple[Mutant, ast.Module]]:
             setattr(parent, field, node)
         else:
             getattr(parent, field)[index] = node
-        result.append((Mutant(n, node.lineno, change, getattr(node, "end_lineno", None) or node.lineno), mutated))
+        code = " ".join(lines[node.lineno - 1].split())
+        nth = sum(1 for before in lines[:node.lineno - 1] if " ".join(before.split()) == code) + 1
+        result.append((Mutant(n, node.lineno, change, getattr(node, "end_lineno", None) or node.lineno, code, nth),
+                       mutated))
     return result
 
 
@@ -240,8 +289,10 @@ class _LineRecorder:
         if sys.gettrace() is None or getattr(sys.gettrace(), "__self__", None) is not self:
             sys.settrace(self._global)
 
-    def pytest_collection_modifyitems(self, session, config, items):
-        self.order = [item.nodeid for item in items]
+    def pytest_collection_finish(self, session):
+        # after every plugin's pytest_collection_modifyitems: `-k "not postgresql"` has deselected the
+        # PostgreSQL cases (seen here before it, they made a survivor's second run select no test)
+        self.order = [item.nodeid for item in session.items]
 
 
 def _pytest_args(target: dict, basetemp: str, selected: list[str] | None = None) -> list[str]:
@@ -303,15 +354,21 @@ def _reap(pid: int, deadline: float) -> tuple[int | None, float]:
         time.sleep(0.05)
 
 
-def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mutant], int]:
+def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mutant], int, int]:
     """(killed, total, survivors, equivalent survivors, killed by timeout) for one module. A timeout
     counts as killed (a mutant that loops forever is caught), and is printed so a reader can tell a
     mutant that hangs from one that only met a busy machine."""
     path = ROOT / target["path"]
     module_name = target["path"].removesuffix(".py").replace("/", ".")
     source = path.read_text()
-    mutants = [m for m in mutants_of(source) if not target.get("lines") or m[0].line in target["lines"]]
-    equivalent = set(target.get("equivalent", []))
+    every = mutants_of(source)
+    matched, stale = judged([m for m, _ in every],
+                            [Equivalent.parse(target["path"], e) for e in target.get("equivalent", [])])
+    for entry in stale:
+        print(f"  stale equivalent {target['path']} (line {entry.line} was `{entry.code}`): {entry.change}: "
+              "no mutant matches it now; judge the line again", flush=True)
+    mutants = [(m, tree) for m, tree in every if not target.get("lines") or m.line in target["lines"]]
+    equivalent = {m.index for m, _ in mutants if m.index in matched}
 
     started = time.monotonic()
     record = Path(tempfile.mkstemp(prefix="mutation-lines-", suffix=".json")[1])
@@ -369,7 +426,7 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
             else:
                 rc = os.waitstatus_to_exitcode(status)
             del running[pid]
-            if rc == 0 and not whole and mutant.key not in equivalent and the_rest(mutant):
+            if rc == 0 and not whole and mutant.index not in equivalent and the_rest(mutant):
                 pending.insert(0, (mutant, tree, True))
                 continue
             finished += 1
@@ -386,9 +443,9 @@ def run_module(target: dict, jobs: int) -> tuple[int, int, list[Mutant], list[Mu
     survivors.sort(key=lambda m: m.index)
     if os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql") and target.get("k") != "postgresql":
         killed += _retry_on_postgresql(target, module_name, path, mutants,
-                                       [m for m in survivors if m.key not in equivalent], survivors, tests_for)
-    listed = [m for m in survivors if m.key in equivalent]
-    return killed, len(mutants), [m for m in survivors if m.key not in equivalent], listed, timeouts
+                                       [m for m in survivors if m.index not in equivalent], survivors, tests_for)
+    listed = [m for m in survivors if m.index in equivalent]
+    return killed, len(mutants), [m for m in survivors if m.index not in equivalent], listed, timeouts, len(stale)
 
 
 def _retry_on_postgresql(target: dict, module_name: str, path: Path, mutants: list, retry: list[Mutant],
@@ -440,10 +497,16 @@ def main(argv: list[str] | None = None) -> int:
             target["k"] = "postgresql"
         if options.tests:
             target["tests"] = options.tests
-    if options.list:
+    if options.list:  # each mutant with its entry for `equivalent`, and the stale entries
         for target in targets:
-            for mutant, _ in mutants_of((ROOT / target["path"]).read_text()):
-                print(f"{target['path']}:{mutant.line}  {mutant.change}")
+            mutants = [m for m, _ in mutants_of((ROOT / target["path"]).read_text())]
+            matched, stale = judged(mutants, [Equivalent.parse(target["path"], e) for e in target.get("equivalent", [])])
+            for mutant in mutants:
+                if not options.line or mutant.line in options.line:
+                    mark = "  (judged equivalent)" if mutant.index in matched else ""
+                    print(f"{target['path']}:{mutant.line}  {mutant.change}{mark}\n    {mutant.entry()}")
+            for entry in stale:
+                print(f"{target['path']}: stale equivalent (line {entry.line}, `{entry.code}`): {entry.change}")
         return 0
 
     import pytest  # noqa: F401 -- imported once here, so every forked child starts warm
@@ -453,15 +516,19 @@ def main(argv: list[str] | None = None) -> int:
     for target in targets:
         began = time.monotonic()
         print(f"{target['path']}: running its mutants against {', '.join(target['tests'])}", flush=True)
-        killed, total, survivors, equivalent, timeouts = run_module(target, options.jobs)
+        killed, total, survivors, equivalent, timeouts, stale = run_module(target, options.jobs)
         scored = total - len(equivalent)
         rate = 100.0 * killed / scored if scored else 100.0
-        failed |= rate < target.get("goal", 90)
+        failed |= rate < target.get("goal", 90) or stale > 0
         rows.append((target["path"], total, killed, len(equivalent), len(survivors), rate, time.monotonic() - began))
         print(f"{target['path']}: {killed}/{total - len(equivalent)} killed ({rate:.1f}%; {timeouts} by timeout), "
               f"{len(equivalent)} equivalent, {len(survivors)} survived, {rows[-1][-1]:.0f}s", flush=True)
         for mutant in equivalent:
             print(f"  equivalent {target['path']}:{mutant.line}  {mutant.change}")
+        for mutant in survivors:  # ready to paste under `equivalent` once judged (with its reason)
+            print(f"  survivor entry: {mutant.entry()}")
+        if stale:
+            print(f"  {stale} stale equivalent entr{'y' if stale == 1 else 'ies'}: see above")
 
     print(f"\n{'module':32} {'mutants':>7} {'killed':>6} {'equiv':>5} {'surv':>5} {'rate':>7} {'time':>6}")
     for path, total, killed, equiv, surv, rate, took in rows:

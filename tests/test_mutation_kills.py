@@ -313,6 +313,31 @@ async def test_a_permit_covering_one_item_names_what_it_does_not_cover(engine, c
                        f"{len(shown) - 10} more: those records were withheld (HC-23, XZ-18)"], notices
 
 
+@pytest.mark.parametrize("covered, cut", [(4, True), (5, False)])
+async def test_a_permit_leaving_exactly_eleven_or_ten_entries_uncovered(engine, client, covered, cut):
+    """Mutants of _pair_list's cut (`> 10` -> `>= 10`, 10 -> 11): eleven entries are cut to ten and "1
+    more"; ten are named in full. STHJ's permit-only pairs are 15 SHARED items: a permit of 4 or 5 of
+    them leaves 11 or 10."""
+    from domain.catalogue import load_profile
+    from policies.storage import policy_engine
+
+    policies = policy_engine(load_profile("huancui"))
+    needs = policies.allowed_pairs("officer", "STHJ", "permit") - policies.allowed_pairs("officer", "STHJ", "declared")
+    assert {c for c, _ in needs} == {"SHARED"} and len(needs) == 15
+    items = sorted(i for _, i in needs)
+    left = [f"SHARED/{i}" for i in items[covered:]]
+    number = f"K-CUT-{covered}"
+    await permits.ensure(client, number, "STHJ", [], items[:covered])
+    body = await graphql(client, "query($c: [ID!]!){ subjects(codes: $c){ records(first: 1){ totalCount } } }",
+                         {"c": [w.ORG_A]}, token=make_token(user=f"k-cut-{covered}", department="STHJ", roles=["officer"]),
+                         purpose="licensing", basis=number)
+    notices = [e["message"] for e in body["errors"] if e["extensions"]["code"] == "PURPOSE_REQUIRED"]
+    named = f"{', '.join(left[:10])} and 1 more" if cut else ", ".join(left)
+    assert len(left) == (11 if cut else 10)
+    assert notices == [f"query permit {number} does not cover class or item {named}: those records were withheld "
+                       "(HC-23, XZ-18)"], notices
+
+
 async def test_a_grantee_explanation_names_its_authorisation(client):
     """Mutant access.py role="grantee" -> "": a grantee's right no longer explained as a grantee's."""
     start, end = _window()
@@ -639,3 +664,33 @@ def test_which_case_a_basis_names(basis, case):
            "global-of-case-20-digits": global_id(NodeKind.CASE, "00000000000000000005"),
            "global-of-case-not-a-number": global_id(NodeKind.CASE, "5a")}
     assert case_named(ids.get(basis, basis)) == case
+
+
+async def test_a_users_cached_grants_are_those_of_its_department_of_the_moment(client):
+    """A grant to a department opens records to its officers; the same user name under another
+    department's token gets none of it, however recently the first token's grants were cached. (Meant
+    for the mutant that drops the department from the grant cache's key, access.py:227, which it does
+    not kill yet: tests/MUTATION.md, fourth session.)"""
+    from tests.test_authorization_reasons import P_SELF, REVOKE
+
+    records = "query($c: ID!){ subject(code: $c){ records(first: 100){ totalCount } } }"
+    user = "k-moved-officer"
+
+    async def visible(department: str) -> int:
+        body = await graphql(client, records, {"c": w.PERSON_P}, purpose="licensing", basis="SQ-K-MOVED",
+                             token=make_token(user=user, department=department, roles=["officer"]))
+        assert "errors" not in body or all(e["extensions"]["code"] == "PURPOSE_REQUIRED" for e in body["errors"]), body
+        return body["data"]["subject"]["records"]["totalCount"] if body["data"]["subject"] else 0
+
+    before = {d: await visible(d) for d in ("SCJG", "GAJ")}
+    start, end = _window()
+    body = await graphql(client, GRANT, {"grantee": {"department": "SCJG"}, "scope": {"classes": ["AUTHORIZED"]},
+                                         "purpose": "LICENSING", "from": start, "until": end, "ref": "SQ-K-MOVED"},
+                         token=P_SELF)
+    granted = body["data"]["grantAuthorization"]["authorization"]["id"]
+    try:
+        assert await visible("SCJG") > before["SCJG"]  # the department's grants, now cached
+        assert await visible("GAJ") == before["GAJ"]
+    finally:
+        revoked = await graphql(client, REVOKE, {"id": granted}, token=P_SELF)
+        assert revoked["data"]["revokeAuthorization"]["errors"] == [], revoked

@@ -6,9 +6,12 @@ the executor that signs checkpoints). A line recorded for no test would be run a
 from __future__ import annotations
 
 import importlib.util
+import tomllib
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from tests.mutation import _LineRecorder
 
@@ -35,3 +38,36 @@ def test_the_line_recorder_follows_threads_and_executors(tmp_path):
     assert {line: tests for line, tests in recorder.lines.items() if line in (2, 3, 7, 8)} == {
         2: {"tests/x.py::test_one"}, 3: {"tests/x.py::test_one"}, 7: {"tests/x.py::test_one"},
         8: {"tests/x.py::test_one"}}
+
+
+def test_an_equivalent_follows_its_line_when_lines_move_and_a_changed_line_is_reported_stale():
+    from tests.mutation import Equivalent, judged, mutants_of
+
+    before = ("def explain(record, policies):\n"
+              "    if policies is None:\n"
+              "        return not_found(record)\n"
+              "    if record is None:\n"
+              "        return not_found(record)\n"
+              "    return True\n")
+    mutants = [m for m, _ in mutants_of(before)]
+    second = next(m for m in mutants if m.line == 5 and m.change.endswith("-> return None"))
+    assert (second.code, second.nth) == ("return not_found(record)", 2)
+    entry = Equivalent.parse("probe.py", tomllib.loads(f"e = [{second.entry()}]")["e"][0])
+
+    # three lines added above: the same mutant, by its text and which of the identical lines it is
+    after = "import os\n\n\n" + before
+    moved = [m for m, _ in mutants_of(after)]
+    matched, stale = judged(moved, [entry])
+    assert [(m.line, m.change) for m in moved if m.index in matched] == [(8, second.change)] and not stale
+
+    # the judged line changed: the entry matches nothing and is reported, not silently dropped
+    edited = [m for m, _ in mutants_of(after.replace("return not_found(record)\n    return", "return None\n    return"))]
+    matched, stale = judged(edited, [entry])
+    assert not matched and stale == [entry]
+
+
+def test_an_equivalent_keyed_by_line_alone_is_refused_with_how_to_rekey_it():
+    from tests.mutation import Equivalent
+
+    with pytest.raises(SystemExit, match="code, change and line"):
+        Equivalent.parse("probe.py", "217: False -> True")
