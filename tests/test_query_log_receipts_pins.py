@@ -19,7 +19,7 @@ from domain.principal import Principal
 from gateway.query_log import QueryLogWriter, build_entry
 from resolvers.context import Operation
 from store.bootstrap import initialise
-from store.chain import QUERY_LOG
+from store.chain import QUERY_LOG, logged_subject
 from store.engine import create_engine
 from store.log_archive import verify_stored
 from store.models import CreditCheckReceipt
@@ -93,5 +93,31 @@ async def test_receipt_rows_name_their_entry_and_verify_log_names_an_edit_of_rec
         await set_column(engine, QUERY_LOG, seq["r-none"], "receipts", [_receipt(9)])
         status, out = await cli(monkeypatch, url, tmp_path / "no-checkpoints", "verify-log")
         assert status == 1 and f"query_log: FAULT EDITED at entry {seq['r-none']}:" in out, out
+    finally:
+        await engine.dispose()
+
+
+async def test_a_residents_receipt_keeps_the_id_masked_in_the_entry_and_whole_in_the_receipts_index(
+        backend, tmp_path):
+    """The entry is what supervisors read: a resident ID in it is masked like its `subjects` (SPEC 3.1);
+    the receipts index, like the per-subject index, keeps the whole code so the subject may verify."""
+    person = "110101199003070012"
+    url = await scratch_url(backend, tmp_path, "receipt_mask")
+    engine = create_engine(url)
+    try:
+        await initialise(engine, "huancui")
+        writer = QueryLogWriter(engine)
+        receipt = {**_receipt(7), "code": person}
+        built = _built("r-person", [receipt])
+        assert built["receipts"][0]["code"] == logged_subject(person) != person
+        try:
+            await writer.append(built, "{ creditCheck }", [person], {receipt["receipt"]: person})
+        finally:
+            await writer.close()
+        async with engine.connect() as connection:
+            row = (await connection.execute(select(CreditCheckReceipt.__table__))).one()
+            logged = (await connection.execute(select(QUERY_LOG.c.receipts))).scalar_one()
+        assert row.subject_code == person
+        assert logged == [{**receipt, "code": logged_subject(person)}] and person not in str(logged)
     finally:
         await engine.dispose()
