@@ -205,3 +205,40 @@ async def test_a_refused_readers_subjects_never_reach_the_source(backend, tmp_pa
         assert (stored.version, changed) == (1, False)
     finally:
         await engine.dispose()
+
+
+SEARCH_JOINED = '{ searchSubjects(name: "有限公司", first: 5) { code name records(first: 2) { totalCount } ' \
+                'licences { number kind status validUntil } } }'
+
+
+def test_serve_with_the_demo_source_answers_a_joined_query_and_stops_it(tmp_path):
+    """`credit-gateway serve --demo-source PORT` (what `make serve` runs): the demo source starts beside the
+    gateway, is admitted on first start, GraphiQL's first query joins it; stopping the gateway stops it;
+    a later start on a busy port still serves, the source's fields then SOURCE_UNAVAILABLE."""
+    import socket
+
+    from tests.server import free_port, running_gateway
+
+    source_port = free_port()
+    printed: list[str] = []
+    with running_gateway(tmp_path, args=("--demo-source", str(source_port)), output=printed) as base:
+        body = httpx.post(f"{base}/graphql", json={"query": SEARCH_JOINED}, timeout=30).json()
+        assert "errors" not in body, body
+        subjects = body["data"]["searchSubjects"]
+        assert len(subjects) == 5 and all(s["licences"] is not None for s in subjects)
+        assert any(s["licences"] for s in subjects) and all(s["records"]["totalCount"] >= 0 for s in subjects)
+        page = httpx.get(f"{base}/graphql", headers={"Accept": "text/html"}, timeout=10).text
+        assert "licences { number kind status validUntil }" in page
+    assert f"demo source licensing admitted at http://127.0.0.1:{source_port}/graphql" in printed[0]
+    assert (tmp_path / "licensing-source.key").exists()
+    with pytest.raises(httpx.HTTPError):  # stopped with the gateway
+        httpx.get(f"http://127.0.0.1:{source_port}/", timeout=1)
+
+    with socket.socket() as squatter:  # the port taken (bound, nothing answers): the gateway serves all the same
+        squatter.bind(("127.0.0.1", source_port))
+        with running_gateway(tmp_path, args=("--demo-source", str(source_port)), output=printed) as base:
+            body = httpx.post(f"{base}/graphql", json={"query": SEARCH_JOINED}, timeout=30).json()
+    subjects = body["data"]["searchSubjects"]
+    assert len(subjects) == 5 and all(s["name"] and s["licences"] is None for s in subjects)
+    assert {e["extensions"]["code"] for e in body["errors"]} == {"SOURCE_UNAVAILABLE"}
+    assert f"port {source_port} is in use" in printed[1]
