@@ -242,3 +242,25 @@ def test_serve_with_the_demo_source_answers_a_joined_query_and_stops_it(tmp_path
     assert len(subjects) == 5 and all(s["name"] and s["licences"] is None for s in subjects)
     assert {e["extensions"]["code"] for e in body["errors"]} == {"SOURCE_UNAVAILABLE"}
     assert f"port {source_port} is in use" in printed[1]
+
+
+def test_the_command_line_admits_a_source_that_answers_only_signed_calls(tmp_path, fake, monkeypatch, capsys):
+    """`sources add … --key-file F`: the department's key (the source already checks it), the SDL call signed."""
+    from gateway.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("CREDIT_DATA_DIR", str(tmp_path))
+    key_file = tmp_path / "licensing.key"
+    key_file.write_text("wrong-key-0123456789abcdef\n")
+    assert main(["sources", "add", "licensing", fake.url, "--item", PUBLIC_ITEM, "--key-file", str(key_file)]) == 2
+    assert "HTTP 401" in capsys.readouterr().err  # signed with another key: the source refused
+    assert main(["sources", "add", "licensing", fake.url, "--item", PUBLIC_ITEM]) == 2  # unsigned: refused too
+    capsys.readouterr()
+    key_file.write_text(KEY + "\n")
+    assert main(["sources", "add", "licensing", fake.url, "--item", PUBLIC_ITEM, "--key-file", str(key_file)]) == 0
+    printed = capsys.readouterr().out
+    assert "source licensing admitted, version 1" in printed and "signing key" not in printed
+    assert main(["sources", "refresh", "licensing"]) == 0  # signed with the admitted key
+    assert "unchanged, version 1" in capsys.readouterr().out
+    assert main(["sources", "add", "other", fake.url, "--item", PUBLIC_ITEM, "--key-file", str(tmp_path / "no")]) == 2
+    assert "cannot read the key file" in capsys.readouterr().err
