@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+from typing import NewType
 
 import strawberry
+from strawberry.schema.config import StrawberryConfig
 
 from domain.identifiers import reads_as_resident_id
 
@@ -35,8 +37,9 @@ class LicenceStatus(enum.Enum):
 
 # A calendar day, named for this source: the gateway serves its own `Date`, and admission refuses a source's
 # type of a name the gateway already serves (README, Federated sources), so the bureau's days have their own.
-LicensingDate = strawberry.scalar(
-    dt.date, name="LicensingDate", serialize=dt.date.isoformat, parse_value=dt.date.fromisoformat,
+LicensingDate = NewType("LicensingDate", dt.date)
+_LICENSING_DATE = strawberry.scalar(
+    name="LicensingDate", serialize=dt.date.isoformat, parse_value=dt.date.fromisoformat,
     description="A calendar day in the licensing bureau's register, ISO 8601 (YYYY-MM-DD), Asia/Shanghai.")
 
 
@@ -93,4 +96,5 @@ class Subject:
         return cls(code=code)
 
 
-schema = strawberry.federation.Schema(types=[Subject], federation_version="2.3")
+schema = strawberry.federation.Schema(types=[Subject], federation_version="2.3",
+                                     config=StrawberryConfig(scalar_map={LicensingDate: _LICENSING_DATE}))
