@@ -18,8 +18,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The gateway on :8000 and, beside it, the demo licensing source on :8001 (admitted on first start, stopped
+# with the gateway): GraphiQL's first query joins stored records with its live licences. DEMO_SOURCE= turns it off.
+DEMO_SOURCE ?= 8001
 serve: $(VENV)/.installed
-	$(BIN)/credit-gateway serve
+	$(BIN)/credit-gateway serve $(if $(DEMO_SOURCE),--demo-source $(DEMO_SOURCE))
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

@@ -23,6 +23,6 @@ asyncio.run(import_floor.main([]))
 print("== refusing hostile documents (issue 10) ==")
 asyncio.run(hostile_documents.main())
 
-print("== issues 14 and 17: every goal, one table (goal 5 imports 100,000 rows through POST /import; goal 7 "
-      "is creditCheck) ==")
+print("== issues 14, 17 and 18: every goal, one table (goal 5 imports 100,000 rows through POST /import; goal 7 "
+      "is creditCheck, goal 8 a joined query with a live source) ==")
 sys.exit(goals.main([]))

@@ -1,4 +1,4 @@
-"""Issue 14's goals (and issue 17's, goal 7) in one table: goal, target, what this run measured, met or not.
+"""Issue 14's goals (and issue 17's, goal 7; issue 18's, goal 8) in one table: goal, target, what this run measured, met or not.
 
 Each load goal runs a real `credit-gateway serve` (uvicorn, uvloop) on the benchmark data of
 `bench/common.py` (100 organisations x 10 records, PUBLIC and SHARED, an officer reading under a
@@ -372,6 +372,76 @@ def goal_7(url: str, folder: Path, rounds: int = 200) -> list[Row]:
     return rows
 
 
+JOINED_SUFFIX = " licences { number kind issuedOn validUntil status } } }"
+SOURCE_ALONE = ('query($r: [_Any!]!) { _entities(representations: $r) { ... on Subject { code '
+                'licences { number kind issuedOn validUntil status } } } }')
+
+
+def goal_8(url: str, folder: Path, rounds: int = 200) -> list[Row]:
+    """Issue 18: the officer's list of 10 subjects' stored records (10 each) joined with one live source
+    (the demo licensing source, a uvicorn subprocess, admitted) against the same list stored-only, and
+    the source's own latency for those 10 subjects (a signed `_entities` call straight to it); all three
+    interleaved, one request at a time, p50."""
+    from domain.catalogue import load_profile
+    from domain.source_signing import signed_headers
+    from resolvers.sources import admit_source
+    from schema.remote_fields import gateway_names
+    from tests.fake_source import running_source
+
+    async def seeded():
+        engine, codes = await seeded_engine(url, subjects=10, per_subject=10)
+        await engine.dispose()
+        return codes
+    codes = asyncio.run(seeded())
+    key = "bench-licensing-source-key-0123456789"
+    key_file = folder / "licensing-source.key"
+    key_file.write_text(key)
+    stored = {"query": LIST_QUERY, "variables": {"codes": codes}}
+    joined = {"query": LIST_QUERY.rstrip().removesuffix("}").rstrip().removesuffix("}") + JOINED_SUFFIX,
+              "variables": {"codes": codes}}
+    alone = json.dumps({"query": SOURCE_ALONE,
+                        "variables": {"r": [{"__typename": "Subject", "code": c} for c in codes]}}).encode()
+
+    async def admit(source_url: str):
+        from store.engine import create_engine
+
+        engine = create_engine(url)
+        try:
+            await admit_source(engine, load_profile("huancui"), gateway_names(), name="licensing", url=source_url,
+                               items=["HC-10-2-LICENCE"], user="bench", signing_key=key)
+        finally:
+            await engine.dispose()
+
+    with running_source("demo.licensing_source", ["--key-file", str(key_file)]) as source:
+        asyncio.run(admit(f"{source}/graphql"))
+        with running_gateway(folder / "data8", env=_server_env(url)) as base, \
+                httpx.Client(base_url=base, timeout=60) as client, httpx.Client(timeout=60) as direct:
+            headers = officer_headers(folder / "data8")
+            body = client.post("/graphql", json=joined, headers=headers).json()
+            assert "errors" not in body and all(s["licences"] is not None for s in body["data"]["subjects"]), body
+            times: dict[str, list[float]] = {"stored": [], "joined": [], "source": []}
+            for i in range(20 + rounds):
+                for name, payload in (("stored", stored), ("joined", joined)):
+                    started = time.perf_counter()
+                    response = client.post("/graphql", json=payload, headers=headers)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    assert response.status_code == 200 and "errors" not in response.json(), response.text[:300]
+                    if i >= 20:
+                        times[name].append(elapsed)
+                started = time.perf_counter()
+                response = direct.post(f"{source}/graphql", content=alone, headers={
+                    "Content-Type": "application/json", **signed_headers(key, time.time(), "POST", "/graphql", alone)})
+                elapsed = (time.perf_counter() - started) * 1000
+                assert response.status_code == 200, response.text[:300]
+                if i >= 20:
+                    times["source"].append(elapsed)
+    stored_p50, joined_p50, source_p50 = (statistics.median(times[k]) for k in ("stored", "joined", "source"))
+    bound = 1.5 * stored_p50 + source_p50
+    return [Row("8 10 subjects' records joined with one live source / (1.5 × stored-only + the source alone) (SQLite)",
+                "≤ 1", f"{joined_p50 / bound:.2f} ({joined_p50:.1f} ms vs 1.5 × {stored_p50:.1f} + {source_p50:.1f} "
+                f"ms p50)", joined_p50 <= bound)]
+
+
 async def _organisations(url: str, n: int) -> list[str]:
     from sqlalchemy import select
 
@@ -393,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch PostgreSQL database, dropped and created (default: BENCH_DATABASE_URL)")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each load run")
     parser.add_argument("--requests", type=int, default=100_000, help="goal 6: mixed requests in all")
-    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="goals to run, e.g. 1,2")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7,8", help="goals to run, e.g. 1,2")
     parser.add_argument("--scale-subjects", type=int, default=1_000_000, help="goal 4: subjects of the big set")
     parser.add_argument("--scale-records", type=int, default=10_000_000, help="goal 4: records of the big set")
     args = parser.parse_args(argv)
@@ -427,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += goal_6(sqlite, args.requests)
         if "7" in only:
             rows += goal_7(f"sqlite+aiosqlite:///{folder / 'goal7.sqlite3'}", folder)
+        if "8" in only:
+            rows += goal_8(f"sqlite+aiosqlite:///{folder / 'goal8.sqlite3'}", folder)
     load_now = os.getloadavg()[0]
     print(f"\n{os.cpu_count()} cores, load {load_now:.1f}, {'wrk' if shutil.which('wrk') else 'Python client'}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}\n")

@@ -33,7 +33,7 @@ from domain.clock import Clock, jurisdiction_day, utc_now
 from domain.source_signing import SignatureRefused, verify as verify_signature
 from domain.principal import Principal
 from gateway.disconnects import DisconnectsLogged, client_gone, log_gone
-from gateway.graphiql import graphiql_response, static_files_app
+from gateway.graphiql import default_query_for, graphiql_response, static_files_app
 from gateway.log_checkpoints import LogCheckpoints
 from gateway.identity import AuthenticationError, TokenVerifier, authentication_error_response
 from gateway.proxies import forwarded_headers_middleware
@@ -120,7 +120,7 @@ class GraphQLEndpoint:
         request = Request(scope, receive)
         settings = self.gateway.settings
         if request.method == "GET" and "text/html" in request.headers.get("accept", "") and settings.graphiql:
-            await graphiql_response()(scope, receive, send)
+            await graphiql_response(default_query=default_query_for(self.schema))(scope, receive, send)
             return
         exchange = _Exchange(request_id=_request_id(request), started=dt.datetime.now(dt.timezone.utc),
                              clock=time.perf_counter())

@@ -81,10 +81,9 @@ def cmd_load_demo(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Prepare the database first (a failure is one line, before anything is served), then serve; the
-    GraphiQL address is printed once the server answers, with what it serves."""
-    import uvicorn
-
-    from gateway.startup import database_named, prepare_database
+    GraphiQL address is printed once the server answers, with what it serves. `--demo-source` starts
+    the demo licensing source beside it (gateway/demo_source.py) and stops it when serving ends."""
+    from gateway.startup import prepare_database
 
     settings = _settings()
     host = args.host or settings.host
@@ -101,6 +100,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
     code = _run(prepare)
     if code:
         return code
+    demo = None
+    if args.demo_source:
+        from gateway.demo_source import DemoSource
+
+        demo = DemoSource(settings, args.demo_source)
+        code = _run(demo.prepare)
+        if code:
+            demo.stop()
+            return code
+    try:
+        return _serve(args, settings, host, port, loaded)
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+def _serve(args: argparse.Namespace, settings: Settings, host: str, port: int, loaded: list[bool]) -> int:
+    import uvicorn
+
+    from gateway.startup import database_named
+
     ready = (f"GraphiQL: http://{host}:{port}/graphql (profile {settings.profile}, database "
              f"{database_named(settings)}{', demo data loaded' if loaded and loaded[0] else ''})")
     # uvloop and httptools (uvicorn[standard]): the event loop and HTTP parser in C, not pure Python.
@@ -378,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default: PORT or 8000)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default: %(default)s)")
     p.add_argument("--log-level", default="info", help="uvicorn log level (default: %(default)s)")
+    p.add_argument("--demo-source", type=int, nargs="?", const=8001, default=None, metavar="PORT",
+                   help="also run the demo licensing source on PORT (default 8001) and admit it on first start, "
+                        "so Subject.licences is served (README, Federated sources); stopped with the gateway")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("reload-policies", help="replace the stored policies from the policy file",

@@ -53,16 +53,39 @@ STATIC_FILES: tuple[str, ...] = STYLESHEETS + SCRIPTS
 
 PAGE_TITLE = "公共信用信息网关 · GraphiQL"
 
-DEFAULT_QUERY = """\
+_INTRO = """\
 # Public credit information gateway. Add a token in Headers to see more than PUBLIC records.
 # Headers example: {"Authorization": "Bearer <token>", "X-Query-Purpose": "licensing",
 #                   "X-Query-Basis": "环发改函〔2026〕12号"}
 # Chinese values may be typed as they are: this page sends every header value that is not
 # plain ASCII as percent-encoded UTF-8 (encodeURIComponent), which the gateway decodes.
+"""
+
+DEFAULT_QUERY = _INTRO + """\
 {
   catalogue { code name category visibility }
 }
 """
+
+JOINED_QUERY = _INTRO + """\
+# Stored records and a department's live facts in one query: `licences` comes live from the
+# licensing bureau's source (serve --demo-source), under the rules of its catalogue item.
+{
+  searchSubjects(name: "有限公司", first: 3) {
+    code
+    name
+    records(first: 3) { totalCount }
+    licences { number kind status validUntil }
+  }
+}
+"""
+
+
+def default_query_for(schema) -> str:
+    """The page's first query: the joined one when the served schema has the demo source's `licences`."""
+    subject = schema._schema.type_map.get("Subject")
+    return JOINED_QUERY if subject is not None and "licences" in subject.fields else DEFAULT_QUERY
+
 
 #: Everything restricted to the gateway's own origin.  Fonts are embedded in
 #: graphiql.min.css as data: URIs, hence ``font-src data:``; GraphiQL's icons

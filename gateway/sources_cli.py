@@ -11,6 +11,7 @@ import argparse
 import getpass
 import json
 import sys
+from pathlib import Path
 from typing import Callable
 
 from gateway.settings import Settings
@@ -31,6 +32,8 @@ def add_sources_command(subparsers: argparse._SubParsersAction, run: Callable, s
     add.add_argument("--item", dest="items", action="append", required=True, metavar="ITEM",
                      help="catalogue item for every field, or FIELD=ITEM (repeat for each field)")
     add.add_argument("--user", help="who admits it, for the submission log (default: cli:<login name>)")
+    add.add_argument("--key-file", metavar="F", help="sign with the key in F instead of a fresh one: for a source "
+                     "that already answers only calls signed with it (the demo source); the SDL call is signed too")
     listing = sub.add_parser("list", help="the admitted sources, their version and fields")
     listing.add_argument("--json", action="store_true", help="print JSON")
     refresh = sub.add_parser("refresh", help="fetch and check sources' SDL again (all, or NAME)",
@@ -60,11 +63,15 @@ def _command(args: argparse.Namespace, run: Callable, settings: Settings) -> int
         profile = load_profile(settings.profile)
         try:
             if action == "add":
+                key = _key_from(args.key_file) if args.key_file else None
+                if key == "":
+                    return 2
                 admission = await sources.admit_source(engine, profile, gateway_names(), name=args.name, url=args.url,
-                                                       items=args.items, user=user)
+                                                       items=args.items, user=user, signing_key=key)
                 print(f"source {admission.source.name} admitted, version {admission.source.version}: "
                       f"{_fields(admission.source)}; running workers serve it within a second")
-                print(f"signing key (shown once; give it to the source's department): {admission.signing_key}")
+                if not args.key_file:
+                    print(f"signing key (shown once; give it to the source's department): {admission.signing_key}")
             elif action == "list":
                 stored, _ = await admitted(engine)
                 if args.json:
@@ -91,6 +98,18 @@ def _command(args: argparse.Namespace, run: Callable, settings: Settings) -> int
         return 0
 
     return run(go)
+
+
+def _key_from(path: str) -> str:
+    """The key in the file, stripped; "" (said on standard error) when it cannot be read or is empty."""
+    try:
+        key = Path(path).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"credit-gateway: sources add: cannot read the key file {path}: {error}", file=sys.stderr)
+        return ""
+    if not key:
+        print(f"credit-gateway: sources add: the key file {path} is empty", file=sys.stderr)
+    return key
 
 
 def _fields(source) -> str:

@@ -10,10 +10,13 @@ Every fault is a `Problem` naming the input field and what is wrong; nothing is 
 from __future__ import annotations
 
 import inspect
+import json
 import re
 import secrets
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -22,6 +25,7 @@ from domain.catalogue import JurisdictionProfile
 from domain.clock import utc_now
 from domain.problems import Problem, ProblemCode
 from domain.source_sdl import SourceSdl, SourceSdlRefused, check_source_sdl
+from domain.source_signing import signed_headers
 from store.sources import (SourceNameTaken, SourceNotFound, StoredSource, admitted, store_admission,
                            store_refresh, store_removal)
 
@@ -44,14 +48,22 @@ class SourceProblems(Exception):
         self.problems = problems
 
 
-async def fetch_sdl(url: str, timeout: float = FETCH_SECONDS) -> str:
-    """The source's SDL as it answers `_service { sdl }`; SourceProblems when it cannot be had."""
+async def fetch_sdl(url: str, timeout: float = FETCH_SECONDS, key: str | None = None) -> str:
+    """The source's SDL as it answers `_service { sdl }`; SourceProblems when it cannot be had. The call
+    is signed with `key` (the source's, on refresh or when given at admission): a source that answers
+    only the gateway's signed calls (the demo source) answers this one too."""
     def unreachable(why: str) -> SourceProblems:
         return SourceProblems([Problem("url", f"{url}: {why}", ProblemCode.UNREACHABLE)])
 
+    body = json.dumps(SDL_QUERY).encode()
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if key:
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        headers.update(signed_headers(key, time.time(), "POST", path, body))
     try:
         async with httpx.AsyncClient(timeout=timeout) as client:
-            response = await client.post(url, json=SDL_QUERY, headers={"Accept": "application/json"})
+            response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise unreachable(f"cannot be reached ({type(exc).__name__}: {exc})") from None
     if response.status_code != 200:
@@ -130,8 +142,10 @@ class Admission:
 
 async def admit_source(engine: AsyncEngine, profile: JurisdictionProfile, reserved: Reserved, *, name: str,
                        url: str, items: Sequence[str], user: str | None, department: str | None = None,
-                       sdl: str | None = None) -> Admission:
-    """Fetch, check, bind and store a new source; SourceProblems naming every fault otherwise."""
+                       sdl: str | None = None, signing_key: str | None = None) -> Admission:
+    """Fetch, check, bind and store a new source; SourceProblems naming every fault otherwise. The
+    signing key is fresh unless the department's is given (a source started with its key, as `serve
+    --demo-source` starts the demo one); the SDL is then fetched signed with it."""
     name = name.strip()
     if not NAME.match(name):
         raise SourceProblems([Problem("name", f"{name[:80]!r}: a source's name is lower-case letters, digits, - and "
@@ -141,9 +155,9 @@ async def admit_source(engine: AsyncEngine, profile: JurisdictionProfile, reserv
     if any(o.name == name for o in others):
         raise SourceProblems([Problem("name", f"a source named {name} is admitted already: refresh or remove it",
                                       ProblemCode.DUPLICATE)])
-    checked = _checked(sdl if sdl is not None else await fetch_sdl(url), reserved, others)
+    key = signing_key or secrets.token_urlsafe(32)
+    checked = _checked(sdl if sdl is not None else await fetch_sdl(url, key=key), reserved, others)
     binding = bind_items(list(checked.fields), items, profile)
-    key = secrets.token_urlsafe(32)
     try:
         stored = await store_admission(engine, name=name, url=url, sdl=checked.sdl, fields=binding, signing_key=key,
                                        user=user, department=department, now=utc_now())
@@ -161,7 +175,7 @@ async def refresh_source(engine: AsyncEngine, profile: JurisdictionProfile, rese
     current = next((s for s in sources if s.name == name), None)
     if current is None:
         raise SourceProblems([Problem("name", f"no source named {name} is admitted", ProblemCode.NOT_FOUND)])
-    checked = _checked(sdl if sdl is not None else await fetch_sdl(current.url), reserved,
+    checked = _checked(sdl if sdl is not None else await fetch_sdl(current.url, key=current.signing_key), reserved,
                        [s for s in sources if s.name != name])
     binding = bind_items(list(checked.fields), items, profile, previous=current.fields)
     try:
