@@ -489,6 +489,10 @@ async def test_only_the_centre_registers_and_revokes_and_bad_permits_name_every_
     assert [e["code"] for e in again["errors"]] == ["DUPLICATE"]
     revoked = await graphql(client, permits.REVOKE, {"input": {"id": "999999999", "reason": "x"}}, token=permits.CENTRE)
     assert [e["code"] for e in revoked["data"]["revokeQueryPermit"]["errors"]] == ["NOT_FOUND"]
+    malformed = await graphql(client, permits.REVOKE, {"input": {"id": "no-such-id", "reason": "x"}},
+                              token=permits.CENTRE)
+    assert malformed["data"]["revokeQueryPermit"]["permit"] is None, malformed
+    assert [(e["code"], e["field"]) for e in malformed["data"]["revokeQueryPermit"]["errors"]] == [("INVALID", "id")]
 
 
 async def test_query_permits_are_listed_for_the_centre_and_auditors_only(client):

@@ -104,3 +104,34 @@ async def test_one_readers_cached_grants_are_never_another_readers(client):
     await grant(client, holder)
     assert await _visible(client, holder) > baseline  # the holder's grants are now cached
     assert await _visible(client, other) == baseline
+
+
+async def test_a_permit_registered_on_one_worker_opens_at_once_there_and_at_the_others_next_poll(engine):
+    """A basis read before its permit existed is cached as no permit; registering the permit clears
+    the registering worker's cache at once and bumps the stored version another worker's poll follows
+    (HC-23: the permit opens from the next request on)."""
+    from tests import permits
+
+    other_engine = create_engine(engine.url.render_as_string(hide_password=False))
+    worker_a, worker_b = app_for(engine), app_for(other_engine)
+    number, officer = f"HC-SQ-CACHE-{uuid.uuid4().hex[:8]}", make_token(user="cache-officer", department="FY", roles=["officer"])
+
+    async def visible(client) -> int:
+        body = await graphql(client, RECORDS, {"c": w.ORG_A}, token=officer, purpose="licensing", basis=number)
+        assert "errors" not in body or all(e["extensions"]["code"] != "INTERNAL_SERVER_ERROR"
+                                           for e in body["errors"]), body
+        return body["data"]["subject"]["records"]["totalCount"]
+
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=worker_a), base_url="http://a") as a, \
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=worker_b), base_url="http://b") as b:
+            sync_a = PolicySync(engine, worker_a.state.gateway.policies, worker_a.state.gateway.profile)
+            await sync_a._stored_version()  # worker A has polled: its cache knows the stored version
+            before_a, before_b = await visible(a), await visible(b)  # both workers cache "no such permit"
+            payload = await permits.register(b, number, "FY", ["SHARED"])
+            assert payload["errors"] == [], payload
+            assert await visible(b) > before_b  # the registering worker: at once
+            await sync_a._stored_version()  # worker A's next poll: sees the grants version moved
+            assert await visible(a) > before_a
+    finally:
+        await other_engine.dispose()
