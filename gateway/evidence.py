@@ -37,7 +37,7 @@ from starlette.routing import Route
 from domain.identifiers import InvalidIdentifier, validate_subject_code
 from domain.principal import Principal
 from gateway.disconnects import log_gone
-from gateway.identity import AuthenticationError, authentication_error_response
+from gateway.identity import AuthenticationError, authentication_error_response, bearer_principal
 from gateway.query_log import QueryLogEntryRefused, QueryLogUnavailable, build_entry
 from gateway.requests import BASIS_HEADER, PURPOSE_HEADER, BadRequestHeader, parse_basis, parse_purpose
 from gateway.responses import error_response as _error
@@ -63,12 +63,9 @@ class _Refusal(Exception):
 
 
 async def _principal(request: Request, what: str) -> Principal:
-    gateway = request.app.state.gateway
-    header = request.headers.get("authorization")
     try:
-        if header is None:
-            raise AuthenticationError("missing", f"{what} needs a token: Authorization: Bearer <token>")
-        return await run_in_threadpool(gateway.verifier.verify, header)  # JWKS may fetch keys
+        return await bearer_principal(request.app.state.gateway.verifier, request.headers.get("authorization"),
+                                      f"{what} needs a token: Authorization: Bearer <token>")
     except AuthenticationError as err:
         raise _Refusal(authentication_error_response(err)) from None
 

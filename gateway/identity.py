@@ -29,6 +29,7 @@ from typing import Any, Callable, Literal
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse
 
 from domain.identifiers import InvalidIdentifier, validate_subject_code
@@ -399,6 +400,15 @@ def add_token_command(subparsers: argparse._SubParsersAction, get_data_dir: Call
 
     parser.set_defaults(func=run)
     return parser
+
+
+async def bearer_principal(verifier, header: str | None, missing: str) -> Principal:
+    """Who a REST route's `Authorization` header names. AuthenticationError when there is none
+    (`missing` says which token the route needs) or it does not verify; verified off the event loop,
+    as with JWKS the verifier may fetch keys."""
+    if header is None:
+        raise AuthenticationError("missing", missing)
+    return await run_in_threadpool(verifier.verify, header)
 
 
 def authentication_error_response(err: AuthenticationError) -> JSONResponse:

@@ -7,12 +7,11 @@ request fetcher reports it (`health()`: source name -> status), else "unknown".
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from gateway.identity import AuthenticationError, authentication_error_response
+from gateway.identity import AuthenticationError, authentication_error_response, bearer_principal
 from gateway.responses import error_response
 from resolvers.sources import source_health
 from store.sources import admitted
@@ -22,12 +21,10 @@ READERS = frozenset({"operator", "auditor"})
 
 def sources_route(gateway) -> Route:
     async def endpoint(request: Request) -> JSONResponse:
-        header = request.headers.get("authorization")
-        if header is None:
-            return authentication_error_response(AuthenticationError(
-                "missing", "/sources needs an operator's or auditor's token: Authorization: Bearer <token>"))
         try:
-            principal = await run_in_threadpool(gateway.verifier.verify, header)
+            principal = await bearer_principal(
+                gateway.verifier, request.headers.get("authorization"),
+                "/sources needs an operator's or auditor's token: Authorization: Bearer <token>")
         except AuthenticationError as err:
             return authentication_error_response(err)
         if not READERS & set(principal.roles):

@@ -31,7 +31,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.disconnects import log_gone
-from gateway.identity import AuthenticationError, authentication_error_response
+from gateway.identity import AuthenticationError, authentication_error_response, bearer_principal
 from gateway.responses import error_response as _error
 from ingest.import_jobs import JobState, report_name
 from ingest.spreadsheet_import import ItemNotNamed, NotAProvider, item_of
@@ -81,12 +81,9 @@ def upload_route(settings, *, path: str = "/import", max_bytes: int | None = Non
 
     async def endpoint(request: Request) -> JSONResponse:
         gateway = request.app.state.gateway
-        header = request.headers.get("authorization")
-        if header is None:
-            return authentication_error_response(AuthenticationError(
-                "missing", "uploading needs a department token: Authorization: Bearer <token>"))
         try:
-            principal = await run_in_threadpool(gateway.verifier.verify, header)  # JWKS may fetch keys
+            principal = await bearer_principal(gateway.verifier, request.headers.get("authorization"),
+                                               "uploading needs a department token: Authorization: Bearer <token>")
         except AuthenticationError as err:
             return authentication_error_response(err)
         if not principal.department or not SUBMITTING_ROLES & set(principal.roles):
@@ -195,12 +192,10 @@ def import_job_routes() -> list[Route]:
     async def readable_job(request: Request):
         """(the job, None), or (None, the refusal: 401, or 404 as for a job that does not exist)."""
         gateway = request.app.state.gateway
-        header = request.headers.get("authorization")
         try:
-            if header is None:
-                raise AuthenticationError("missing", "import jobs are read with a department token: "
-                                                     "Authorization: Bearer <token>")
-            principal = await run_in_threadpool(gateway.verifier.verify, header)
+            principal = await bearer_principal(gateway.verifier, request.headers.get("authorization"),
+                                               "import jobs are read with a department token: "
+                                               "Authorization: Bearer <token>")
         except AuthenticationError as err:
             return None, authentication_error_response(err)
         job = await job_for(gateway.engine, principal, gateway.profile, request.path_params["job"])
